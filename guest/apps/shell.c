@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shell.c - the guest's command shell on the console.  Words split on
+ * blanks, with 'single' and "double" quotes and backslash; ';' separates
+ * commands, '#' starts a comment.  A command is a row in shell_cmds[].
+ * Try: build/bin/coop run --exec 'help; info'
+ */
+#include "defs.h"
+
+#define SHELL_LINE_MAX 1024 /* bytes per input line */
+#define SHELL_MAX_ARGS 32   /* words per command */
+#define SHELL_PROMPT "coop# "
+
+/* A command of the shell. */
+struct shell_cmd {
+	const char *name;                 /* what the user types */
+	int (*fn)(int argc, char **argv); /* runs it; returns its exit status */
+	const char *usage;                /* its arguments, for help and errors */
+	const char *help;                 /* one line on what it does */
+};
+
+static const struct shell_cmd *shell_find(const char *name);
+
+static int usage(const char *name)
+{
+	const struct shell_cmd *c = shell_find(name);
+
+	kprintf("usage: %s %s\n", name, c ? c->usage : "");
+	return 2;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static int cmd_echo(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		kprintf("%s%s", i > 1 ? " " : "", argv[i]);
+	kprintf("\n");
+	return 0;
+}
+
+static void info_size(const char *what, uint64_t bytes, const char *tail)
+{
+	char size[32];
+
+	fmt_bytes(size, sizeof(size), bytes);
+	kprintf("%-10s %s%s\n", what, size, tail);
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	const struct coop_passage *p = passage();
+	const struct coop_boot_params *b = &p->boot;
+	struct kalloc_stats ks;
+	char free[32], tail[96];
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+
+	if (argc != 1)
+		return usage(argv[0]);
+	kalloc_stats(&ks);
+	kprintf("%-10s guest %u.%u, host %u.%u\n", "abi", COOP_ABI_MAJOR, COOP_ABI_MINOR,
+		p->hdr.host_major, p->hdr.host_minor);
+	ksnprintf(tail, sizeof(tail), " at %#llx", (unsigned long long)b->mem_base);
+	info_size("ram", b->mem_size, tail);
+	ksnprintf(tail, sizeof(tail), " at %#llx-%#llx", (unsigned long long)b->kernel_start,
+		  (unsigned long long)b->kernel_end);
+	info_size("kernel", b->kernel_end - b->kernel_start, tail);
+	fmt_bytes(free, sizeof(free), ks.free);
+	ksnprintf(tail, sizeof(tail), " at %#llx-%#llx, %s free", (unsigned long long)b->heap_start,
+		  (unsigned long long)b->heap_end, free);
+	info_size("heap", b->heap_end - b->heap_start, tail);
+	ksnprintf(tail, sizeof(tail), " at %#llx-%#llx, %llu bytes in use",
+		  (unsigned long long)b->stack_base, (unsigned long long)b->stack_top,
+		  (unsigned long long)(b->stack_top - sp));
+	info_size("stack", b->stack_top - b->stack_base, tail);
+	kprintf("%-10s %s\n", "console", cocon_interactive() ? "interactive" : "scripted");
+	kprintf("%-10s %s\n", "cmdline", cmdline_raw());
+	return 0;
+}
+
+static int cmd_poweroff(int argc, char **argv)
+{
+	uint64_t status = 0;
+
+	if (argc > 2)
+		return usage(argv[0]);
+	if (argc == 2 && (kstrtou64(argv[1], 10, &status) || status > 255)) {
+		kprintf("poweroff: bad status '%s' (expected 0..255)\n", argv[1]);
+		return 2;
+	}
+	poweroff((int)status);
+}
+
+static int cmd_panic(int argc, char **argv)
+{
+	char msg[256];
+	size_t n = 0;
+	int i;
+
+	if (argc == 1)
+		panic("requested from the shell");
+	msg[0] = '\0';
+	for (i = 1; i < argc && n < sizeof(msg); i++)
+		n += (size_t)ksnprintf(msg + n, sizeof(msg) - n, "%s%s", i > 1 ? " " : "",
+				       argv[i]);
+	panic("%s", msg);
+}
+
+static const struct shell_cmd shell_cmds[] = {
+	{ "help", cmd_help, "", "list the commands" },
+	{ "echo", cmd_echo, "[ARG...]", "print the arguments" },
+	{ "info", cmd_info, "", "ABI versions, memory, console, command line" },
+	{ "poweroff", cmd_poweroff, "[STATUS]", "power off with STATUS (0..255, default 0)" },
+	{ "panic", cmd_panic, "[MSG]", "panic the guest kernel with MSG" },
+};
+
+static int cmd_help(int argc, char **argv)
+{
+	char syn[40];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(shell_cmds); i++) {
+		ksnprintf(syn, sizeof(syn), "%s%s%s", shell_cmds[i].name,
+			  *shell_cmds[i].usage ? " " : "", shell_cmds[i].usage);
+		kprintf("%-20s %s\n", syn, shell_cmds[i].help);
+	}
+	return 0;
+}
+
+static const struct shell_cmd *shell_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(shell_cmds); i++)
+		if (!strcmp(shell_cmds[i].name, name))
+			return &shell_cmds[i];
+	return NULL;
+}
+
+static int shell_exec(int argc, char **argv)
+{
+	const struct shell_cmd *c;
+
+	if (argc == 0)
+		return -1; /* nothing to run: the status stays */
+	c = shell_find(argv[0]);
+	if (!c) {
+		kprintf("%s: command not found\n", argv[0]);
+		return 127;
+	}
+	return c->fn(argc, argv);
+}
+
+/* What the lexer found. */
+enum { TOK_WORD, TOK_SEP, TOK_END, TOK_ERR };
+
+/* The lexer's state over one line, unquoted in place. */
+struct shell_lex {
+	char *p;         /* next byte to read */
+	bool sep;        /* a ';' ended the last word: report it next */
+	const char *err; /* what went wrong, for TOK_ERR */
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Next word, unquoted in place (the write pointer never passes the read
+ * pointer); *word points at it.  A ';' is its own token.
+ */
+static int shell_token(struct shell_lex *lx, char **word)
+{
+	char *r = lx->p, *w, q = 0;
+
+	if (lx->sep) {
+		lx->sep = false;
+		return TOK_SEP;
+	}
+	while (is_blank(*r))
+		r++;
+	if (!*r || *r == '#') {
+		lx->p = r;
+		return TOK_END;
+	}
+	if (*r == ';') {
+		lx->p = r + 1;
+		return TOK_SEP;
+	}
+	for (*word = w = r; *r; r++) {
+		if (q) {
+			if (*r == q)
+				q = 0;
+			else if (q == '"' && *r == '\\' && (r[1] == '"' || r[1] == '\\'))
+				*w++ = *++r;
+			else
+				*w++ = *r;
+		} else if (*r == '\'' || *r == '"') {
+			q = *r;
+		} else if (*r == '\\' && r[1]) {
+			*w++ = *++r;
+		} else if (is_blank(*r) || *r == ';') {
+			break;
+		} else {
+			*w++ = *r;
+		}
+	}
+	if (q) {
+		lx->err = "unterminated quote";
+		return TOK_ERR;
+	}
+	lx->sep = *r == ';';
+	lx->p = *r ? r + 1 : r;
+	*w = '\0';
+	return TOK_WORD;
+}
+
+/* Run every command of @line; returns the last status (or @status if none ran). */
+static int shell_line(char *line, int status)
+{
+	struct shell_lex lx = { .p = line };
+	char *argv[SHELL_MAX_ARGS + 1], *word = NULL;
+	int argc = 0, tok, r;
+
+	do {
+		tok = shell_token(&lx, &word);
+		if (tok == TOK_ERR) {
+			kprintf("shell: %s\n", lx.err);
+			return 2;
+		}
+		if (tok == TOK_WORD) {
+			if (argc == SHELL_MAX_ARGS) {
+				kprintf("shell: more than %d words\n", SHELL_MAX_ARGS);
+				return 2;
+			}
+			argv[argc++] = word;
+			continue;
+		}
+		argv[argc] = NULL;
+		r = shell_exec(argc, argv);
+		status = r < 0 ? status : r;
+		argc = 0;
+	} while (tok != TOK_END);
+	return status;
+}
+
+/*
+ * Read and run commands until the console's input ends; returns the
+ * status of the last command (0 if none), which the caller powers off
+ * with, as sh exits with it.
+ */
+int shell_run(void)
+{
+	static char line[SHELL_LINE_MAX];
+	int status = 0, n;
+
+	for (;;) {
+		n = cocon_readline(SHELL_PROMPT, line, sizeof(line));
+		if (n == COCON_EOF)
+			return status;
+		if (n < 0) {
+			kprintf("shell: line longer than %d bytes\n", SHELL_LINE_MAX - 1);
+			status = 2;
+			continue;
+		}
+		status = shell_line(line, status);
+	}
+}

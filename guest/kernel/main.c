@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - boot: _start (entered like a C function, on the boot stack),
+ * the ABI handshake, checks of the boot parameters, then the heap, the
+ * console and the shell.  Run it: build/bin/coop run --exec info
+ */
+#include "defs.h"
+
+/* Power off with @status once everything printed has reached the host. */
+void poweroff(int status)
+{
+	msg_flush();
+	platform_terminate(status);
+}
+
+/* Stop early if the host's boot parameters cannot be right. */
+static void boot_check(const struct coop_boot_params *b)
+{
+	const uint64_t ram = b->mem_base, end = b->mem_base + b->mem_size;
+
+	if (b->mem_base != COOP_GUEST_BASE || b->mem_size < COOP_MEM_MIN ||
+	    b->mem_size > COOP_MEM_MAX)
+		panic("boot: RAM %#llx+%#llx is not what the ABI says",
+		      (unsigned long long)b->mem_base, (unsigned long long)b->mem_size);
+	if (b->kernel_start < ram + COOP_KERNEL_OFFSET || b->kernel_end < b->kernel_start ||
+	    b->kernel_end > end)
+		panic("boot: kernel %#llx-%#llx is not inside RAM",
+		      (unsigned long long)b->kernel_start, (unsigned long long)b->kernel_end);
+	if (b->heap_start < b->kernel_end || b->heap_end < b->heap_start || b->heap_end > end)
+		panic("boot: heap %#llx-%#llx is not free RAM",
+		      (unsigned long long)b->heap_start, (unsigned long long)b->heap_end);
+	if (b->stack_base < b->heap_end || b->stack_top < b->stack_base || b->stack_top > end)
+		panic("boot: stack %#llx-%#llx is not free RAM",
+		      (unsigned long long)b->stack_base, (unsigned long long)b->stack_top);
+}
+
+/* The one line that says what booted. */
+static void boot_log(const struct coop_passage *p)
+{
+	const struct coop_boot_params *b = &p->boot;
+	char ram[24], kernel[24], heap[24];
+
+	fmt_bytes(ram, sizeof(ram), b->mem_size);
+	fmt_bytes(kernel, sizeof(kernel), b->kernel_end - b->kernel_start);
+	fmt_bytes(heap, sizeof(heap), b->heap_end - b->heap_start);
+	printk("ABI %u.%u (host %u.%u), RAM %s, kernel %#llx-%#llx (%s), heap %s, "
+	       "cmdline \"%s\"", COOP_ABI_MAJOR, COOP_ABI_MINOR, p->hdr.host_major,
+	       p->hdr.host_minor, ram, (unsigned long long)b->kernel_start,
+	       (unsigned long long)b->kernel_end, kernel, heap, cmdline_raw());
+}
+
+void kmain(void)
+{
+	struct coop_passage *p = passage();
+	int err;
+
+	/* First of all, even to a host we do not understand: it refuses us. */
+	err = platform_hello();
+	if (err || p->hdr.magic != COOP_PASSAGE_MAGIC || p->hdr.host_major != COOP_ABI_MAJOR)
+		panic("boot: the host refused ABI %u.%u (host %u.%u, magic %#llx): %d",
+		      COOP_ABI_MAJOR, COOP_ABI_MINOR, p->hdr.host_major, p->hdr.host_minor,
+		      (unsigned long long)p->hdr.magic, err);
+	boot_check(&p->boot);
+	kalloc_init((void *)(uintptr_t)p->boot.heap_start,
+		    p->boot.heap_end - p->boot.heap_start);
+	cmdline_init(p->boot.cmdline);
+	cocon_init(p->boot.console_flags);
+	boot_log(p);
+	poweroff(shell_run());
+}
+
+/*
+ * The entry point.  The host calls it on the boot stack like a C function
+ * with no arguments.  There is nothing to return to: the CFI says so, so
+ * that host unwinders stop here.
+ */
+__attribute__((section(".text.entry"))) void _start(void)
+{
+	__asm__ volatile(".cfi_undefined rip");
+	kmain();
+	printk("kmain returned");
+	poweroff(1);
+}

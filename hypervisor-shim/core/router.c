@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * router.c - the message path.  Guest->host: validate every message in
+ * the to_host window and hand it to the backend of its device.  Host->
+ * guest: queue, then move into the to_guest window as room allows.  A
+ * full window never loses a message: it stays queued (back-pressure),
+ * and the wait is counted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/shim.h"
+
+/* Device backends by COOP_DEV_* id. */
+static const struct shim_device *const devices[COOP_DEV_COUNT] = {
+	[COOP_DEV_COCON] = &shim_cocon_device,
+};
+
+/* Check one message header at window offset off; 0 or kill + -EPROTO. */
+static int check_msg(struct shim_vm *vm, unsigned int i, const struct coop_msg_hdr *h,
+		     const uint8_t *payload, uint32_t room)
+{
+	if (h->src != COOP_EP_GUEST || h->dst != COOP_EP_HOST)
+		shim_kill_guest(vm, "message %u: endpoints %u->%u, expected guest->host", i, h->src,
+				h->dst);
+	else if (h->length > COOP_MSG_MAX_PAYLOAD)
+		shim_kill_guest(vm, "message %u: payload of %u bytes (at most %u)", i, h->length,
+				COOP_MSG_MAX_PAYLOAD);
+	else if (coop_msg_size(h->length) > room)
+		shim_kill_guest(vm, "message %u: %u payload bytes run past the window", i, h->length);
+	else if (h->device >= COOP_DEV_COUNT || !devices[h->device])
+		shim_kill_guest(vm, "message %u: no such device %u", i, h->device);
+	else if (!(h->flags & COOP_MSG_F_NOCRC) && shim_msg_crc(h, payload) != h->crc32c)
+		shim_kill_guest(vm, "message %u (%s seq %llu): CRC32C mismatch", i,
+				devices[h->device]->name, (unsigned long long)h->seq);
+	else
+		return 0;
+	return -EPROTO;
+}
+
+void shim_router_serve(struct shim_vm *vm)
+{
+	struct coop_passage *p = vm->passage;
+	struct coop_msg_window *w = &p->to_host;
+	uint32_t count = w->count, bytes = w->bytes, off = 0;
+
+	if (bytes > sizeof(w->data)) {
+		shim_kill_guest(vm, "to_host window claims %u bytes (holds %zu)", bytes,
+				sizeof(w->data));
+		return;
+	}
+	if (count != p->op.params.message.count) {
+		shim_kill_guest(vm, "MESSAGE announces %u messages, the window holds %u",
+				p->op.params.message.count, count);
+		return;
+	}
+	for (unsigned int i = 0; i < count; i++) {
+		struct coop_msg_hdr h;
+		const uint8_t *payload = w->data + off + sizeof(h);
+
+		if (bytes - off < sizeof(h)) {
+			shim_kill_guest(vm, "message %u: header runs past the window's %u bytes", i,
+					bytes);
+			return;
+		}
+		memcpy(&h, w->data + off, sizeof(h));
+		if (check_msg(vm, i, &h, payload, bytes - off))
+			return;
+		vm->stats.msgs[h.device][0]++;
+		vm->stats.bytes[h.device][0] += h.length;
+		devices[h.device]->from_guest(vm, &h, payload);
+		if (vm->state != SHIM_VM_RUNNING)
+			return;
+		off += coop_msg_size(h.length);
+	}
+	if (off != bytes) {
+		shim_kill_guest(vm, "to_host window claims %u bytes, its %u messages take %u", bytes,
+				count, off);
+		return;
+	}
+	w->count = 0;
+	w->bytes = 0;
+}
+
+int shim_router_send(struct shim_vm *vm, uint16_t device, uint16_t unit, uint16_t type,
+		     const void *payload, uint32_t len)
+{
+	struct shim_msg *m;
+
+	if (len > COOP_MSG_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	m = malloc(sizeof(*m) + len);
+	if (!m)
+		return -ENOMEM;
+	m->next = NULL;
+	m->hdr = (struct coop_msg_hdr){
+		.src = COOP_EP_HOST,
+		.dst = COOP_EP_GUEST,
+		.device = device,
+		.unit = unit,
+		.type = type,
+		.length = len,
+		.seq = ++vm->to_guest_seq,
+	};
+	if (len)
+		memcpy(m->payload, payload, len);
+	m->hdr.crc32c = shim_msg_crc(&m->hdr, m->payload);
+	*vm->queue_tail = m;
+	vm->queue_tail = &m->next;
+	return 0;
+}
+
+void shim_router_deliver(struct shim_vm *vm)
+{
+	struct coop_msg_window *w = &vm->passage->to_guest;
+	struct shim_msg *m;
+
+	if (w->bytes > sizeof(w->data) || (w->bytes % COOP_MSG_ALIGN)) {
+		shim_kill_guest(vm, "to_guest window corrupted by the guest (%u bytes)", w->bytes);
+		return;
+	}
+	while ((m = vm->queue_head)) {
+		uint32_t size = coop_msg_size(m->hdr.length);
+		uint8_t *dst = w->data + w->bytes;
+
+		if (size > sizeof(w->data) - w->bytes) {
+			vm->stats.backpressure_waits++; /* stays queued: never dropped */
+			return;
+		}
+		memcpy(dst, &m->hdr, sizeof(m->hdr));
+		memcpy(dst + sizeof(m->hdr), m->payload, m->hdr.length);
+		memset(dst + sizeof(m->hdr) + m->hdr.length, 0,
+		       size - sizeof(m->hdr) - m->hdr.length);
+		w->bytes += size;
+		w->count++;
+		vm->stats.msgs[m->hdr.device][1]++;
+		vm->stats.bytes[m->hdr.device][1] += m->hdr.length;
+		vm->queue_head = m->next;
+		if (!vm->queue_head)
+			vm->queue_tail = &vm->queue_head;
+		free(m);
+	}
+}
+
+void shim_router_free(struct shim_vm *vm)
+{
+	struct shim_msg *m;
+
+	while ((m = vm->queue_head)) {
+		vm->queue_head = m->next;
+		free(m);
+	}
+	vm->queue_tail = &vm->queue_head;
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.c - `coop run`: parse the options, create the guest, run the
+ * monitor, report how the guest ended.  Exit status: the guest's power-off
+ * status, 2 for bad input, 3 when the guest crashed, 1 when the host failed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/shim.h"
+
+#define DEFAULT_MEM (COOP_U64(64) << 20)
+
+static const char run_usage[] =
+	"usage: coop run [options]\n"
+	"\n"
+	"Boot a guest kernel as a coroutine of this process and run it until it\n"
+	"powers off.  Without --exec the guest shell reads the console: a terminal\n"
+	"(raw mode, the guest echoes), or piped stdin line by line, powering off at\n"
+	"the end of input.\n"
+	"\n"
+	"options:\n"
+	"  --backend user        how worlds switch (default user; kmod: not built yet)\n"
+	"  --kernel PATH         guest kernel ELF (default: coop-guest.elf beside coop)\n"
+	"  --mem SIZE            guest RAM, e.g. 64M, 1G (default 64M, at least 4M)\n"
+	"  --cmdline STRING      guest kernel command line (at most 511 bytes)\n"
+	"  --console stdio       where the guest console is (default stdio)\n"
+	"  --exec 'CMD; CMD'     run these guest-shell commands, then power off with\n"
+	"                        the last command's status (or poweroff's)\n"
+	"  --switch-mode MODE    default: callee-saved registers + MXCSR/x87 CW;\n"
+	"                        full: every register, flags, FS/GS base, xsave area\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"exit status: the guest's power-off status (0-255); 1 host failure;\n"
+	"2 bad option, file or guest image; 3 guest crashed or panicked.\n";
+
+enum { OPT_BACKEND = 256, OPT_KERNEL, OPT_MEM, OPT_CMDLINE, OPT_CONSOLE, OPT_EXEC, OPT_SWITCH };
+
+static const struct option run_options[] = {
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "exec", required_argument, NULL, OPT_EXEC },
+	{ "switch-mode", required_argument, NULL, OPT_SWITCH },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("coop run: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return SHIM_EXIT_USAGE;
+}
+
+static int parse_mem(const char *arg, uint64_t *mem)
+{
+	uint64_t host = shim_host_ram(), limit = host && host < COOP_MEM_MAX ? host : COOP_MEM_MAX;
+	char have[32], min[32];
+
+	shim_format_size(limit, have, sizeof(have));
+	shim_format_size(COOP_MEM_MIN, min, sizeof(min));
+	if (shim_parse_size(arg, mem) == -ERANGE)
+		return usage_error("--mem %s: more than this host allows (%s)", arg, have);
+	if (shim_parse_size(arg, mem))
+		return usage_error("--mem %s: not a size (expected e.g. 64M, 512M, 1G)", arg);
+	if (*mem < COOP_MEM_MIN)
+		return usage_error("--mem %s: less than the minimum of %s", arg, min);
+	if (*mem > limit)
+		return usage_error("--mem %s: more than this host allows (%s)", arg, have);
+	*mem = (*mem + COOP_PAGE_SIZE - 1) & ~(uint64_t)(COOP_PAGE_SIZE - 1);
+	return 0;
+}
+
+/* coop-guest.elf in the directory coop runs from. */
+static const char *default_kernel(void)
+{
+	static char path[PATH_MAX];
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return "coop-guest.elf";
+	exe[n] = '\0';
+	snprintf(path, sizeof(path), "%s/coop-guest.elf", dirname(exe));
+	return path;
+}
+
+static int parse_one(int opt, struct shim_config *cfg)
+{
+	switch (opt) {
+	case OPT_BACKEND:
+		if (!strcmp(optarg, "kmod"))
+			return usage_error("--backend kmod: the kernel-module backend is not built yet");
+		if (strcmp(optarg, "user"))
+			return usage_error("--backend %s: unknown backend (expected user)", optarg);
+		return 0;
+	case OPT_KERNEL:
+		cfg->kernel = optarg;
+		return 0;
+	case OPT_MEM:
+		return parse_mem(optarg, &cfg->mem_size);
+	case OPT_CMDLINE:
+		if (strlen(optarg) >= COOP_CMDLINE_MAX)
+			return usage_error("--cmdline: %zu bytes, at most %d", strlen(optarg),
+					   COOP_CMDLINE_MAX - 1);
+		cfg->cmdline = optarg;
+		return 0;
+	case OPT_CONSOLE:
+		if (strcmp(optarg, "stdio"))
+			return usage_error("--console %s: unknown console (expected stdio)", optarg);
+		return 0;
+	case OPT_EXEC:
+		cfg->exec = optarg;
+		return 0;
+	case OPT_SWITCH:
+		if (host_switch_mode_parse(optarg, &cfg->switch_mode))
+			return usage_error("--switch-mode %s: expected default or full", optarg);
+		return 0;
+	}
+	return SHIM_EXIT_USAGE;
+}
+
+static int parse_args(int argc, char **argv, struct shim_config *cfg)
+{
+	int opt, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":h", run_options, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(run_usage, stdout);
+			exit(0);
+		}
+		if (opt == '?')
+			return usage_error("unknown option '%s' (see 'coop run --help')",
+					   argv[optind - 1]);
+		if (opt == ':')
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		rc = parse_one(opt, cfg);
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s' (see 'coop run --help')", argv[optind]);
+	return 0;
+}
+
+static int report_end(const struct shim_vm *vm, int status)
+{
+	switch (vm->state) {
+	case SHIM_VM_KILLED:
+		fprintf(stderr, "coop: %s\n", vm->reason);
+		break;
+	case SHIM_VM_REFUSED:
+		fprintf(stderr, "coop: --kernel: %s\n", vm->reason);
+		break;
+	default:
+		break;
+	}
+	return status;
+}
+
+int shim_cmd_run(int argc, char **argv)
+{
+	struct shim_config cfg = {
+		.mem_size = DEFAULT_MEM,
+		.cmdline = "",
+		.switch_mode = COOP_SWITCH_DEFAULT,
+	};
+	struct shim_vm vm;
+	char err[SHIM_ERR_MAX];
+	int rc;
+
+	rc = parse_args(argc, argv, &cfg);
+	if (rc)
+		return rc;
+	if (!cfg.kernel)
+		cfg.kernel = default_kernel();
+	rc = shim_vm_create(&vm, &cfg, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "coop run: %s\n", err);
+		return rc == -ENOMEM ? SHIM_EXIT_FAILURE : SHIM_EXIT_USAGE;
+	}
+	rc = shim_monitor_run(&vm);
+	rc = report_end(&vm, rc);
+	shim_vm_destroy(&vm);
+	return rc;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vm.c - create a guest: map its RAM, load its kernel, lay out its memory
+ * (passage, kernel, heap, guard page, boot stack) and fill the passage so
+ * that the first world switch enters the kernel's entry point.
+ *
+ *   COOP_GUEST_BASE  passage (64 KiB) | ... | kernel | heap ... | guard | boot stack
+ */
+#include <errno.h>
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "core/shim.h"
+
+#define MIN_HEAP (256u << 10) /* a kernel that leaves less is refused */
+
+static uint64_t page_up(uint64_t x)
+{
+	return (x + COOP_PAGE_SIZE - 1) & ~(uint64_t)(COOP_PAGE_SIZE - 1);
+}
+
+static uint64_t page_down(uint64_t x)
+{
+	return x & ~(uint64_t)(COOP_PAGE_SIZE - 1);
+}
+
+/* W^X for the guest's segments, and a guard page under the boot stack. */
+static int protect(struct shim_vm *vm, uint64_t guard, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < vm->image.nsegs; i++) {
+		const struct shim_elf_seg *s = &vm->image.segs[i];
+		uint64_t lo = page_down(s->vaddr), hi = page_up(s->vaddr + s->memsz);
+		int prot = (s->flags & PF_R ? PROT_READ : 0) | (s->flags & PF_W ? PROT_WRITE : 0) |
+			   (s->flags & PF_X ? PROT_EXEC : 0);
+
+		if (mprotect((void *)(uintptr_t)lo, hi - lo, prot)) {
+			snprintf(err, errlen, "cannot protect guest segment %u: %s", i,
+				 strerror(errno));
+			return -errno;
+		}
+	}
+	if (mprotect((void *)(uintptr_t)guard, COOP_STACK_GUARD_SIZE, PROT_NONE)) {
+		snprintf(err, errlen, "cannot make the stack guard page: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void passage_init(struct shim_vm *vm, const struct shim_config *cfg, uint64_t heap_start,
+			 uint64_t guard)
+{
+	struct coop_passage *p = vm->passage;
+	struct coop_boot_params *b = &p->boot;
+	uint64_t top = COOP_GUEST_BASE + vm->mem_size;
+
+	p->hdr.magic = COOP_PASSAGE_MAGIC;
+	p->hdr.host_major = COOP_ABI_MAJOR;
+	p->hdr.host_minor = COOP_ABI_MINOR;
+	p->hdr.size = sizeof(*p);
+	p->hdr.switch_mode = vm->switch_mode;
+	p->hdr.switch_to_host = (uint64_t)(uintptr_t)vm->switch_fn;
+
+	b->mem_base = COOP_GUEST_BASE;
+	b->mem_size = vm->mem_size;
+	b->kernel_start = vm->image.start;
+	b->kernel_end = vm->image.end;
+	b->heap_start = heap_start;
+	b->heap_end = guard;
+	b->stack_base = top - COOP_BOOT_STACK_SIZE;
+	b->stack_top = top;
+	b->console_flags = shim_cocon_interactive(vm) ? COOP_CON_INTERACTIVE : 0;
+	snprintf(b->cmdline, sizeof(b->cmdline), "%s", cfg->cmdline ? cfg->cmdline : "");
+
+	host_context_init_host(&p->host, vm->switch_mode);
+	host_context_init_entry(&p->guest, vm->switch_mode, top, vm->image.entry, &p->host);
+}
+
+static int load_kernel(struct shim_vm *vm, const struct shim_config *cfg, uint64_t load_max,
+		       char *err, size_t errlen)
+{
+	char why[SHIM_ERR_MAX];
+	void *file = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = shim_read_file(cfg->kernel, SHIM_ELF_MAX_FILE, &file, &len, why, sizeof(why));
+	if (!rc)
+		rc = shim_elf_check(file, len, COOP_GUEST_BASE + COOP_PASSAGE_SIZE, load_max,
+				    &vm->image, why, sizeof(why));
+	if (!rc && page_up(vm->image.end) + MIN_HEAP > load_max) {
+		snprintf(why, sizeof(why), "--mem is too small for this kernel (it ends at +%llu KiB)",
+			 (unsigned long long)((vm->image.end - COOP_GUEST_BASE) >> 10));
+		rc = -E2BIG;
+	}
+	if (!rc)
+		rc = shim_elf_load(file, len, &vm->image, vm->ram, COOP_GUEST_BASE, vm->mem_size,
+				   why, sizeof(why));
+	if (rc)
+		snprintf(err, errlen, "--kernel %s: %s", cfg->kernel, why);
+	free(file);
+	return rc;
+}
+
+int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err, size_t errlen)
+{
+	uint64_t top = COOP_GUEST_BASE + cfg->mem_size;
+	uint64_t guard = top - COOP_BOOT_STACK_SIZE - COOP_STACK_GUARD_SIZE;
+	int rc;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->queue_tail = &vm->queue_head;
+	vm->mem_size = cfg->mem_size;
+	vm->switch_mode = cfg->switch_mode;
+	vm->switch_fn = host_switch_fn(cfg->switch_mode);
+	rc = host_switch_mode_check(cfg->switch_mode, err, errlen);
+	if (rc)
+		return rc;
+	vm->ram = host_ram_map(vm->mem_size, err, errlen);
+	if (!vm->ram)
+		return -ENOMEM;
+	vm->passage = vm->ram;
+	rc = load_kernel(vm, cfg, guard, err, errlen);
+	if (rc)
+		goto err_unmap;
+	rc = protect(vm, guard, err, errlen);
+	if (rc)
+		goto err_unmap;
+	rc = shim_cocon_open(vm, cfg, err, errlen);
+	if (rc)
+		goto err_unmap;
+	passage_init(vm, cfg, page_up(vm->image.end), guard);
+	return 0;
+
+err_unmap:
+	host_ram_unmap(vm->ram, vm->mem_size);
+	vm->ram = NULL;
+	return rc;
+}
+
+void shim_vm_destroy(struct shim_vm *vm)
+{
+	shim_cocon_close(vm);
+	shim_router_free(vm);
+	host_ram_unmap(vm->ram, vm->mem_size);
+	vm->ram = NULL;
+}

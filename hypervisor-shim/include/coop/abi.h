@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * coop/abi.h - the one contract between the host (hypervisor-shim/) and the
+ * guest kernel (guest/).  Tests and analysis read it too.  Nothing else is
+ * shared: if the two sides need to agree on something, it lives here.
+ *
+ * Rules, learned from coLinux's mistakes and LTTng-UST's ABI:
+ *  - fixed-width types only; no pointers, no `long`, no enums in structs;
+ *  - every struct has a fixed size and explicit reserved fields instead of
+ *    compiler padding, and a _Static_assert on its size and on every offset
+ *    that assembly or another language uses (assembly gets its offsets from
+ *    a generated header, never typed by hand);
+ *  - a magic number and a MAJOR.MINOR version, checked twice: by the host's
+ *    ELF loader (the guest's .note.coop) and by a handshake at boot
+ *    (COOP_OP_HELLO).  MAJOR changes break; MINOR only adds at the end of a
+ *    struct or in reserved space, and a host serves any guest with the same
+ *    MAJOR and a MINOR not above its own.
+ *
+ * The header is also included from assembly and linker scripts
+ * (__ASSEMBLER__ / COOP_LINKER_SCRIPT): only #defines are visible there.
+ */
+#ifndef COOP_ABI_H
+#define COOP_ABI_H
+
+#if defined(__ASSEMBLER__) || defined(COOP_LINKER_SCRIPT)
+#define COOP_U64(x) x
+#else
+#define COOP_U64(x) x##ULL
+#endif
+
+/* ---- Versions and magic numbers ---------------------------------------- */
+
+#define COOP_ABI_MAJOR 1
+#define COOP_ABI_MINOR 0
+/* "COOPPASS" read as a little-endian u64: the first word of the passage. */
+#define COOP_PASSAGE_MAGIC COOP_U64(0x53534150504f4f43)
+
+/* The guest kernel ELF carries its ABI version in a note (name "coop"). */
+#define COOP_NOTE_NAME "coop"
+#define COOP_NOTE_TYPE_ABI 1 /* desc: struct coop_note_abi */
+
+/* ---- Guest memory layout ------------------------------------------------ */
+
+/*
+ * Guest RAM is one contiguous region.  Its first byte is guest-physical 0
+ * and sits at the same virtual address on every backend: in the host
+ * process for the user backend, in the guest's own page tables for kmod.
+ * 32 TiB is in the lower half on 4- and 5-level paging, far from where
+ * Linux puts user mappings, and outside the low 4 GiB a real-mode-minded
+ * bug would hit.
+ */
+#define COOP_GUEST_BASE COOP_U64(0x0000200000000000)
+#define COOP_PAGE_SIZE 4096
+/* The passage occupies the first 64 KiB of guest RAM. */
+#define COOP_PASSAGE_SIZE 0x10000
+/* The guest kernel is linked here; nothing may be loaded below it. */
+#define COOP_KERNEL_OFFSET 0x100000
+#define COOP_KERNEL_BASE (COOP_GUEST_BASE + COOP_KERNEL_OFFSET)
+/* Guest RAM size limits (the host may allow less: its own RAM). */
+#define COOP_MEM_MIN (COOP_U64(4) << 20)
+#define COOP_MEM_MAX (COOP_U64(64) << 30)
+/* Boot stack the host reserves at the top of guest RAM, and its guard. */
+#define COOP_BOOT_STACK_SIZE 0x10000
+#define COOP_STACK_GUARD_SIZE COOP_PAGE_SIZE
+
+/* ---- Operations: what the guest asks for when it switches out ----------- */
+
+#define COOP_OP_NONE 0      /* nothing: a bug in the guest */
+#define COOP_OP_HELLO 1     /* boot handshake: params.hello */
+#define COOP_OP_IDLE 2      /* nothing to run: wait for an event (HALT) */
+#define COOP_OP_MESSAGE 3   /* serve the to_host message window */
+#define COOP_OP_TERMINATE 4 /* power off: params.terminate.status */
+#define COOP_OP_PANIC 5     /* guest panic: params.panic */
+#define COOP_OP_COUNT 6
+
+/* ---- World-switch modes (user backend) ---------------------------------- */
+
+/* callee-saved GPRs, rsp, MXCSR, x87 control word: a C-call coroutine */
+#define COOP_SWITCH_DEFAULT 0
+/* + every GPR, rflags, FS/GS base and the xsave area: what ring 0 must do */
+#define COOP_SWITCH_FULL 1
+
+/* ---- Messages ----------------------------------------------------------- */
+
+#define COOP_EP_HOST 0  /* endpoint: the monitor and its device backends */
+#define COOP_EP_GUEST 1 /* endpoint: the guest kernel */
+
+#define COOP_DEV_MONITOR 0
+#define COOP_DEV_COCON 1 /* console */
+#define COOP_DEV_COBD 2  /* block device */
+#define COOP_DEV_CONET 3 /* network device */
+#define COOP_DEV_COUNT 4
+
+/* Header flags. */
+#define COOP_MSG_F_NOCRC 0x0001 /* crc32c is not set; do not check it */
+
+/* cocon message types */
+#define COOP_COCON_WRITE 1 /* guest->host: program output (payload: bytes) */
+#define COOP_COCON_LOG 2   /* guest->host: kernel log line (payload: bytes) */
+#define COOP_COCON_INPUT 3 /* host->guest: keyboard/terminal bytes */
+#define COOP_COCON_EOF 4   /* host->guest: end of console input */
+
+/* Console flags in the boot parameters. */
+#define COOP_CON_INTERACTIVE 0x1 /* a person types: prompt, echo, edit */
+
+#define COOP_CMDLINE_MAX 512
+#define COOP_MSG_ALIGN 8
+#define COOP_MSG_MAX_PAYLOAD 8192
+#define COOP_XSAVE_AREA_SIZE 4096
+
+/* ---- Offsets in the passage (absolute, from its first byte) ------------- */
+
+#define COOP_PASSAGE_OFF_HDR 0x0000
+#define COOP_PASSAGE_OFF_BOOT 0x0040
+#define COOP_PASSAGE_OFF_OP 0x0440
+#define COOP_PASSAGE_OFF_VIRQ 0x0680
+#define COOP_PASSAGE_OFF_HOST 0x1000
+#define COOP_PASSAGE_OFF_GUEST 0x2200
+#define COOP_PASSAGE_OFF_TO_HOST 0x4000
+#define COOP_PASSAGE_OFF_TO_GUEST 0xa000
+#define COOP_MSG_WINDOW_SIZE 0x6000
+
+#if !defined(__ASSEMBLER__) && !defined(COOP_LINKER_SCRIPT)
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define COOP_ABI_ASSERT_SIZE(type, size) \
+	_Static_assert(sizeof(type) == (size), #type " has the size the ABI says")
+#define COOP_ABI_ASSERT_OFF(type, field, off) \
+	_Static_assert(offsetof(type, field) == (off), #type "." #field " is where the ABI says")
+
+/* The ELF note's payload (.note.coop, type COOP_NOTE_TYPE_ABI). */
+struct coop_note_abi {
+	uint32_t major; /* COOP_ABI_MAJOR the guest was built with */
+	uint32_t minor; /* COOP_ABI_MINOR the guest was built with */
+};
+COOP_ABI_ASSERT_SIZE(struct coop_note_abi, 8);
+
+/*
+ * The saved CPU state of one side of the world switch.  The user backend's
+ * switch (hypervisor-shim/arch/x86_64/switch.S) saves the current side here
+ * and loads the other side from its copy.  Every offset it uses comes from
+ * the generated asm-offsets header.
+ *
+ * Default mode touches rsp, the callee-saved GPRs, mxcsr and fpu_cw.  Full
+ * mode touches every field but the sys block.  There is no rip: a switch is
+ * a call, and the side that is resumed returns from its own switch call
+ * (the address is on its stack at rsp).
+ */
+struct coop_cpu_context {
+	uint64_t rsp; /* stack pointer; [rsp] is the address to resume at */
+	uint64_t rbx; /* callee-saved GPRs (both modes) */
+	uint64_t rbp;
+	uint64_t r12;
+	uint64_t r13;
+	uint64_t r14;
+	uint64_t r15;
+	uint64_t rax; /* caller-saved GPRs (full mode only) */
+	uint64_t rcx;
+	uint64_t rdx;
+	uint64_t rsi;
+	uint64_t rdi;
+	uint64_t r8;
+	uint64_t r9;
+	uint64_t r10;
+	uint64_t r11;
+	uint64_t rflags;  /* full mode: arithmetic and control flags */
+	uint64_t fs_base; /* full mode: rdfsbase/wrfsbase */
+	uint64_t gs_base; /* full mode: rdgsbase/wrgsbase */
+	uint32_t mxcsr;   /* default mode: SSE control/status */
+	uint16_t fpu_cw;  /* default mode: x87 control word */
+	uint16_t reserved0;
+	uint64_t xsave_mask; /* full mode: XCR0 components saved (host sets) */
+	uint64_t reserved_regs[3]; /* room for more registers */
+	/*
+	 * System state of a ring-0 switch (kmod backend).  Zero and unused on
+	 * the user backend; reserved here so that kmod is a MINOR change.
+	 */
+	struct coop_sys_state {
+		uint64_t cr0;       /* paging, protection, FPU control */
+		uint64_t cr2;       /* last page-fault address */
+		uint64_t cr3;       /* page-table root (+ PCID) */
+		uint64_t cr4;       /* LA57, SMEP, SMAP, PCIDE, OSXSAVE, ... */
+		uint64_t efer;      /* long mode, NX, syscall enable */
+		uint64_t gdt_base;  /* GDTR */
+		uint64_t idt_base;  /* IDTR */
+		uint16_t gdt_limit; /* GDTR limit */
+		uint16_t idt_limit; /* IDTR limit */
+		uint16_t tr;        /* task register selector */
+		uint16_t ldt;       /* LDT selector (0: none) */
+		uint16_t cs, ss, ds, es; /* segment selectors */
+		uint64_t kernel_gs_base; /* IA32_KERNEL_GS_BASE */
+		uint64_t reserved[6];
+	} sys;
+	uint8_t reserved1[0x200 - 0xc0 - 0x80]; /* room for MINOR growth */
+	/* xsave area, standard (non-compacted) format; 64-byte aligned. */
+	uint8_t xsave[COOP_XSAVE_AREA_SIZE] __attribute__((aligned(64)));
+};
+COOP_ABI_ASSERT_SIZE(struct coop_sys_state, 0x80);
+COOP_ABI_ASSERT_OFF(struct coop_cpu_context, rsp, 0x00);
+COOP_ABI_ASSERT_OFF(struct coop_cpu_context, rbx, 0x08);
+COOP_ABI_ASSERT_OFF(struct coop_cpu_context, r15, 0x30);
+COOP_ABI_ASSERT_OFF(struct coop_cpu_context, rax, 0x38);
+COOP_ABI_ASSERT_OFF(struct coop_cpu_context, r11, 0x78);
+COOP_ABI_ASSERT_OFF(struct coop_cpu_context, rflags, 0x80);
+COOP_ABI_ASSERT_OFF(struct coop_cpu_context, fs_base, 0x88);
+COOP_ABI_ASSERT_OFF(struct coop_cpu_context, gs_base, 0x90);
+COOP_ABI_ASSERT_OFF(struct coop_cpu_context, mxcsr, 0x98);
+COOP_ABI_ASSERT_OFF(struct coop_cpu_context, fpu_cw, 0x9c);
+COOP_ABI_ASSERT_OFF(struct coop_cpu_context, xsave_mask, 0xa0);
+COOP_ABI_ASSERT_OFF(struct coop_cpu_context, sys, 0xc0);
+COOP_ABI_ASSERT_OFF(struct coop_cpu_context, xsave, 0x200);
+COOP_ABI_ASSERT_SIZE(struct coop_cpu_context, 0x200 + COOP_XSAVE_AREA_SIZE);
+
+/* First 64 bytes of the passage: what it is, and how to switch. */
+struct coop_passage_header {
+	uint64_t magic;          /* COOP_PASSAGE_MAGIC, written by the host */
+	uint16_t host_major;     /* COOP_ABI_MAJOR of the host */
+	uint16_t host_minor;     /* COOP_ABI_MINOR of the host */
+	uint16_t guest_major;    /* the guest's, written at COOP_OP_HELLO */
+	uint16_t guest_minor;
+	uint32_t size;           /* sizeof(struct coop_passage) as the host sees it */
+	uint32_t switch_mode;    /* COOP_SWITCH_* the host chose */
+	/*
+	 * Address of the routine the guest calls to switch to the host:
+	 *   void switch_to_host(struct coop_cpu_context *save,   (&guest)
+	 *                       struct coop_cpu_context *load);  (&host)
+	 * It returns when the host switches back.  The System V calling
+	 * convention holds across it (caller-saved registers are clobbered).
+	 */
+	uint64_t switch_to_host;
+	uint64_t reserved[4];
+};
+COOP_ABI_ASSERT_SIZE(struct coop_passage_header, 0x40);
+
+/* Boot parameters: written by the host before the first switch. */
+struct coop_boot_params {
+	uint64_t mem_base;     /* guest RAM's first byte (== COOP_GUEST_BASE) */
+	uint64_t mem_size;     /* bytes of guest RAM */
+	uint64_t kernel_start; /* lowest byte of the loaded kernel image */
+	uint64_t kernel_end;   /* one past its highest byte (incl. bss) */
+	uint64_t heap_start;   /* free RAM for the guest's allocator ... */
+	uint64_t heap_end;     /* ... up to here (the stack guard follows) */
+	uint64_t stack_base;   /* lowest byte of the boot stack */
+	uint64_t stack_top;    /* one past its highest byte */
+	uint32_t console_flags; /* COOP_CON_* */
+	uint32_t reserved0;
+	uint64_t reserved[7];
+	char cmdline[COOP_CMDLINE_MAX]; /* NUL-terminated kernel command line */
+	uint8_t reserved1[0x400 - 0x80 - COOP_CMDLINE_MAX];
+};
+COOP_ABI_ASSERT_OFF(struct coop_boot_params, console_flags, 0x40);
+COOP_ABI_ASSERT_OFF(struct coop_boot_params, cmdline, 0x80);
+COOP_ABI_ASSERT_SIZE(struct coop_boot_params, 0x400);
+
+/* Typed parameters of each operation. */
+struct coop_op_hello {
+	uint16_t major; /* the guest's COOP_ABI_MAJOR */
+	uint16_t minor; /* the guest's COOP_ABI_MINOR */
+	uint32_t reserved;
+};
+struct coop_op_idle {
+	uint64_t timeout_ns; /* 0: until the next event */
+};
+struct coop_op_message {
+	uint32_t count; /* messages in the to_host window (== window.count) */
+	uint32_t reserved;
+};
+struct coop_op_terminate {
+	int32_t status; /* power-off status, 0..255: coop's exit status */
+	uint32_t reserved;
+};
+struct coop_op_panic {
+	uint32_t line;     /* source line of the panic() call */
+	char file[124];    /* its source file, NUL-terminated */
+	char message[384]; /* what went wrong, NUL-terminated */
+};
+
+/*
+ * The operation the guest left when it switched out.  The guest writes
+ * code and params, the host serves them and writes result (0 or -errno)
+ * before it switches back.
+ */
+struct coop_op {
+	uint32_t code;  /* COOP_OP_* */
+	int32_t result; /* host's answer */
+	union {
+		struct coop_op_hello hello;
+		struct coop_op_idle idle;
+		struct coop_op_message message;
+		struct coop_op_terminate terminate;
+		struct coop_op_panic panic;
+		uint8_t raw[512];
+	} params;
+	uint64_t seq; /* incremented by the guest on every operation */
+};
+COOP_ABI_ASSERT_SIZE(struct coop_op_panic, 512);
+COOP_ABI_ASSERT_OFF(struct coop_op, params, 8);
+COOP_ABI_ASSERT_SIZE(struct coop_op, 528);
+
+/*
+ * Virtual interrupt state.  vif is the guest's virtual interrupt flag;
+ * pending/masked are bitmaps of 256 vectors.  Reserved in ABI 1.0 for the
+ * virtual interrupt controller (not yet delivered by the host).
+ */
+struct coop_virq_state {
+	uint32_t vif;         /* 1: the guest accepts virtual interrupts */
+	uint32_t reserved0;
+	uint64_t pending[4];  /* set by the host, cleared by the guest */
+	uint64_t masked[4];   /* set by the guest: do not deliver */
+	uint64_t reserved[1];
+};
+COOP_ABI_ASSERT_SIZE(struct coop_virq_state, 80);
+
+/*
+ * A message, as it sits in a window: this header, then `length` payload
+ * bytes, then padding to COOP_MSG_ALIGN.  crc32c covers the header (with
+ * crc32c = 0) and the payload.  Unlike coLinux there is no priority field
+ * nobody reads, and nothing is dropped when a window is full: the sender
+ * waits for the other side to drain it.
+ */
+struct coop_msg_hdr {
+	uint16_t src;    /* COOP_EP_* of the sender */
+	uint16_t dst;    /* COOP_EP_* of the receiver */
+	uint16_t device; /* COOP_DEV_* */
+	uint16_t unit;   /* device unit (cobd0, conet1, ...) */
+	uint16_t type;   /* device-specific message type */
+	uint16_t flags;  /* COOP_MSG_F_* */
+	uint32_t length; /* payload bytes, <= COOP_MSG_MAX_PAYLOAD */
+	uint64_t seq;    /* sender's sequence number / request id */
+	uint32_t crc32c; /* CRC32C of header (this field 0) and payload */
+	uint32_t reserved;
+};
+COOP_ABI_ASSERT_SIZE(struct coop_msg_hdr, 32);
+
+/*
+ * A one-way message window.  The producer appends messages and bumps
+ * count and bytes; the consumer takes them all in order and sets both to
+ * zero.  The two sides are coroutines, never concurrent: ownership passes
+ * with the world switch.
+ */
+struct coop_msg_window {
+	uint32_t count; /* messages in data[] */
+	uint32_t bytes; /* bytes of data[] in use */
+	uint64_t reserved;
+	uint8_t data[COOP_MSG_WINDOW_SIZE - 16];
+};
+COOP_ABI_ASSERT_SIZE(struct coop_msg_window, COOP_MSG_WINDOW_SIZE);
+
+/* The passage: the first COOP_PASSAGE_SIZE bytes of guest RAM. */
+struct coop_passage {
+	struct coop_passage_header hdr;
+	struct coop_boot_params boot;
+	struct coop_op op;
+	uint8_t reserved0[COOP_PASSAGE_OFF_VIRQ - COOP_PASSAGE_OFF_OP - sizeof(struct coop_op)];
+	struct coop_virq_state virq;
+	uint8_t reserved1[COOP_PASSAGE_OFF_HOST - COOP_PASSAGE_OFF_VIRQ -
+			  sizeof(struct coop_virq_state)];
+	struct coop_cpu_context host;  /* the host's side while the guest runs */
+	struct coop_cpu_context guest; /* the guest's side while the host runs */
+	uint8_t reserved2[COOP_PASSAGE_OFF_TO_HOST - COOP_PASSAGE_OFF_GUEST -
+			  sizeof(struct coop_cpu_context)];
+	struct coop_msg_window to_host;  /* guest -> host messages */
+	struct coop_msg_window to_guest; /* host -> guest messages */
+};
+COOP_ABI_ASSERT_OFF(struct coop_passage, hdr, COOP_PASSAGE_OFF_HDR);
+COOP_ABI_ASSERT_OFF(struct coop_passage, boot, COOP_PASSAGE_OFF_BOOT);
+COOP_ABI_ASSERT_OFF(struct coop_passage, op, COOP_PASSAGE_OFF_OP);
+COOP_ABI_ASSERT_OFF(struct coop_passage, virq, COOP_PASSAGE_OFF_VIRQ);
+COOP_ABI_ASSERT_OFF(struct coop_passage, host, COOP_PASSAGE_OFF_HOST);
+COOP_ABI_ASSERT_OFF(struct coop_passage, guest, COOP_PASSAGE_OFF_GUEST);
+COOP_ABI_ASSERT_OFF(struct coop_passage, to_host, COOP_PASSAGE_OFF_TO_HOST);
+COOP_ABI_ASSERT_OFF(struct coop_passage, to_guest, COOP_PASSAGE_OFF_TO_GUEST);
+COOP_ABI_ASSERT_SIZE(struct coop_passage, COOP_PASSAGE_SIZE);
+_Static_assert(COOP_PASSAGE_SIZE <= COOP_KERNEL_OFFSET, "the kernel is loaded above the passage");
+
+/* Bytes a message with @length payload bytes takes in a window. */
+static inline uint32_t coop_msg_size(uint32_t length)
+{
+	return (uint32_t)((sizeof(struct coop_msg_hdr) + length + COOP_MSG_ALIGN - 1) &
+			  ~(uint32_t)(COOP_MSG_ALIGN - 1));
+}
+
+#endif /* !__ASSEMBLER__ && !COOP_LINKER_SCRIPT */
+#endif /* COOP_ABI_H */
