@@ -11,18 +11,27 @@ ifneq ($(CI),)
 CMAKE_FLAGS += -DCOOP_WERROR=ON
 endif
 
-.PHONY: all deps build run test clean
+# bash with pipefail: the build's status survives the filter below.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# CMake's makefiles announce every target; keep only what matters.
+QUIET := | { grep -v '^\[ *[0-9]*%\] Built target' || true; }
+
+.PHONY: all deps configure build run test clean
 
 all: build
 
 deps:
 	@scripts/install-deps
 
-build: deps
-	@cmake -S . -B $(BUILD) --log-level=WARNING $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory -s
+configure: deps
+	@cmake -S . -B $(BUILD) --log-level=WARNING -DCMAKE_RULE_MESSAGES=OFF $(CMAKE_FLAGS) >/dev/null
 
-run: build
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory -s $(QUIET)
+
+run: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target coop coop-guest -- --no-print-directory -s $(QUIET)
 	@$(BUILD)/bin/coop run $(ARGS)
 
 test: build

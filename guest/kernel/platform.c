@@ -49,15 +49,24 @@ int hypercall(uint32_t code)
 	return result;
 }
 
+/*
+ * The ABI version we announce at the handshake.  Only a test kernel
+ * (coop-guest-badhello, tests/integration/abi_handshake.sh) lies here, to
+ * show that the host refuses a guest whose handshake does not match.
+ */
+#ifndef GUEST_HELLO_MAJOR
+#define GUEST_HELLO_MAJOR COOP_ABI_MAJOR
+#endif
+
 /* The boot handshake: our ABI version, before anything else. */
 int platform_hello(void)
 {
 	struct coop_passage *p = passage();
 
-	p->hdr.guest_major = COOP_ABI_MAJOR;
+	p->hdr.guest_major = GUEST_HELLO_MAJOR;
 	p->hdr.guest_minor = COOP_ABI_MINOR;
 	p->op.params.hello = (struct coop_op_hello){
-		.major = COOP_ABI_MAJOR,
+		.major = GUEST_HELLO_MAJOR,
 		.minor = COOP_ABI_MINOR,
 	};
 	return hypercall(COOP_OP_HELLO);
