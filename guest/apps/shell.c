@@ -3,7 +3,8 @@
  * shell.c - the guest's command shell on the console.  Words split on
  * blanks, with 'single' and "double" quotes and backslash; ';' separates
  * commands, '#' starts a comment.  A command is a row in shell_cmds[].
- * Try: build/bin/coop run --exec 'help; info'
+ * It runs in the boot thread, on the boot stack.
+ * Try: build/bin/coop run --exec 'help; info; stats'
  */
 #include "defs.h"
 
@@ -108,12 +109,115 @@ static int cmd_panic(int argc, char **argv)
 	panic("%s", msg);
 }
 
+/* A count of milliseconds from @s (at most a day), or -1 with a message. */
+static int64_t shell_ms(const char *cmd, const char *s)
+{
+	uint64_t ms;
+
+	if (kstrtou64(s, 10, &ms) || ms > 86400000) {
+		kprintf("%s: bad duration '%s' (expected 0..86400000 ms)\n", cmd, s);
+		return -1;
+	}
+	return (int64_t)ms;
+}
+
+static int cmd_ticks(int argc, char **argv)
+{
+	if (argc != 1)
+		return usage(argv[0]);
+	kprintf("ticks %llu hz %u uptime_ms %llu\n", (unsigned long long)jiffies(),
+		timer_hz(), (unsigned long long)(clock_ns() / 1000000));
+	return 0;
+}
+
+static int cmd_sleep(int argc, char **argv)
+{
+	int64_t ms;
+
+	if (argc != 2)
+		return usage(argv[0]);
+	if ((ms = shell_ms(argv[0], argv[1])) < 0)
+		return 2;
+	sleep_ms((uint64_t)ms);
+	return 0;
+}
+
+/* Busy for MS ms with vIRQs on: the tick preempts us, handlers run. */
+static int cmd_spin(int argc, char **argv)
+{
+	uint64_t end;
+	int64_t ms;
+
+	if (argc != 2)
+		return usage(argv[0]);
+	if ((ms = shell_ms(argv[0], argv[1])) < 0)
+		return 2;
+	end = clock_ns() + (uint64_t)ms * 1000000;
+	while (clock_ns() < end)
+		cpu_relax();
+	return 0;
+}
+
+static void stats_threads(void)
+{
+	struct thread_info ti[16];
+	int i, n = proc_threads(ti, (int)ARRAY_SIZE(ti));
+
+	kprintf("%-12s %d\n", "threads", n);
+	for (i = 0; i < n; i++)
+		kprintf("  %3d %-15s %-9s %llu switches\n", ti[i].tid, ti[i].name,
+			thread_state_name(ti[i].state), (unsigned long long)ti[i].switches);
+}
+
+static void stats_hypercalls(void)
+{
+	uint64_t counts[COOP_OP_COUNT];
+	uint32_t op;
+
+	platform_hypercall_counts(counts);
+	kprintf("%-12s", "hypercalls");
+	for (op = 0; op < COOP_OP_COUNT; op++)
+		if (counts[op])
+			kprintf(" %s=%llu", platform_op_name(op), (unsigned long long)counts[op]);
+	kprintf("\n");
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	const struct coop_virq_state *v = &passage()->virq;
+	struct virq_stats vs;
+	struct msg_stats ms;
+
+	if (argc != 1)
+		return usage(argv[0]);
+	virq_get_stats(&vs);
+	msg_get_stats(&ms);
+	kprintf("%-12s %llu (hz %u, %s)\n", "ticks", (unsigned long long)jiffies(), timer_hz(),
+		timer_running() ? "running" : "off");
+	kprintf("%-12s %llu delivered (%llu async entries, %llu sync, %llu spurious)\n", "virqs",
+		(unsigned long long)READ_ONCE(v->delivered), (unsigned long long)vs.async,
+		(unsigned long long)vs.sync, (unsigned long long)vs.spurious);
+	kprintf("%-12s %llu\n", "switches", (unsigned long long)proc_switches());
+	stats_threads();
+	stats_hypercalls();
+	kprintf("%-12s %llu sent, %llu received, %llu flushes, %llu bad\n", "messages",
+		(unsigned long long)ms.sent, (unsigned long long)ms.received,
+		(unsigned long long)ms.flushes, (unsigned long long)ms.bad);
+	return 0;
+}
+
 static const struct shell_cmd shell_cmds[] = {
 	{ "help", cmd_help, "", "list the commands" },
 	{ "echo", cmd_echo, "[ARG...]", "print the arguments" },
 	{ "info", cmd_info, "", "ABI versions, memory, console, command line" },
 	{ "poweroff", cmd_poweroff, "[STATUS]", "power off with STATUS (0..255, default 0)" },
 	{ "panic", cmd_panic, "[MSG]", "panic the guest kernel with MSG" },
+	{ "ticks", cmd_ticks, "", "timer ticks, their frequency and the uptime" },
+	{ "sleep", cmd_sleep, "MS", "block the shell for MS milliseconds" },
+	{ "spin", cmd_spin, "MS", "busy-loop MS milliseconds with interrupts on" },
+	{ "stats", cmd_stats, "", "ticks, vIRQs, switches, threads, hypercalls" },
+	{ "crash", cmd_crash, "segv|ud|div|stack|hang", "crash the guest in the way named" },
+	{ "selftest", cmd_selftest, "[NAME|all]", "list the self-tests, run one or all" },
 };
 
 static int cmd_help(int argc, char **argv)

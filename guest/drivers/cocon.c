@@ -2,9 +2,11 @@
 /*
  * cocon.c - the console driver.  Output: COOP_COCON_WRITE (programs) and
  * COOP_COCON_LOG (printk) messages on unit 0, flushed at the end of each
- * call.  Input: COOP_COCON_INPUT bytes into a buffer, COOP_COCON_EOF;
- * cocon_readline() waits for a line, with prompt, echo and editing when a
- * person types (COOP_CON_INTERACTIVE).
+ * call.  Input: COOP_COCON_INPUT bytes into a buffer, COOP_COCON_EOF, taken
+ * when the host raises COOP_VEC_COCON (or after any hypercall);
+ * cocon_readline() blocks its thread until a line is there, with prompt,
+ * echo and editing when a person types (COOP_CON_INTERACTIVE).  The input
+ * state is shared with the vIRQ handler: touched only with vif = 0.
  */
 #include "defs.h"
 
@@ -37,11 +39,21 @@ static struct {
 	bool eof;        /* the host said: no more input */
 	bool skip_lf;    /* the last line ended in '\r': a '\n' right after is part of it */
 	int esc;         /* escape sequence state: 0 none, 1 after ESC, 2 in CSI */
+	uint64_t irqs;   /* COOP_VEC_COCON handlers run */
 } con;
+
+/* COOP_VEC_COCON: the host put console messages in to_guest; take them. */
+static void cocon_irq(unsigned int vector)
+{
+	(void)vector;
+	con.irqs++;
+	msg_drain(); /* cocon_receive() wakes the reader */
+}
 
 void cocon_init(uint32_t console_flags)
 {
 	con.flags = console_flags;
+	virq_register(COOP_VEC_COCON, cocon_irq);
 }
 
 bool cocon_interactive(void)
@@ -102,7 +114,7 @@ static int cocon_reserve(size_t n)
 	return 0;
 }
 
-/* A message from the host's console (msg.c calls this while draining). */
+/* A message from the host's console (msg.c calls this while draining, vif = 0). */
 int cocon_receive(const struct coop_msg_hdr *hdr, const void *payload)
 {
 	int err;
@@ -115,9 +127,11 @@ int cocon_receive(const struct coop_msg_hdr *hdr, const void *payload)
 			return err;
 		memcpy(con.in + con.tail, payload, hdr->length);
 		con.tail += hdr->length;
+		wakeup(&con);
 		return 0;
 	case COOP_COCON_EOF:
 		con.eof = true;
+		wakeup(&con);
 		return 0;
 	default:
 		return -EPROTO;
@@ -238,28 +252,34 @@ static int line_feed(struct cocon_line *l)
  * Read one line into buf[size] (without its '\r' or '\n', NUL-terminated).
  * Returns its length, COCON_EOF at the end of input, or -E2BIG if the line
  * was longer than size - 1 (it is consumed and thrown away).  While no
- * line is there, the guest idles: the host wakes it with input.
+ * line is there, the thread blocks: cocon_receive() wakes it with input.
+ *
+ * The check for input and block() happen with vif = 0 and nothing in
+ * between: input that arrives after the check finds us blocked and wakes
+ * us.  The echo is flushed before blocking - a flush is a hypercall,
+ * which may bring input, so after one we look again.
  */
 int cocon_readline(const char *prompt, char *buf, size_t size)
 {
 	struct cocon_line l = { .buf = buf, .size = size, .prompt = prompt };
-	int r, err;
+	uint32_t flags;
+	int r;
 
 	if (cocon_interactive())
 		cocon_puts(prompt);
+	flags = irq_save();
 	for (;;) {
 		r = line_feed(&l);
 		if (r == LINE_MORE && con.eof && con.head == con.tail)
 			r = l.len || l.overflow ? LINE_DONE : LINE_EOF;
 		if (r != LINE_MORE)
 			break;
-		msg_flush();
-		err = platform_idle(0);
-		if (err && con.head == con.tail) { /* no input can come: do not spin */
-			printk("cocon: idle failed (%d) with no input: end of input", err);
-			con.eof = true;
-		}
+		if (msg_queued())
+			msg_flush();
+		else
+			block(&con);
 	}
+	irq_restore(flags);
 	msg_flush();
 	buf[l.len] = '\0';
 	if (r == LINE_EOF)

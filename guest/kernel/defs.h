@@ -5,12 +5,18 @@
  *
  * Layout: kernel/ is the core (main.c boots; platform.c is the only file
  * that knows how to switch to the host - a kmod backend replaces it; msg.c
- * moves messages through the passage's windows; printk, panic, kalloc,
- * cmdline and a small libc), drivers/ has one file per virtual device
- * (cocon.c), apps/ what runs on top (shell.c).  The only contract with the
- * host is coop/abi.h.  printf.c, kalloc.c and crc32c.c also build on the
- * host for the unit tests in tests/unit/guest/, so nothing here may clash
- * with a libc name that those files use.
+ * moves messages through the passage's windows; virq.c and trap.S take
+ * virtual interrupts, timer.c keeps time, proc.c runs threads; printk,
+ * panic, kalloc, cmdline and a small libc), drivers/ has one file per
+ * virtual device (cocon.c), apps/ what runs on top (shell.c, crash.c,
+ * selftest.c).  The only contract with the host is coop/abi.h.  printf.c,
+ * kalloc.c, crc32c.c, cmdline.c, msg.c, vecpick.c and timer.c also build on
+ * the host for the unit tests in tests/unit/guest/, so nothing here may
+ * clash with a libc name that those files use.
+ *
+ * Concurrency: one CPU, but virtual interrupts arrive between any two
+ * instructions while vif is 1, and the timer preempts threads.  Shared
+ * state is protected by irq_save()/irq_restore() (vif = 0), never by locks.
  */
 #ifndef GUEST_DEFS_H
 #define GUEST_DEFS_H
@@ -44,6 +50,25 @@
 #define EBADMSG 74
 #endif
 
+#define barrier() __asm__ volatile("" ::: "memory")
+#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+
+/* The TSC, ordered after every earlier load (lfence: rdtsc is not serializing). */
+static inline uint64_t rdtsc_ordered(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* A busy-wait hint to the CPU (and to whoever shares its core). */
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
+
 /* main.c */
 __noreturn void _start(void);
 void kmain(void);
@@ -51,7 +76,9 @@ __noreturn void poweroff(int status);
 
 /* platform.c */
 struct coop_passage *passage(void);
-int hypercall(uint32_t code);
+int hypercall(uint32_t code, const void *params, size_t len);
+void platform_hypercall_counts(uint64_t counts[COOP_OP_COUNT]);
+const char *platform_op_name(uint32_t code);
 int platform_hello(void);
 int platform_idle(uint64_t timeout_ns);
 __noreturn void platform_terminate(int status);
@@ -69,8 +96,80 @@ struct msg_stats {
 int msg_send(uint16_t device, uint16_t unit, uint16_t type, const void *payload,
 	     size_t len);
 int msg_flush(void);
+bool msg_queued(void);
+void msg_start(void);
 void msg_drain(void);
 void msg_get_stats(struct msg_stats *st);
+
+/* virq.c: the virtual interrupt flag and vector dispatch */
+typedef void virq_handler_fn(unsigned int vector);
+struct virq_stats {
+	uint64_t async;    /* entries through trap.S (the host interrupted us) */
+	uint64_t sync;     /* COOP_OP_IRQ_ENABLE deliveries (vif set again) */
+	uint64_t handled;  /* handlers run (== passage virq.delivered) */
+	uint64_t spurious; /* vectors taken that had no handler */
+};
+void virq_init(void);
+void virq_register(unsigned int vector, virq_handler_fn *fn);
+void irq_disable(void);
+void irq_enable(void);
+uint32_t irq_save(void);
+void irq_restore(uint32_t flags);
+bool irq_enabled(void);
+bool virq_deliverable(void);
+void virq_async(struct coop_irq_frame *frame);
+void virq_again(struct coop_irq_frame *frame);
+void virq_get_stats(struct virq_stats *st);
+
+/* vecpick.c: pure, host-tested */
+int virq_pick(const uint64_t pending[4], const uint64_t masked[4]);
+
+/* trap.S (hidden, as -fvisibility=hidden makes C symbols: no GOT for their address) */
+#define __asm_fn __attribute__((visibility("hidden")))
+__asm_fn void virq_entry(struct coop_irq_frame *frame);
+__asm_fn void virq_return(void);
+__asm_fn void swtch(uint64_t *save_rsp, uint64_t load_rsp);
+__asm_fn void thread_trampoline(void);
+__noreturn void thread_main(void); /* proc.c, called from thread_trampoline */
+
+/* timer.c */
+#define TIMER_HZ_DEFAULT 250
+#define TIMER_HZ_MIN 10
+#define TIMER_HZ_MAX 10000
+void timer_init(void);
+int timer_parse_hz(const char *s, uint32_t *hz);
+uint64_t tsc_to_ns(uint64_t tsc, uint64_t khz);
+uint64_t clock_ns(void);
+uint32_t timer_hz(void);
+bool timer_running(void);
+uint64_t timer_period_ns(void);
+uint64_t timer_handled(void);
+uint64_t jiffies(void);
+
+/* proc.c: threads and the scheduler */
+#define THREAD_NAME_MAX 16
+enum thread_state { T_FREE, T_RUNNABLE, T_RUNNING, T_SLEEPING, T_BLOCKED, T_ZOMBIE };
+struct thread_info {
+	int tid;                     /* thread id */
+	enum thread_state state;     /* what it does */
+	char name[THREAD_NAME_MAX];  /* for stats */
+	uint64_t switches;           /* times switched to */
+};
+void proc_init(void);
+int thread_create(void (*fn)(void *), void *arg, const char *name);
+__noreturn void thread_exit(void);
+int thread_join(int tid);
+void yield(void);
+void schedule(void);
+void sleep_ms(uint64_t ms);
+void block(const void *chan);
+void wakeup(const void *chan);
+void proc_tick(uint64_t now_ns);
+bool proc_need_resched(void);
+void proc_request_resched(void);
+uint64_t proc_switches(void);
+int proc_threads(struct thread_info *out, int max);
+const char *thread_state_name(enum thread_state s);
 
 /* crc32c.c */
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
@@ -129,5 +228,16 @@ int cocon_readline(const char *prompt, char *buf, size_t size);
 
 /* apps/shell.c */
 int shell_run(void);
+
+/* apps/crash.c (the host's crash backtraces show these names) */
+int cmd_crash(int argc, char **argv);
+void crash_segv(void);
+void crash_ud(void);
+int crash_div(void);
+int crash_stack(int depth);
+void crash_hang(void);
+
+/* apps/selftest.c */
+int cmd_selftest(int argc, char **argv);
 
 #endif /* GUEST_DEFS_H */

@@ -2,7 +2,8 @@
 /*
  * kalloc.c - the kernel heap: first fit over an address-ordered free list,
  * neighbours coalesced on free, 16-byte aligned blocks with a 16-byte
- * header.  Builds on the host too: tests/unit/guest/test_kalloc.c.
+ * header.  Threads and vIRQ handlers share it: the list changes only with
+ * vif = 0.  Builds on the host too: tests/unit/guest/test_kalloc.c.
  */
 #include "defs.h"
 
@@ -70,15 +71,21 @@ static void *kalloc_take(struct kblock **link, struct kblock *b, size_t need)
 void *kalloc(size_t size)
 {
 	struct kblock **link, *b;
+	uint32_t flags;
+	void *p = NULL;
 	size_t need;
 
 	if (size > heap.end - heap.start)
 		return NULL;
 	need = ALIGN_UP(size ? size : 1, KALLOC_ALIGN) + sizeof(struct kblock);
+	flags = irq_save();
 	for (link = &heap.free; (b = *link); link = &b->next)
-		if (b->size >= need)
-			return kalloc_take(link, b, need);
-	return NULL;
+		if (b->size >= need) {
+			p = kalloc_take(link, b, need);
+			break;
+		}
+	irq_restore(flags);
+	return p;
 }
 
 void *kzalloc(size_t size)
@@ -121,9 +128,11 @@ static void kalloc_merge(struct kblock *b)
 void kfree(void *ptr)
 {
 	struct kblock *b, *prev = NULL, *n;
+	uint32_t flags;
 
 	if (!ptr)
 		return;
+	flags = irq_save();
 	b = kalloc_block(ptr);
 	for (n = heap.free; n && n < b; n = n->next)
 		prev = n;
@@ -137,10 +146,12 @@ void kfree(void *ptr)
 	} else {
 		heap.free = b;
 	}
+	irq_restore(flags);
 }
 
 void kalloc_stats(struct kalloc_stats *st)
 {
+	uint32_t flags = irq_save();
 	struct kblock *b;
 
 	*st = (struct kalloc_stats){
@@ -153,4 +164,5 @@ void kalloc_stats(struct kalloc_stats *st)
 		if (b->size > st->largest_free)
 			st->largest_free = b->size;
 	}
+	irq_restore(flags);
 }

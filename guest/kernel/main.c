@@ -2,7 +2,8 @@
 /*
  * main.c - boot: _start (entered like a C function, on the boot stack),
  * the ABI handshake, checks of the boot parameters, then the heap, the
- * console and the shell.  Run it: build/bin/coop run --exec info
+ * console, virtual interrupts, threads, the timer and the shell, which
+ * the boot thread becomes.  Run it: build/bin/coop run --exec info
  */
 #include "defs.h"
 
@@ -64,19 +65,25 @@ void kmain(void)
 	kalloc_init((void *)(uintptr_t)p->boot.heap_start,
 		    p->boot.heap_end - p->boot.heap_start);
 	cmdline_init(p->boot.cmdline);
+	virq_init();
 	cocon_init(p->boot.console_flags);
+	msg_start();
 	boot_log(p);
+	proc_init();
+	timer_init();
+	irq_enable(); /* from here on handlers run, and threads are preempted */
 	poweroff(shell_run());
 }
 
 /*
  * The entry point.  The host calls it on the boot stack like a C function
- * with no arguments.  There is nothing to return to: the CFI says so, so
- * that host unwinders stop here.
+ * with no arguments.  Its return address is the host's bottom frame
+ * (coop_guest_bottom in switch.S), whose CFI leads unwinders on into the
+ * host's run loop: a crash backtrace shows both kernels.  So no
+ * .cfi_undefined rip here; returning would trap in the host (ud2).
  */
 __attribute__((section(".text.entry"))) void _start(void)
 {
-	__asm__ volatile(".cfi_undefined rip");
 	kmain();
 	printk("kmain returned");
 	poweroff(1);

@@ -2,8 +2,9 @@
 /*
  * msg.c - device messages through the passage's two windows.  Guest to
  * host: append, and flush (COOP_OP_MESSAGE) when full or asked; nothing is
- * dropped.  Host to guest: after every hypercall, check and hand each
- * message to its device's driver; a bad one is logged and counted.
+ * dropped.  Host to guest: after every hypercall (and on a device's vIRQ),
+ * check and hand each message to its device's driver; a bad one is logged
+ * and counted.  Windows are touched only with vif = 0: vIRQ handlers print.
  */
 #include "defs.h"
 
@@ -23,18 +24,41 @@ static struct {
 	unsigned int nnotes;          /* valid entries in notes[] */
 	unsigned int missed;          /* problems beyond MSG_NOTES */
 	bool reporting;               /* printk() of notes in progress */
+	bool started;                 /* drivers are ready: deliver host messages */
 } msg;
+
+/*
+ * From now on, hand host messages to the drivers.  Until then they wait
+ * in the to_guest window (the host cannot add more: back-pressure), so
+ * input that comes with the boot handshake is not lost to a driver that
+ * has no memory yet.
+ */
+void msg_start(void)
+{
+	msg.started = true;
+}
 
 /* Flush the to_host window: the host consumes it and empties it. */
 int msg_flush(void)
 {
 	struct coop_passage *p = passage();
+	uint32_t flags = irq_save();
+	struct coop_op_message m;
+	int err = 0;
 
-	if (p->to_host.count == 0 && p->to_host.bytes == 0)
-		return 0;
-	p->op.params.message = (struct coop_op_message){ .count = p->to_host.count };
-	msg.stats.flushes++;
-	return hypercall(COOP_OP_MESSAGE);
+	if (p->to_host.count || p->to_host.bytes) {
+		m = (struct coop_op_message){ .count = p->to_host.count };
+		msg.stats.flushes++;
+		err = hypercall(COOP_OP_MESSAGE, &m, sizeof(m));
+	}
+	irq_restore(flags);
+	return err;
+}
+
+/* Messages wait in the to_host window for a flush. */
+bool msg_queued(void)
+{
+	return READ_ONCE(passage()->to_host.count) != 0;
 }
 
 /* Make room for @need bytes in the to_host window, flushing if we must. */
@@ -91,14 +115,18 @@ int msg_send(uint16_t device, uint16_t unit, uint16_t type, const void *payload,
 	const uint8_t *p = payload;
 	uint32_t chunk;
 
+	uint32_t flags;
+
 	if (device >= COOP_DEV_COUNT)
 		panic("msg_send: no device %u", device);
+	flags = irq_save(); /* the pieces stay together */
 	do {
 		chunk = len > COOP_MSG_MAX_PAYLOAD ? COOP_MSG_MAX_PAYLOAD : (uint32_t)len;
 		msg_put(device, unit, type, p, chunk);
 		p += chunk;
 		len -= chunk;
 	} while (len);
+	irq_restore(flags);
 	return 0;
 }
 
@@ -205,20 +233,28 @@ static void msg_walk(const struct coop_msg_window *w, uint32_t count, uint32_t b
 		msg_note("to_guest window: %u bytes after its %u messages", bytes - off, count);
 }
 
-/* Take everything the host queued for us; called after every hypercall. */
+/* Take everything the host queued for us; after every hypercall and on device vIRQs. */
 void msg_drain(void)
 {
 	struct coop_msg_window *w = &passage()->to_guest;
+	uint32_t flags;
 
+	if (!msg.started)
+		return;
+	flags = irq_save();
 	if (w->count || w->bytes)
 		msg_walk(w, w->count, w->bytes);
 	w->count = 0;
 	w->bytes = 0;
 	if (msg.nnotes || msg.missed)
 		msg_report();
+	irq_restore(flags);
 }
 
 void msg_get_stats(struct msg_stats *st)
 {
+	uint32_t flags = irq_save();
+
 	*st = msg.stats;
+	irq_restore(flags);
 }

@@ -6,6 +6,8 @@
  */
 #include "defs.h"
 
+static uint64_t hypercalls[COOP_OP_COUNT]; /* by COOP_OP_*, for `stats` */
+
 /* The host's switch routine (abi.h: struct coop_passage_header). */
 typedef void switch_fn(struct coop_cpu_context *save, struct coop_cpu_context *load);
 
@@ -31,22 +33,55 @@ static void world_switch(struct coop_passage *p)
 }
 
 /*
- * Ask the host for operation @code; the caller has filled op.params.
- * Returns the host's result (0 or -errno).  Whatever the host queued for
- * us meanwhile is delivered to the drivers before we return.
+ * Ask the host for operation @code with @len bytes of @params.  Returns
+ * the host's result (0 or -errno).  Whatever the host queued for us
+ * meanwhile is delivered to the drivers before we return.
+ *
+ * All of it happens with vif = 0: a vIRQ handler may print or make a
+ * hypercall itself, which would overwrite op.params half-way, or the
+ * to_guest window while we drain it.  Vectors the host raised meanwhile
+ * are delivered when the caller's vif comes back (irq_restore).
  */
-int hypercall(uint32_t code)
+int hypercall(uint32_t code, const void *params, size_t len)
 {
 	struct coop_passage *p = passage();
+	uint32_t flags = irq_save();
 	int result;
 
+	if (len > sizeof(p->op.params))
+		len = sizeof(p->op.params); /* callers pass their own typed struct */
+	if (len)
+		memcpy(&p->op.params, params, len);
 	p->op.code = code;
 	p->op.result = 0;
 	p->op.seq++;
 	world_switch(p);
 	result = p->op.result;
+	hypercalls[code < COOP_OP_COUNT ? code : COOP_OP_NONE]++;
 	msg_drain();
+	irq_restore(flags);
 	return result;
+}
+
+/* Hypercalls made so far, by operation. */
+void platform_hypercall_counts(uint64_t counts[COOP_OP_COUNT])
+{
+	uint32_t flags = irq_save();
+
+	memcpy(counts, hypercalls, sizeof(hypercalls));
+	irq_restore(flags);
+}
+
+const char *platform_op_name(uint32_t code)
+{
+	static const char *const names[COOP_OP_COUNT] = {
+		[COOP_OP_NONE] = "none",           [COOP_OP_HELLO] = "hello",
+		[COOP_OP_IDLE] = "idle",           [COOP_OP_MESSAGE] = "message",
+		[COOP_OP_TERMINATE] = "terminate", [COOP_OP_PANIC] = "panic",
+		[COOP_OP_TIMER] = "timer",         [COOP_OP_IRQ_ENABLE] = "irq_enable",
+	};
+
+	return code < COOP_OP_COUNT && names[code] ? names[code] : "unknown";
 }
 
 /*
@@ -63,27 +98,27 @@ int platform_hello(void)
 {
 	struct coop_passage *p = passage();
 
+	struct coop_op_hello h = { .major = GUEST_HELLO_MAJOR, .minor = COOP_ABI_MINOR };
+
 	p->hdr.guest_major = GUEST_HELLO_MAJOR;
 	p->hdr.guest_minor = COOP_ABI_MINOR;
-	p->op.params.hello = (struct coop_op_hello){
-		.major = GUEST_HELLO_MAJOR,
-		.minor = COOP_ABI_MINOR,
-	};
-	return hypercall(COOP_OP_HELLO);
+	return hypercall(COOP_OP_HELLO, &h, sizeof(h));
 }
 
 /* Nothing to do: let the host run until an event (or @timeout_ns) arrives. */
 int platform_idle(uint64_t timeout_ns)
 {
-	passage()->op.params.idle = (struct coop_op_idle){ .timeout_ns = timeout_ns };
-	return hypercall(COOP_OP_IDLE);
+	struct coop_op_idle idle = { .timeout_ns = timeout_ns };
+
+	return hypercall(COOP_OP_IDLE, &idle, sizeof(idle));
 }
 
 /* Power off with @status; the caller flushed what it wanted the host to see. */
 void platform_terminate(int status)
 {
-	for (;;) {
-		passage()->op.params.terminate = (struct coop_op_terminate){ .status = status };
-		hypercall(COOP_OP_TERMINATE);
-	}
+	struct coop_op_terminate t = { .status = status };
+
+	irq_disable(); /* nothing runs after this */
+	for (;;)
+		hypercall(COOP_OP_TERMINATE, &t, sizeof(t));
 }

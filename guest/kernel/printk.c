@@ -80,27 +80,23 @@ static void panic_file(char *dst, size_t size, const char *file)
 }
 
 /*
- * Report a panic to the host and stop.  Output queued so far is flushed
- * first, unless this is a panic inside that flush.  The parameters are
- * rewritten on every try: a flush on the way uses the same op.params.
+ * Report a panic to the host and stop.  vif goes to 0 first: no handler
+ * and no other thread runs after a panic.  Output queued so far is
+ * flushed, unless this is a panic inside that flush.
  */
 void panic_at(const char *file, int line, const char *fmt, ...)
 {
 	static int panicking;
-	struct coop_op_panic *pp = &passage()->op.params.panic;
-	char msg[sizeof(pp->message)];
+	struct coop_op_panic pp = { .line = line < 0 ? 0 : (uint32_t)line };
 	va_list ap;
 
+	irq_disable();
 	va_start(ap, fmt);
-	kvsnprintf(msg, sizeof(msg), fmt, ap);
+	kvsnprintf(pp.message, sizeof(pp.message), fmt, ap);
 	va_end(ap);
+	panic_file(pp.file, sizeof(pp.file), file);
 	if (!panicking++)
 		msg_flush();
-	for (;;) {
-		memset(pp, 0, sizeof(*pp));
-		pp->line = line < 0 ? 0 : (uint32_t)line;
-		panic_file(pp->file, sizeof(pp->file), file);
-		memcpy(pp->message, msg, sizeof(msg));
-		hypercall(COOP_OP_PANIC);
-	}
+	for (;;)
+		hypercall(COOP_OP_PANIC, &pp, sizeof(pp));
 }

@@ -6,9 +6,11 @@
  * (lguest's kill_guest); the host itself never trusts a guest value.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/shim.h"
 
@@ -18,6 +20,7 @@ const char *shim_op_name(uint32_t code)
 		[COOP_OP_NONE] = "NONE",       [COOP_OP_HELLO] = "HELLO",
 		[COOP_OP_IDLE] = "IDLE",       [COOP_OP_MESSAGE] = "MESSAGE",
 		[COOP_OP_TERMINATE] = "TERMINATE", [COOP_OP_PANIC] = "PANIC",
+		[COOP_OP_TIMER] = "TIMER",     [COOP_OP_IRQ_ENABLE] = "IRQ_ENABLE",
 	};
 
 	return code < COOP_OP_COUNT ? names[code] : "unknown";
@@ -102,12 +105,53 @@ static void serve_panic(struct shim_vm *vm, struct coop_op *op)
 	shim_kill_guest(vm, "guest panic at %s:%u: %s", file, op->params.panic.line, msg);
 }
 
+/* The guest programs its tick: 100 us .. 10 s, or 0 to stop it. */
+static void serve_timer(struct shim_vm *vm, struct coop_op *op)
+{
+	uint64_t ns = op->params.timer.period_ns;
+
+	if (ns && (ns < 100000 || ns > 10000000000ull)) {
+		op->result = -EINVAL;
+		return;
+	}
+	op->result = host_timer_set(vm, ns);
+}
+
+/*
+ * The guest has nothing to run: block until an event could change that -
+ * console input, a host interrupt (a signal writes event_fd), or the
+ * guest's own timeout.  A guest nothing can ever wake is ended.
+ */
+static void serve_idle(struct shim_vm *vm, struct coop_op *op)
+{
+	uint64_t ns = op->params.idle.timeout_ns;
+	struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+	struct pollfd pfd[2] = { { .fd = vm->event_fd, .events = POLLIN },
+				 { .fd = shim_cocon_fd(vm), .events = POLLIN } };
+	uint64_t drain;
+
+	if (vm->events || vm->queue_head || shim_virq_deliverable(&vm->passage->virq))
+		return; /* something is already there for the guest */
+	if (!ns && !vm->tick_ns && pfd[1].fd < 0) {
+		shim_kill_guest(vm, "guest is idle and nothing can wake it (no timer, console input ended)");
+		return;
+	}
+	if (ppoll(pfd, pfd[1].fd < 0 ? 1 : 2, ns ? &ts : NULL, NULL) < 0 && errno != EINTR)
+		shim_kill_guest(vm, "host: ppoll: %s", strerror(errno));
+	if (read(vm->event_fd, &drain, sizeof(drain)) < 0) {
+		/* nothing to drain: woken by input or the timeout */
+	}
+	if (pfd[1].fd >= 0 && pfd[1].revents)
+		__atomic_fetch_or(&vm->events, SHIM_EV_IO | SHIM_EV_ANY, __ATOMIC_SEQ_CST);
+}
+
 static void serve(struct shim_vm *vm)
 {
 	struct coop_op *op = &vm->passage->op;
 	uint32_t code = op->code;
 
 	vm->stats.by_op[code < COOP_OP_COUNT ? code : COOP_OP_NONE]++;
+	vm->progress_tsc = shim_rdtsc();
 	op->result = 0;
 	if (!vm->hello_done && code != COOP_OP_HELLO) {
 		shim_kill_guest(vm, "guest's first operation is %s (%u), not the ABI handshake HELLO",
@@ -119,8 +163,7 @@ static void serve(struct shim_vm *vm)
 		serve_hello(vm, op);
 		break;
 	case COOP_OP_IDLE:
-		if (shim_cocon_wait_input(vm))
-			shim_kill_guest(vm, "guest is idle and nothing can wake it (console input ended)");
+		serve_idle(vm, op);
 		break;
 	case COOP_OP_MESSAGE:
 		shim_router_serve(vm);
@@ -131,20 +174,55 @@ static void serve(struct shim_vm *vm)
 	case COOP_OP_PANIC:
 		serve_panic(vm, op);
 		break;
+	case COOP_OP_TIMER:
+		serve_timer(vm, op);
+		break;
+	case COOP_OP_IRQ_ENABLE:
+		/* The guest takes what is pending itself when we return. */
+		vm->stats.irqs_delivered += shim_virq_deliverable(&vm->passage->virq);
+		break;
 	default:
 		shim_kill_guest(vm, "guest left unknown operation %u", code);
 	}
+}
+
+/*
+ * Serve the host interrupts noted since the last time: console input.
+ * (Ticks were counted by the handler; the watchdog judges in its handler,
+ * where it can see what the guest was doing.)
+ */
+static void serve_events(struct shim_vm *vm)
+{
+	uint32_t ev = __atomic_exchange_n(&vm->events, 0, __ATOMIC_SEQ_CST);
+
+	if (ev & SHIM_EV_IO)
+		shim_cocon_poll(vm);
 }
 
 int shim_monitor_run(struct shim_vm *vm)
 {
 	struct coop_passage *p = vm->passage;
 
+	vm->progress_tsc = shim_rdtsc();
 	while (vm->state == SHIM_VM_RUNNING) {
-		shim_router_deliver(vm);
+		serve_events(vm);
+		/*
+		 * The window is the guest's while it reads it (with vif = 0): fill
+		 * it only when the guest left an operation, or was interrupted with
+		 * vif = 1.  And nothing before the guest said who it is.
+		 */
+		if (vm->hello_done && (!vm->forwarded || p->virq.vif))
+			shim_router_deliver(vm);
+		if (vm->state != SHIM_VM_RUNNING)
+			break;
+		vm->forwarded = false; /* a handler that switches sets it */
 		vm->switch_fn(&p->host, &p->guest);
 		vm->stats.switches++;
-		serve(vm);
+		if (vm->crashed)
+			shim_crash_end(vm);
+		else if (!vm->forwarded)
+			serve(vm);
+		/* else: a forwarded interrupt, served by serve_events() */
 	}
 	return vm->exit_status;
 }

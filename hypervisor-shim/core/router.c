@@ -136,6 +136,8 @@ void shim_router_deliver(struct shim_vm *vm)
 		w->count++;
 		vm->stats.msgs[m->hdr.device][1]++;
 		vm->stats.bytes[m->hdr.device][1] += m->hdr.length;
+		/* Each device has its vector, raised for what it put in the window. */
+		shim_virq_raise(vm, COOP_VEC_COCON + m->hdr.device - COOP_DEV_COCON);
 		vm->queue_head = m->next;
 		if (!vm->queue_head)
 			vm->queue_tail = &vm->queue_head;

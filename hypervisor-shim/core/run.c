@@ -36,12 +36,15 @@ static const char run_usage[] =
 	"                        the last command's status (or poweroff's)\n"
 	"  --switch-mode MODE    default: callee-saved registers + MXCSR/x87 CW;\n"
 	"                        full: every register, flags, FS/GS base, xsave area\n"
+	"  --watchdog SECONDS    end a guest that keeps virtual interrupts off and\n"
+	"                        makes no hypercall this long (default 5; 0: never)\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"exit status: the guest's power-off status (0-255); 1 host failure;\n"
 	"2 bad option, file or guest image; 3 guest crashed or panicked.\n";
 
-enum { OPT_BACKEND = 256, OPT_KERNEL, OPT_MEM, OPT_CMDLINE, OPT_CONSOLE, OPT_EXEC, OPT_SWITCH };
+enum { OPT_BACKEND = 256, OPT_KERNEL, OPT_MEM, OPT_CMDLINE, OPT_CONSOLE, OPT_EXEC, OPT_SWITCH,
+       OPT_WATCHDOG };
 
 static const struct option run_options[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -51,6 +54,7 @@ static const struct option run_options[] = {
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "exec", required_argument, NULL, OPT_EXEC },
 	{ "switch-mode", required_argument, NULL, OPT_SWITCH },
+	{ "watchdog", required_argument, NULL, OPT_WATCHDOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -83,6 +87,20 @@ static int parse_mem(const char *arg, uint64_t *mem)
 	if (*mem > limit)
 		return usage_error("--mem %s: more than this host allows (%s)", arg, have);
 	*mem = (*mem + COOP_PAGE_SIZE - 1) & ~(uint64_t)(COOP_PAGE_SIZE - 1);
+	return 0;
+}
+
+/* "--watchdog 2.5" -> ns; 0 switches it off; at most a day. */
+static int parse_seconds(const char *arg, uint64_t *ns)
+{
+	char *end;
+	double s;
+
+	errno = 0;
+	s = strtod(arg, &end);
+	if (errno || end == arg || *end || !(s >= 0) || s > 86400)
+		return usage_error("--watchdog %s: expected seconds from 0 to 86400", arg);
+	*ns = (uint64_t)(s * 1e9);
 	return 0;
 }
 
@@ -127,6 +145,8 @@ static int parse_one(int opt, struct shim_config *cfg)
 	case OPT_EXEC:
 		cfg->exec = optarg;
 		return 0;
+	case OPT_WATCHDOG:
+		return parse_seconds(optarg, &cfg->watchdog_ns);
 	case OPT_SWITCH:
 		if (host_switch_mode_parse(optarg, &cfg->switch_mode))
 			return usage_error("--switch-mode %s: expected default or full", optarg);
@@ -165,6 +185,8 @@ static int report_end(const struct shim_vm *vm, int status)
 	switch (vm->state) {
 	case SHIM_VM_KILLED:
 		fprintf(stderr, "coop: %s\n", vm->reason);
+		if (vm->report)
+			fputs(vm->report, stderr);
 		break;
 	case SHIM_VM_REFUSED:
 		fprintf(stderr, "coop: --kernel: %s\n", vm->reason);
@@ -181,6 +203,7 @@ int shim_cmd_run(int argc, char **argv)
 		.mem_size = DEFAULT_MEM,
 		.cmdline = "",
 		.switch_mode = COOP_SWITCH_DEFAULT,
+		.watchdog_ns = 5000000000ull,
 	};
 	struct shim_vm vm;
 	char err[SHIM_ERR_MAX];

@@ -8,9 +8,11 @@
 #ifndef SHIM_SHIM_H
 #define SHIM_SHIM_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <coop/abi.h>
 
@@ -31,6 +33,15 @@ struct shim_config {
 	const char *cmdline;  /* guest kernel command line ("" if none) */
 	uint32_t switch_mode; /* COOP_SWITCH_* */
 	const char *exec;     /* --exec script, or NULL: console input */
+	uint64_t watchdog_ns; /* end a guest that keeps the CPU this long; 0: never */
+	bool quiet;           /* discard console output (benchmarks) */
+};
+
+/* Latency samples the monitor records for `coop bench` (TSC cycles). */
+struct shim_samples {
+	uint64_t *v;   /* preallocated by the bench */
+	size_t cap;    /* entries in v */
+	size_t n;      /* entries filled */
 };
 
 /* Counters of one run (the --report JSON grows out of these). */
@@ -40,6 +51,46 @@ struct shim_stats {
 	uint64_t msgs[COOP_DEV_COUNT][2];       /* [device][0 to_host, 1 to_guest] */
 	uint64_t bytes[COOP_DEV_COUNT][2];      /* payload bytes, same indexing */
 	uint64_t backpressure_waits;            /* host messages that waited for room */
+	uint64_t irqs_forwarded;                /* host interrupts that hit guest code */
+	uint64_t irqs_delivered;                /* vIRQs handed to the guest */
+};
+
+/* Host interrupts noted by a signal handler, served in host mode. */
+#define SHIM_EV_ANY 0x1      /* something happened */
+#define SHIM_EV_IO 0x2       /* a watched file descriptor is readable */
+#define SHIM_EV_WATCHDOG 0x4 /* time to check that the guest gives the CPU back */
+
+/* A function symbol of the guest kernel. */
+struct shim_sym {
+	uint64_t addr;    /* its first byte */
+	uint64_t size;    /* its length (0: unknown) */
+	const char *name; /* in shim_symtab.strtab */
+};
+
+struct shim_symtab {
+	struct shim_sym *syms; /* sorted by addr */
+	size_t count;          /* entries in syms */
+	char *strtab;          /* the names */
+};
+
+#define SHIM_MAX_FRAMES 48
+
+/* One frame of a crash backtrace. */
+struct shim_frame {
+	uint64_t ip;   /* instruction pointer */
+	uint64_t off;  /* offset into name (host frames) */
+	bool guest;    /* in the guest kernel: named from its symbols */
+	char name[64]; /* host frames: libunwind's name */
+};
+
+/* What a guest fault left behind (backend/user/interrupts.c). */
+struct shim_crash {
+	int sig;                    /* SIGSEGV, SIGILL, ... */
+	int code;                   /* si_code */
+	uint64_t addr;              /* si_addr: the faulting address */
+	long long gregs[23];        /* the guest's registers (mcontext gregs) */
+	unsigned int nframes;       /* valid entries in frames */
+	struct shim_frame frames[SHIM_MAX_FRAMES]; /* innermost first */
 };
 
 /* A host->guest message waiting for room in the to_guest window. */
@@ -75,6 +126,27 @@ struct shim_vm {
 	struct shim_msg **queue_tail; /* ... and where the next one goes */
 	struct shim_cocon *cocon;    /* the console */
 	struct shim_stats stats;     /* counters */
+	uint64_t guard;              /* guest address of the stack guard page */
+	/* host interrupts (backend/user/interrupts.c) */
+	volatile uint32_t events;    /* SHIM_EV_* noted by signal handlers */
+	bool forwarded;              /* the last switch out was a handler's, not an op */
+	bool crashed;                /* ... and it was a guest fault: crash is valid */
+	int event_fd;                /* eventfd that wakes the host from ppoll */
+	void *altstack;              /* the signal handlers' stack */
+	unsigned int timers;         /* bit 0: tick_timer, bit 1: watchdog_timer exist */
+	timer_t tick_timer;          /* the guest's tick */
+	timer_t watchdog_timer;      /* the host's 100 ms look at the guest */
+	uint64_t tick_ns;            /* the tick's period, 0: none */
+	uint64_t watchdog_ns;        /* see shim_config */
+	uint64_t progress_tsc;       /* last hypercall or vIRQ delivery */
+	struct shim_crash crash;     /* valid when crashed */
+	struct shim_symtab syms;     /* the guest kernel's function symbols */
+	void *unwind_info;           /* its unwind table, registered with libunwind */
+	char *report;                /* crash report (malloc'ed), printed at the end */
+	/* irq_forward samples: host handler entry -> guest vIRQ handler entry */
+	struct shim_samples *fwd_samples; /* NULL: not measuring */
+	uint64_t fwd_tsc;            /* host handler entry of the last forward */
+	bool fwd_injected;           /* ... and it delivered a vIRQ */
 };
 
 /* vm.c */
@@ -88,6 +160,41 @@ int shim_monitor_run(struct shim_vm *vm);
 __attribute__((format(printf, 2, 3))) void shim_kill_guest(struct shim_vm *vm, const char *fmt,
 							   ...);
 const char *shim_op_name(uint32_t code);
+
+/* virq.c */
+void shim_virq_raise(struct shim_vm *vm, unsigned int vector);
+unsigned int shim_virq_deliverable(const struct coop_virq_state *v);
+bool shim_guest_writable(const struct shim_vm *vm, uint64_t addr, uint64_t len);
+bool shim_guest_text(const struct shim_vm *vm, uint64_t addr);
+bool shim_guest_range(const struct shim_vm *vm, uint64_t addr, uint64_t len);
+
+/* tsc.c */
+static inline uint64_t shim_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+uint64_t shim_tsc_khz(void);
+uint64_t shim_now_ns(void);
+
+/* symbols.c */
+void shim_symbols_load(struct shim_symtab *t, const void *file, size_t len);
+void shim_symbols_free(struct shim_symtab *t);
+const char *shim_symbol(const struct shim_symtab *t, uint64_t addr, uint64_t *off);
+void shim_symbols_register_unwind(struct shim_vm *vm, const void *file, size_t len);
+void shim_symbols_unregister_unwind(struct shim_vm *vm);
+
+/* crash.c */
+void shim_crash_end(struct shim_vm *vm);
+
+/* backend/user/interrupts.c */
+__attribute__((warn_unused_result)) int host_irq_init(struct shim_vm *vm, char *err,
+						      size_t errlen);
+void host_irq_fini(struct shim_vm *vm);
+__attribute__((warn_unused_result)) int host_timer_set(struct shim_vm *vm, uint64_t period_ns);
+__attribute__((warn_unused_result)) int host_irq_watch_fd(int fd, bool on);
 
 /* router.c */
 /* A device backend, as the router sees it. */
@@ -123,6 +230,7 @@ __attribute__((warn_unused_result)) int shim_cocon_open(struct shim_vm *vm,
 							size_t errlen);
 void shim_cocon_close(struct shim_vm *vm);
 bool shim_cocon_interactive(const struct shim_vm *vm);
-__attribute__((warn_unused_result)) int shim_cocon_wait_input(struct shim_vm *vm);
+int shim_cocon_fd(const struct shim_vm *vm);
+void shim_cocon_poll(struct shim_vm *vm);
 
 #endif /* SHIM_SHIM_H */

@@ -72,6 +72,7 @@ static void passage_init(struct shim_vm *vm, const struct shim_config *cfg, uint
 	b->stack_base = top - COOP_BOOT_STACK_SIZE;
 	b->stack_top = top;
 	b->console_flags = shim_cocon_interactive(vm) ? COOP_CON_INTERACTIVE : 0;
+	b->tsc_khz = shim_tsc_khz();
 	snprintf(b->cmdline, sizeof(b->cmdline), "%s", cfg->cmdline ? cfg->cmdline : "");
 
 	host_context_init_host(&p->host, vm->switch_mode);
@@ -98,6 +99,10 @@ static int load_kernel(struct shim_vm *vm, const struct shim_config *cfg, uint64
 	if (!rc)
 		rc = shim_elf_load(file, len, &vm->image, vm->ram, COOP_GUEST_BASE, vm->mem_size,
 				   why, sizeof(why));
+	if (!rc) { /* for crash reports: names and unwind tables */
+		shim_symbols_load(&vm->syms, file, len);
+		shim_symbols_register_unwind(vm, file, len);
+	}
 	if (rc)
 		snprintf(err, errlen, "--kernel %s: %s", cfg->kernel, why);
 	free(file);
@@ -112,6 +117,9 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 
 	memset(vm, 0, sizeof(*vm));
 	vm->queue_tail = &vm->queue_head;
+	vm->event_fd = -1;
+	vm->guard = guard;
+	vm->watchdog_ns = cfg->watchdog_ns;
 	vm->mem_size = cfg->mem_size;
 	vm->switch_mode = cfg->switch_mode;
 	vm->switch_fn = host_switch_fn(cfg->switch_mode);
@@ -128,13 +136,24 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 	rc = protect(vm, guard, err, errlen);
 	if (rc)
 		goto err_unmap;
+	/* Host interrupts before the console: it asks for signals. */
+	rc = host_irq_init(vm, err, errlen);
+	if (rc)
+		goto err_irq;
 	rc = shim_cocon_open(vm, cfg, err, errlen);
 	if (rc)
-		goto err_unmap;
+		goto err_cocon;
 	passage_init(vm, cfg, page_up(vm->image.end), guard);
 	return 0;
 
+err_cocon:
+	shim_cocon_close(vm);
+	shim_router_free(vm);
+err_irq:
+	host_irq_fini(vm);
 err_unmap:
+	shim_symbols_unregister_unwind(vm);
+	shim_symbols_free(&vm->syms);
 	host_ram_unmap(vm->ram, vm->mem_size);
 	vm->ram = NULL;
 	return rc;
@@ -142,8 +161,13 @@ err_unmap:
 
 void shim_vm_destroy(struct shim_vm *vm)
 {
+	host_irq_fini(vm);
 	shim_cocon_close(vm);
 	shim_router_free(vm);
+	shim_symbols_unregister_unwind(vm);
+	shim_symbols_free(&vm->syms);
+	free(vm->report);
+	vm->report = NULL;
 	host_ram_unmap(vm->ram, vm->mem_size);
 	vm->ram = NULL;
 }

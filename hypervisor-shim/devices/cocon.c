@@ -5,9 +5,11 @@
  * at it, to stderr otherwise, so that piped stdout carries only what the
  * guest's programs print.  Input - the terminal in raw mode, piped stdin
  * line by line, or an --exec script - reaches the guest as INPUT messages
- * when it idles, and EOF once.
+ * (with the cocon vIRQ), and EOF once.  A readable console is a host
+ * interrupt: O_ASYNC makes it signal the guest thread (interrupts.c).
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@ struct shim_cocon {
 	char *script;     /* --exec commands as input lines, or NULL */
 	size_t script_len, script_pos; /* bytes of script, bytes already sent */
 	bool eof_sent;    /* COOP_COCON_EOF has been queued */
+	bool async;       /* in_fd has O_ASYNC set by us (cleared at close) */
 };
 
 /* The terminal's settings before raw mode, for every way out of coop. */
@@ -93,6 +96,9 @@ static char *script_from_exec(const char *exec, size_t *len)
 	return s;
 }
 
+static int send_input(struct shim_vm *vm, const void *buf, size_t len);
+static int send_eof(struct shim_vm *vm);
+
 int shim_cocon_open(struct shim_vm *vm, const struct shim_config *cfg, char *err, size_t errlen)
 {
 	struct shim_cocon *c = calloc(1, sizeof(*c));
@@ -101,19 +107,28 @@ int shim_cocon_open(struct shim_vm *vm, const struct shim_config *cfg, char *err
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	c->out_fd = STDOUT_FILENO;
-	c->log_fd = STDERR_FILENO;
+	vm->cocon = c;
+	c->out_fd = cfg->quiet ? -1 : STDOUT_FILENO;
+	c->log_fd = cfg->quiet ? -1 : STDERR_FILENO;
 	c->in_fd = STDIN_FILENO;
 	if (cfg->exec) {
+		/* The whole script, then EOF: queued now, delivered as room allows. */
 		c->in_fd = -1;
 		c->script = script_from_exec(cfg->exec, &c->script_len);
-	} else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		if (!c->script || send_input(vm, c->script, c->script_len) || send_eof(vm)) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		return 0;
+	}
+	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		c->interactive = true;
 		c->log_fd = STDOUT_FILENO;
 		if (tty_raw(STDIN_FILENO))
 			c->interactive = false; /* works, just without line editing */
 	}
-	vm->cocon = c;
+	/* Regular files are always readable: no signal, the idle loop reads them. */
+	c->async = host_irq_watch_fd(c->in_fd, true) == 0;
 	return 0;
 }
 
@@ -121,6 +136,9 @@ void shim_cocon_close(struct shim_vm *vm)
 {
 	if (!vm->cocon)
 		return;
+	if (vm->cocon->async && vm->cocon->in_fd >= 0 && host_irq_watch_fd(vm->cocon->in_fd, false)) {
+		/* the descriptor is going away with us anyway */
+	}
 	tty_restore();
 	free(vm->cocon->script);
 	free(vm->cocon);
@@ -193,27 +211,41 @@ static int send_eof(struct shim_vm *vm)
 	return shim_router_send(vm, COOP_DEV_COCON, 0, COOP_COCON_EOF, NULL, 0);
 }
 
+/* The console input descriptor to wait on, or -1 when input has ended. */
+int shim_cocon_fd(const struct shim_vm *vm)
+{
+	return vm->cocon ? vm->cocon->in_fd : -1;
+}
+
 /*
- * The guest idles: block until there is console input for it and queue
- * it.  -ENODATA when no input can ever come again.
+ * Take whatever console input is there now, without blocking, and queue
+ * it for the guest; at the end of input queue EOF, once.
  */
-int shim_cocon_wait_input(struct shim_vm *vm)
+void shim_cocon_poll(struct shim_vm *vm)
 {
 	struct shim_cocon *c = vm->cocon;
+	struct pollfd pfd = { .fd = c->in_fd, .events = POLLIN };
 	uint8_t buf[4096];
 	ssize_t n;
 
-	if (c->script && c->script_pos < c->script_len) {
-		c->script_pos = c->script_len;
-		return send_input(vm, c->script, c->script_len);
-	}
-	if (c->in_fd < 0)
-		return c->eof_sent ? -ENODATA : send_eof(vm);
+	if (c->in_fd < 0 || poll(&pfd, 1, 0) <= 0)
+		return;
 	do
 		n = read(c->in_fd, buf, sizeof(buf));
 	while (n < 0 && errno == EINTR);
-	if (n > 0)
-		return send_input(vm, buf, (size_t)n);
-	c->in_fd = -1; /* end of input, or an error that ends it */
-	return send_eof(vm);
+	if (n > 0) {
+		if (send_input(vm, buf, (size_t)n))
+			shim_kill_guest(vm, "cocon: out of memory");
+		return;
+	}
+	if (n < 0 && errno == EAGAIN)
+		return;
+	/* End of input (or an error that ends it). */
+	if (c->async && host_irq_watch_fd(c->in_fd, false)) {
+		/* nothing more will come from it anyway */
+	}
+	c->async = false;
+	c->in_fd = -1;
+	if (!c->eof_sent && send_eof(vm))
+		shim_kill_guest(vm, "cocon: out of memory");
 }

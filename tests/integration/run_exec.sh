@@ -31,9 +31,10 @@ expect_in out "nosuchcommand: command not found"
 run run --exec 'poweroff 300'
 expect_status 2
 
+abi=$("$COOP" version | sed -n 's/^ABI \([0-9.]*\) .*/\1/p')
 run run --exec 'info'
 expect_status 0
-expect_in out "1.0"
+expect_in out "guest $abi, host $abi"
 expect_in out "64 MiB"
 
 run run --mem 16M --cmdline 'hello=world' --exec 'info'

@@ -31,7 +31,7 @@
 /* ---- Versions and magic numbers ---------------------------------------- */
 
 #define COOP_ABI_MAJOR 1
-#define COOP_ABI_MINOR 0
+#define COOP_ABI_MINOR 1 /* 1.1: virtual interrupts, timer, tsc_khz */
 /* "COOPPASS" read as a little-endian u64: the first word of the passage. */
 #define COOP_PASSAGE_MAGIC COOP_U64(0x53534150504f4f43)
 
@@ -71,7 +71,22 @@
 #define COOP_OP_MESSAGE 3   /* serve the to_host message window */
 #define COOP_OP_TERMINATE 4 /* power off: params.terminate.status */
 #define COOP_OP_PANIC 5     /* guest panic: params.panic */
-#define COOP_OP_COUNT 6
+#define COOP_OP_TIMER 6     /* 1.1: program the periodic tick: params.timer */
+#define COOP_OP_IRQ_ENABLE 7 /* 1.1: vIF set again with vIRQs pending: deliver */
+#define COOP_OP_COUNT 8
+
+/* ---- Virtual interrupts (1.1) ------------------------------------------- */
+
+/*
+ * Vectors the host raises.  Priority is the vector number: the highest
+ * pending vector is delivered first (as the local APIC does).  0..31 are
+ * reserved, as exceptions are on x86.
+ */
+#define COOP_VEC_TIMER 32 /* the tick programmed with COOP_OP_TIMER */
+#define COOP_VEC_COCON 33 /* console messages in the to_guest window */
+#define COOP_VEC_COBD 34  /* block-device messages */
+#define COOP_VEC_CONET 35 /* network-device messages */
+#define COOP_VEC_COUNT 256
 
 /* ---- World-switch modes (user backend) ---------------------------------- */
 
@@ -246,7 +261,8 @@ struct coop_boot_params {
 	uint64_t stack_top;    /* one past its highest byte */
 	uint32_t console_flags; /* COOP_CON_* */
 	uint32_t reserved0;
-	uint64_t reserved[7];
+	uint64_t tsc_khz;      /* 1.1: TSC ticks per millisecond, calibrated by the host */
+	uint64_t reserved[6];
 	char cmdline[COOP_CMDLINE_MAX]; /* NUL-terminated kernel command line */
 	uint8_t reserved1[0x400 - 0x80 - COOP_CMDLINE_MAX];
 };
@@ -271,6 +287,9 @@ struct coop_op_terminate {
 	int32_t status; /* power-off status, 0..255: coop's exit status */
 	uint32_t reserved;
 };
+struct coop_op_timer {
+	uint64_t period_ns; /* tick period; 0 stops the tick */
+};
 struct coop_op_panic {
 	uint32_t line;     /* source line of the panic() call */
 	char file[124];    /* its source file, NUL-terminated */
@@ -291,6 +310,7 @@ struct coop_op {
 		struct coop_op_message message;
 		struct coop_op_terminate terminate;
 		struct coop_op_panic panic;
+		struct coop_op_timer timer;
 		uint8_t raw[512];
 	} params;
 	uint64_t seq; /* incremented by the guest on every operation */
@@ -300,18 +320,63 @@ COOP_ABI_ASSERT_OFF(struct coop_op, params, 8);
 COOP_ABI_ASSERT_SIZE(struct coop_op, 528);
 
 /*
- * Virtual interrupt state.  vif is the guest's virtual interrupt flag;
- * pending/masked are bitmaps of 256 vectors.  Reserved in ABI 1.0 for the
- * virtual interrupt controller (not yet delivered by the host).
+ * The virtual interrupt controller, shared by both sides.
+ *
+ * The host raises a vector by setting its bit in pending.  The guest takes
+ * it only while vif is 1 and its masked bit is 0: it clears the pending bit
+ * with one locked instruction, sets in_service, runs the handler and clears
+ * in_service again (end of interrupt).  Two ways in:
+ *  - asynchronously: the host interrupted guest code with vif = 1 (a host
+ *    interrupt was forwarded).  The host pushes a struct coop_irq_frame on
+ *    the interrupted stack, clears vif and resumes the guest at entry with
+ *    %rdi = the frame.  The guest returns to the interrupted code by
+ *    restoring the frame (and setting vif again);
+ *  - synchronously: the guest finds deliverable vectors when it sets vif
+ *    again, or after a hypercall.  It then issues COOP_OP_IRQ_ENABLE (the
+ *    host sees every delivery) and runs the handlers itself.
+ * Setting or clearing vif is a plain store: no switch unless vectors wait.
+ *
+ * The host writes the to_guest window only while the guest cannot be
+ * reading it: when the guest left an operation, or was interrupted with
+ * vif = 1 (the guest touches its windows with vif = 0).  COOP_OP_IDLE
+ * returns at once while a vector is pending and not masked.  A vIRQ whose
+ * frame would not fit in writable guest memory below the interrupted rsp
+ * (the boot stack's guard page) ends the guest as a stack overflow.
  */
 struct coop_virq_state {
 	uint32_t vif;         /* 1: the guest accepts virtual interrupts */
 	uint32_t reserved0;
 	uint64_t pending[4];  /* set by the host, cleared by the guest */
 	uint64_t masked[4];   /* set by the guest: do not deliver */
-	uint64_t reserved[1];
+	uint64_t entry;       /* 1.1 guest: async entry, void entry(frame); 0: none */
+	/* ---- 1.1 ---- */
+	uint64_t in_service[4]; /* guest: vectors whose handler runs (EOI clears) */
+	uint64_t ticks;         /* host: timer expirations since COOP_OP_TIMER */
+	uint64_t forward_tsc;   /* host: TSC when the latest forwarded interrupt hit */
+	uint64_t handler_tsc;   /* guest: TSC at the start of the latest vIRQ handler */
+	uint64_t delivered;     /* guest: vIRQ handlers run */
+	uint64_t reserved[4];
 };
-COOP_ABI_ASSERT_SIZE(struct coop_virq_state, 80);
+COOP_ABI_ASSERT_OFF(struct coop_virq_state, entry, 72);
+COOP_ABI_ASSERT_OFF(struct coop_virq_state, in_service, 80);
+COOP_ABI_ASSERT_SIZE(struct coop_virq_state, 176);
+
+/*
+ * What the host pushes on the guest stack to deliver a vIRQ into
+ * interrupted code, lowest address first.  It ends right below the
+ * interrupted rsp, so that popping r15 .. rax, then rflags (popfq), then
+ * rip (ret) leaves rsp exactly where it was.  The guest has no red zone
+ * (-mno-red-zone), so nothing lives below rsp.
+ */
+struct coop_irq_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8; /* interrupted GPRs ... */
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;    /* ... in pop order */
+	uint64_t rflags; /* interrupted flags */
+	uint64_t rip;    /* where to resume; at interrupted rsp - 8 */
+};
+COOP_ABI_ASSERT_OFF(struct coop_irq_frame, rflags, 120);
+COOP_ABI_ASSERT_OFF(struct coop_irq_frame, rip, 128);
+COOP_ABI_ASSERT_SIZE(struct coop_irq_frame, 136);
 
 /*
  * A message, as it sits in a window: this header, then `length` payload

@@ -29,6 +29,22 @@ void panic_at(const char *file, int line, const char *fmt, ...)
 	longjmp(panic_jmp, 1);
 }
 
+/* One CPU and no interrupts here: the guest's vIF critical sections are no-ops. */
+static uint32_t vif = 1;
+
+uint32_t irq_save(void)
+{
+	uint32_t old = vif;
+
+	vif = 0;
+	return old;
+}
+
+void irq_restore(uint32_t flags)
+{
+	vif = flags;
+}
+
 static uint8_t *arena;
 
 static void setup(void)
@@ -37,6 +53,7 @@ static void setup(void)
 	ck_assert_ptr_nonnull(arena);
 	memset(arena, 0xa5, ARENA);
 	kalloc_init(arena, ARENA);
+	vif = 1;
 }
 
 static void teardown(void)

@@ -65,8 +65,27 @@ static void host_consume(void)
 	w->bytes = 0;
 }
 
-int hypercall(uint32_t code)
+/* The vIF critical sections: they must nest and come back balanced. */
+static uint32_t vif = 1;
+
+uint32_t irq_save(void)
 {
+	uint32_t old = vif;
+
+	vif = 0;
+	return old;
+}
+
+void irq_restore(uint32_t flags)
+{
+	vif = flags;
+}
+
+int hypercall(uint32_t code, const void *params, size_t len)
+{
+	ck_assert_uint_eq(vif, 0); /* msg.c calls the host only with vif = 0 */
+	ck_assert_uint_le(len, sizeof(pass->op.params));
+	memcpy(&pass->op.params, params, len);
 	pass->op.code = code;
 	pass->op.seq++;
 	if (code == COOP_OP_MESSAGE) {
@@ -112,6 +131,8 @@ static void setup(void)
 	flushes = 0;
 	delivered_len = 0;
 	printks = 0;
+	vif = 1;
+	msg_start();
 }
 
 static void teardown(void)
@@ -144,6 +165,22 @@ START_TEST(test_one_message)
 	ck_assert_mem_eq(got, payload, 13);
 	ck_assert_int_eq(msg_flush(), 0); /* nothing queued: no switch */
 	ck_assert_uint_eq(flushes, 1);
+	ck_assert_uint_eq(vif, 1); /* every critical section restored vif */
+}
+END_TEST
+
+/* The MESSAGE operation carries the count, copied with vif = 0. */
+START_TEST(test_flush_params)
+{
+	ck_assert(!msg_queued());
+	msg_send(COOP_DEV_COCON, 0, COOP_COCON_WRITE, "ab", 2);
+	msg_send(COOP_DEV_COCON, 0, COOP_COCON_LOG, "cd", 2);
+	ck_assert(msg_queued());
+	ck_assert_int_eq(msg_flush(), 0);
+	ck_assert_uint_eq(pass->op.code, COOP_OP_MESSAGE);
+	ck_assert_uint_eq(pass->op.params.message.count, 2);
+	ck_assert(!msg_queued());
+	ck_assert_uint_eq(vif, 1);
 }
 END_TEST
 
@@ -272,6 +309,7 @@ static Suite *msg_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_one_message);
+	tcase_add_test(tc, test_flush_params);
 	tcase_add_test(tc, test_split_big_payload);
 	tcase_add_test(tc, test_full_window_flushes);
 	tcase_add_test(tc, test_drain_good_and_bad);

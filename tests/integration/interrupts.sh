@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# interrupts.sh - time and virtual interrupts as a user sees them: the tick
+# runs at the configured rate (measured against the guest's TSC clock, so
+# a busy machine cannot skew it: late timer expirations count as overruns),
+# sleep sleeps, and the in-guest self-tests (preemption of two spinning
+# threads, the virtual interrupt flag) pass.  Run by ctest.
+set -e
+. "$(dirname "$0")/lib.sh"
+
+# rate FILE: ticks per second between the first two `ticks` lines.
+rate() {
+	awk '/^ticks /{ n[++k] = $2; ms[k] = $6 }
+	     END { if (k < 2 || ms[2] <= ms[1]) print "none"; else printf "%.1f\n", (n[2] - n[1]) * 1000 / (ms[2] - ms[1]) }' "$1"
+}
+
+within10() { # RATE HZ
+	awk -v r="$1" -v h="$2" 'BEGIN { exit !(r != "none" && r >= 0.9 * h && r <= 1.1 * h) }'
+}
+
+for hz in 100 250 1000; do
+	run run --cmdline "hz=$hz" --exec 'ticks; spin 2000; ticks'
+	expect_status 0
+	expect_in out "hz $hz"
+	r=$(rate "$TMP/out")
+	checks=$((checks + 1))
+	within10 "$r" "$hz" || fail "hz=$hz while spinning: measured $r ticks/s"
+done
+
+# The tick also runs while the guest idles (sleep), at the default rate.
+run run --exec 'ticks; sleep 2000; ticks'
+expect_status 0
+expect_in out "hz 250"
+r=$(rate "$TMP/out")
+checks=$((checks + 1))
+within10 "$r" 250 || fail "default hz while sleeping: measured $r ticks/s"
+
+# A rate out of range falls back to the default.
+run run --cmdline "hz=5" --exec 'ticks'
+expect_status 0
+expect_in out "hz 250"
+
+# sleep 200 sleeps at least 200 ms of guest time, and not absurdly longer.
+run run --exec 'ticks; sleep 200; ticks'
+expect_status 0
+slept=$(awk '/^ticks /{ ms[++k] = $6 } END { print ms[2] - ms[1] }' "$TMP/out")
+checks=$((checks + 1))
+[ "$slept" -ge 200 ] && [ "$slept" -lt 2000 ] || fail "sleep 200 took $slept ms"
+
+# The in-guest self-tests: preemption, vIF, sleep, ticks, threads, alloc.
+run run --exec 'selftest all'
+expect_status 0
+for t in preempt vif sleep ticks threads alloc; do expect_in out "selftest $t: PASS"; done
+checks=$((checks + 1))
+! grep -q FAIL "$TMP/out" || fail "a self-test failed"
+
+# The same in the full-state switch mode.
+run run --switch-mode full --exec 'selftest all'
+expect_status 0
+checks=$((checks + 1))
+! grep -q FAIL "$TMP/out" || fail "a self-test failed in full mode"
+
+done_ok
