@@ -7,8 +7,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <libgen.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +18,12 @@
 #include "core/shim.h"
 
 static const struct bench_entry {
-	const char *name;
+	const char *name;     /* as in the results */
+	const char *baseline; /* runs too whenever this one runs */
 	int (*run)(const struct bench_opts *o, struct bench_result *r);
 } benches[] = {
-	{ "signal_rtt", bench_signal_rtt },
-	{ "irq_forward", bench_irq_forward },
+	{ "signal_rtt", NULL, bench_signal_rtt },
+	{ "irq_forward", "signal_rtt", bench_irq_forward },
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
@@ -37,7 +36,7 @@ static const char usage[] =
 	"options:\n"
 	"  --quick           fewer iterations (a run of a few seconds)\n"
 	"  --iterations N    samples per benchmark\n"
-	"  --only A,B        run only these benchmarks (see --list)\n"
+	"  --only A,B        run only these (and their baselines; see --list)\n"
 	"  --list            list the benchmarks\n"
 	"  --cpu N           pin to CPU N (default 0)\n"
 	"  --kernel PATH     guest kernel (default: coop-guest.elf beside coop)\n"
@@ -64,6 +63,16 @@ static bool selected(const char *only, const char *name)
 		p = comma ? comma + 1 : NULL;
 	}
 	return !only;
+}
+
+/* Selected, or the baseline of a selected benchmark (same run, always). */
+static bool wanted(const char *only, const char *name)
+{
+	for (size_t i = 0; i < NBENCH; i++)
+		if (benches[i].baseline && !strcmp(benches[i].baseline, name) &&
+		    selected(only, benches[i].name))
+			return true;
+	return selected(only, name);
 }
 
 static void machine(FILE *out, const struct bench_opts *o)
@@ -158,19 +167,6 @@ static void ratios(struct bench_result *r, size_t n)
 				r[i].ratio = r[i].ns[1] / r[j].ns[1];
 }
 
-static const char *default_kernel(void)
-{
-	static char path[PATH_MAX];
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		return "coop-guest.elf";
-	exe[n] = '\0';
-	snprintf(path, sizeof(path), "%s/coop-guest.elf", dirname(exe));
-	return path;
-}
-
 static int run_all(const struct bench_opts *o, const char *only, const char *json,
 		   const char *csv)
 {
@@ -180,7 +176,7 @@ static int run_all(const struct bench_opts *o, const char *only, const char *jso
 
 	machine(stdout, o);
 	for (size_t i = 0; i < NBENCH; i++) {
-		if (!selected(only, benches[i].name))
+		if (!wanted(only, benches[i].name))
 			continue;
 		fprintf(stderr, "coop bench: [%zu/%zu] %s ...\n", i + 1, NBENCH, benches[i].name);
 		memset(&res[n], 0, sizeof(res[n]));
@@ -257,6 +253,6 @@ int bench_cmd(int argc, char **argv)
 	if (sched_setaffinity(0, sizeof(set), &set))
 		return bench_usage_error("--cpu: cannot run on CPU", strerror(errno));
 	if (!o.kernel)
-		o.kernel = default_kernel();
+		o.kernel = shim_default_kernel();
 	return run_all(&o, only, json, csv);
 }

@@ -105,7 +105,7 @@ static int parse_seconds(const char *arg, uint64_t *ns)
 }
 
 /* coop-guest.elf in the directory coop runs from. */
-static const char *default_kernel(void)
+const char *shim_default_kernel(void)
 {
 	static char path[PATH_MAX];
 	char exe[PATH_MAX];
@@ -213,7 +213,7 @@ int shim_cmd_run(int argc, char **argv)
 	if (rc)
 		return rc;
 	if (!cfg.kernel)
-		cfg.kernel = default_kernel();
+		cfg.kernel = shim_default_kernel();
 	rc = shim_vm_create(&vm, &cfg, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "coop run: %s\n", err);

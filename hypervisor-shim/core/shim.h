@@ -222,6 +222,7 @@ void shim_format_size(uint64_t bytes, char *buf, size_t len);
 
 /* run.c */
 int shim_cmd_run(int argc, char **argv);
+const char *shim_default_kernel(void);
 
 /* devices/cocon.c */
 extern const struct shim_device shim_cocon_device;
