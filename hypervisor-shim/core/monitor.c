@@ -126,23 +126,24 @@ static void serve_idle(struct shim_vm *vm, struct coop_op *op)
 {
 	uint64_t ns = op->params.idle.timeout_ns;
 	struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
-	struct pollfd pfd[2] = { { .fd = vm->event_fd, .events = POLLIN },
-				 { .fd = shim_cocon_fd(vm), .events = POLLIN } };
+	struct pollfd pfd[1 + SHIM_MAX_WATCH] = { { .fd = vm->event_fd, .events = POLLIN } };
+	int n = 1 + shim_watch_pollfds(vm, pfd + 1, SHIM_MAX_WATCH);
 	uint64_t drain;
 
 	if (vm->events || vm->queue_head || shim_virq_deliverable(&vm->passage->virq))
 		return; /* something is already there for the guest */
-	if (!ns && !vm->tick_ns && pfd[1].fd < 0) {
-		shim_kill_guest(vm, "guest is idle and nothing can wake it (no timer, console input ended)");
+	if (!ns && !vm->tick_ns && n == 1) {
+		shim_kill_guest(vm, "guest is idle and nothing can wake it (no timer, no input left)");
 		return;
 	}
-	if (ppoll(pfd, pfd[1].fd < 0 ? 1 : 2, ns ? &ts : NULL, NULL) < 0 && errno != EINTR)
+	if (ppoll(pfd, (nfds_t)n, ns ? &ts : NULL, NULL) < 0 && errno != EINTR)
 		shim_kill_guest(vm, "host: ppoll: %s", strerror(errno));
 	if (read(vm->event_fd, &drain, sizeof(drain)) < 0) {
 		/* nothing to drain: woken by input or the timeout */
 	}
-	if (pfd[1].fd >= 0 && pfd[1].revents)
-		__atomic_fetch_or(&vm->events, SHIM_EV_IO | SHIM_EV_ANY, __ATOMIC_SEQ_CST);
+	for (int i = 1; i < n; i++)
+		if (pfd[i].revents)
+			__atomic_fetch_or(&vm->events, SHIM_EV_IO | SHIM_EV_ANY, __ATOMIC_SEQ_CST);
 }
 
 static void serve(struct shim_vm *vm)
@@ -187,7 +188,7 @@ static void serve(struct shim_vm *vm)
 }
 
 /*
- * Serve the host interrupts noted since the last time: console input.
+ * Serve the host interrupts noted since the last time: readable device fds.
  * (Ticks were counted by the handler; the watchdog judges in its handler,
  * where it can see what the guest was doing.)
  */
@@ -196,7 +197,7 @@ static void serve_events(struct shim_vm *vm)
 	uint32_t ev = __atomic_exchange_n(&vm->events, 0, __ATOMIC_SEQ_CST);
 
 	if (ev & SHIM_EV_IO)
-		shim_cocon_poll(vm);
+		shim_watch_serve(vm);
 }
 
 int shim_monitor_run(struct shim_vm *vm)

@@ -15,6 +15,8 @@
 /* Device backends by COOP_DEV_* id. */
 static const struct shim_device *const devices[COOP_DEV_COUNT] = {
 	[COOP_DEV_COCON] = &shim_cocon_device,
+	[COOP_DEV_COBD] = &shim_cobd_device,
+	[COOP_DEV_CONET] = &shim_conet_device,
 };
 
 /* Check one message header at window offset off; 0 or kill + -EPROTO. */
@@ -141,6 +143,9 @@ void shim_router_deliver(struct shim_vm *vm)
 		vm->queue_head = m->next;
 		if (!vm->queue_head)
 			vm->queue_tail = &vm->queue_head;
+		if (m->hdr.device < COOP_DEV_COUNT && devices[m->hdr.device] &&
+		    devices[m->hdr.device]->delivered)
+			devices[m->hdr.device]->delivered(vm, &m->hdr);
 		free(m);
 	}
 }

@@ -31,20 +31,26 @@ static const char run_usage[] =
 	"  --kernel PATH         guest kernel ELF (default: coop-guest.elf beside coop)\n"
 	"  --mem SIZE            guest RAM, e.g. 64M, 1G (default 64M, at least 4M)\n"
 	"  --cmdline STRING      guest kernel command line (at most 511 bytes)\n"
-	"  --console stdio       where the guest console is (default stdio)\n"
+	"  --disk cobdN=PATH[,ro][,offset=BYTES|,partition=N]\n"
+	"                        a block device from a raw image (repeatable)\n"
+	"  --net conetN=tap:IFNAME|udp:LPORT:RHOST:RPORT|unix:PATH[:PEER]\n"
+	"                        a network device (repeatable)\n"
+	"  --console stdio|pty|unix:PATH\n"
+	"                        where the guest console is (default stdio)\n"
 	"  --exec 'CMD; CMD'     run these guest-shell commands, then power off with\n"
 	"                        the last command's status (or poweroff's)\n"
 	"  --switch-mode MODE    default: callee-saved registers + MXCSR/x87 CW;\n"
 	"                        full: every register, flags, FS/GS base, xsave area\n"
 	"  --watchdog SECONDS    end a guest that keeps virtual interrupts off and\n"
 	"                        makes no hypercall this long (default 5; 0: never)\n"
+	"  --report FILE         write the run's counters as JSON\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"exit status: the guest's power-off status (0-255); 1 host failure;\n"
 	"2 bad option, file or guest image; 3 guest crashed or panicked.\n";
 
 enum { OPT_BACKEND = 256, OPT_KERNEL, OPT_MEM, OPT_CMDLINE, OPT_CONSOLE, OPT_EXEC, OPT_SWITCH,
-       OPT_WATCHDOG };
+       OPT_WATCHDOG, OPT_DISK, OPT_NET, OPT_REPORT };
 
 static const struct option run_options[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -55,6 +61,9 @@ static const struct option run_options[] = {
 	{ "exec", required_argument, NULL, OPT_EXEC },
 	{ "switch-mode", required_argument, NULL, OPT_SWITCH },
 	{ "watchdog", required_argument, NULL, OPT_WATCHDOG },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -139,8 +148,24 @@ static int parse_one(int opt, struct shim_config *cfg)
 		cfg->cmdline = optarg;
 		return 0;
 	case OPT_CONSOLE:
-		if (strcmp(optarg, "stdio"))
-			return usage_error("--console %s: unknown console (expected stdio)", optarg);
+		if (strcmp(optarg, "stdio") && strcmp(optarg, "pty") && strncmp(optarg, "unix:", 5))
+			return usage_error("--console %s: unknown console (expected stdio, pty or unix:PATH)",
+					   optarg);
+		cfg->console = optarg;
+		return 0;
+	case OPT_DISK:
+		if (cfg->ndisks == COOP_BOOT_MAX_DEVS)
+			return usage_error("--disk %s: at most %d disks", optarg, COOP_BOOT_MAX_DEVS);
+		cfg->disks[cfg->ndisks++] = optarg;
+		return 0;
+	case OPT_NET:
+		if (cfg->nnets == COOP_BOOT_MAX_DEVS)
+			return usage_error("--net %s: at most %d network devices", optarg,
+					   COOP_BOOT_MAX_DEVS);
+		cfg->nets[cfg->nnets++] = optarg;
+		return 0;
+	case OPT_REPORT:
+		cfg->report = optarg;
 		return 0;
 	case OPT_EXEC:
 		cfg->exec = optarg;
@@ -221,6 +246,10 @@ int shim_cmd_run(int argc, char **argv)
 	}
 	rc = shim_monitor_run(&vm);
 	rc = report_end(&vm, rc);
+	if (cfg.report && shim_report_write(&vm, cfg.report)) {
+		fprintf(stderr, "coop run: --report %s: %s\n", cfg.report, strerror(errno));
+		rc = rc ? rc : SHIM_EXIT_FAILURE;
+	}
 	shim_vm_destroy(&vm);
 	return rc;
 }

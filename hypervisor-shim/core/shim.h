@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <poll.h>
 #include <time.h>
 
 #include <coop/abi.h>
@@ -26,6 +27,8 @@
 
 #define SHIM_ERR_MAX 512
 
+struct shim_vm;
+
 /* What `coop run` was asked to do. */
 struct shim_config {
 	const char *kernel;   /* guest kernel ELF */
@@ -35,6 +38,12 @@ struct shim_config {
 	const char *exec;     /* --exec script, or NULL: console input */
 	uint64_t watchdog_ns; /* end a guest that keeps the CPU this long; 0: never */
 	bool quiet;           /* discard console output (benchmarks) */
+	const char *console;  /* "stdio", "pty" or "unix:PATH" */
+	const char *disks[COOP_BOOT_MAX_DEVS]; /* --disk specs, cobdN=PATH[,...] */
+	unsigned int ndisks;
+	const char *nets[COOP_BOOT_MAX_DEVS];  /* --net specs, conetN=... */
+	unsigned int nnets;
+	const char *report;   /* --report FILE, or NULL */
 };
 
 /* Latency samples the monitor records for `coop bench` (TSC cycles). */
@@ -53,7 +62,20 @@ struct shim_stats {
 	uint64_t backpressure_waits;            /* host messages that waited for room */
 	uint64_t irqs_forwarded;                /* host interrupts that hit guest code */
 	uint64_t irqs_delivered;                /* vIRQs handed to the guest */
+	uint64_t dev_errors[COOP_DEV_COUNT];    /* requests answered with an error */
+	uint64_t console_dropped;               /* output bytes no reader took (pty) */
 };
+
+/* A host file descriptor that raises host interrupts (core/watch.c). */
+typedef void (*shim_ready_fn)(struct shim_vm *vm, void *arg);
+struct shim_watch {
+	int fd;              /* -1: free slot */
+	shim_ready_fn ready; /* called in host mode when fd is readable */
+	void *arg;           /* for ready */
+	bool paused;         /* back-pressure: not read until resumed */
+	bool async;          /* O_ASYNC was set on it by us */
+};
+#define SHIM_MAX_WATCH 16
 
 /* Host interrupts noted by a signal handler, served in host mode. */
 #define SHIM_EV_ANY 0x1      /* something happened */
@@ -107,7 +129,27 @@ enum shim_vm_state {
 	SHIM_VM_REFUSED,     /* the guest is not one we can run: reason */
 };
 
-struct shim_cocon; /* devices/cocon.c */
+struct shim_cocon; /* vm.c: a device for the guest's boot parameters; -ENOSPC when full */
+__attribute__((warn_unused_result)) int shim_boot_add_dev(struct shim_vm *vm,
+							  const struct coop_boot_dev *dev);
+
+/* devices/cobd.c */
+extern const struct shim_device shim_cobd_device;
+__attribute__((warn_unused_result)) int shim_cobd_open(struct shim_vm *vm,
+						       const struct shim_config *cfg, char *err,
+						       size_t errlen);
+void shim_cobd_close(struct shim_vm *vm);
+
+/* devices/conet.c */
+extern const struct shim_device shim_conet_device;
+__attribute__((warn_unused_result)) int shim_conet_open(struct shim_vm *vm,
+							const struct shim_config *cfg, char *err,
+							size_t errlen);
+void shim_conet_close(struct shim_vm *vm);
+
+/* devices/cocon.c */
+struct shim_cobd;  /* devices/cobd.c */
+struct shim_conet; /* devices/conet.c */
 
 /* One guest: its RAM, its switch, its state and its devices. */
 struct shim_vm {
@@ -125,6 +167,9 @@ struct shim_vm {
 	struct shim_msg *queue_head; /* host->guest FIFO ... */
 	struct shim_msg **queue_tail; /* ... and where the next one goes */
 	struct shim_cocon *cocon;    /* the console */
+	struct shim_cobd *cobd[COOP_BOOT_MAX_DEVS];   /* block units by number */
+	struct shim_conet *conet[COOP_BOOT_MAX_DEVS]; /* network units by number */
+	struct shim_watch watches[SHIM_MAX_WATCH];    /* fds that are host interrupts */
 	struct shim_stats stats;     /* counters */
 	uint64_t guard;              /* guest address of the stack guard page */
 	/* host interrupts (backend/user/interrupts.c) */
@@ -186,6 +231,18 @@ const char *shim_symbol(const struct shim_symtab *t, uint64_t addr, uint64_t *of
 void shim_symbols_register_unwind(struct shim_vm *vm, const void *file, size_t len);
 void shim_symbols_unregister_unwind(struct shim_vm *vm);
 
+/* watch.c */
+__attribute__((warn_unused_result)) int shim_watch_fd(struct shim_vm *vm, int fd,
+						      shim_ready_fn ready, void *arg);
+void shim_watch_pause(struct shim_vm *vm, int fd, bool paused);
+void shim_unwatch_fd(struct shim_vm *vm, int fd);
+void shim_watch_serve(struct shim_vm *vm);
+int shim_watch_pollfds(struct shim_vm *vm, struct pollfd *pfd, int max);
+
+/* report.c */
+__attribute__((warn_unused_result)) int shim_report_write(const struct shim_vm *vm,
+							  const char *path);
+
 /* crash.c */
 void shim_crash_end(struct shim_vm *vm);
 
@@ -203,6 +260,8 @@ struct shim_device {
 	/* A validated guest->host message for this device. */
 	void (*from_guest)(struct shim_vm *vm, const struct coop_msg_hdr *hdr,
 			   const uint8_t *payload);
+	/* Optional: one of its host->guest messages reached the window. */
+	void (*delivered)(struct shim_vm *vm, const struct coop_msg_hdr *hdr);
 };
 void shim_router_serve(struct shim_vm *vm);
 __attribute__((warn_unused_result)) int shim_router_send(struct shim_vm *vm, uint16_t device,
@@ -224,6 +283,24 @@ void shim_format_size(uint64_t bytes, char *buf, size_t len);
 int shim_cmd_run(int argc, char **argv);
 const char *shim_default_kernel(void);
 
+/* vm.c: a device for the guest's boot parameters; -ENOSPC when full */
+__attribute__((warn_unused_result)) int shim_boot_add_dev(struct shim_vm *vm,
+							  const struct coop_boot_dev *dev);
+
+/* devices/cobd.c */
+extern const struct shim_device shim_cobd_device;
+__attribute__((warn_unused_result)) int shim_cobd_open(struct shim_vm *vm,
+						       const struct shim_config *cfg, char *err,
+						       size_t errlen);
+void shim_cobd_close(struct shim_vm *vm);
+
+/* devices/conet.c */
+extern const struct shim_device shim_conet_device;
+__attribute__((warn_unused_result)) int shim_conet_open(struct shim_vm *vm,
+							const struct shim_config *cfg, char *err,
+							size_t errlen);
+void shim_conet_close(struct shim_vm *vm);
+
 /* devices/cocon.c */
 extern const struct shim_device shim_cocon_device;
 __attribute__((warn_unused_result)) int shim_cocon_open(struct shim_vm *vm,
@@ -231,7 +308,6 @@ __attribute__((warn_unused_result)) int shim_cocon_open(struct shim_vm *vm,
 							size_t errlen);
 void shim_cocon_close(struct shim_vm *vm);
 bool shim_cocon_interactive(const struct shim_vm *vm);
-int shim_cocon_fd(const struct shim_vm *vm);
-void shim_cocon_poll(struct shim_vm *vm);
+
 
 #endif /* SHIM_SHIM_H */

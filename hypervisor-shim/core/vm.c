@@ -109,6 +109,16 @@ static int load_kernel(struct shim_vm *vm, const struct shim_config *cfg, uint64
 	return rc;
 }
 
+int shim_boot_add_dev(struct shim_vm *vm, const struct coop_boot_dev *dev)
+{
+	struct coop_boot_params *b = &vm->passage->boot;
+
+	if (b->ndevs >= COOP_BOOT_MAX_DEVS)
+		return -ENOSPC;
+	b->devs[b->ndevs++] = *dev;
+	return 0;
+}
+
 int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err, size_t errlen)
 {
 	uint64_t top = COOP_GUEST_BASE + cfg->mem_size;
@@ -120,6 +130,8 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 	vm->event_fd = -1;
 	vm->guard = guard;
 	vm->watchdog_ns = cfg->watchdog_ns;
+	for (int i = 0; i < SHIM_MAX_WATCH; i++)
+		vm->watches[i].fd = -1;
 	vm->mem_size = cfg->mem_size;
 	vm->switch_mode = cfg->switch_mode;
 	vm->switch_fn = host_switch_fn(cfg->switch_mode);
@@ -140,14 +152,20 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 	rc = host_irq_init(vm, err, errlen);
 	if (rc)
 		goto err_irq;
-	rc = shim_cocon_open(vm, cfg, err, errlen);
+	rc = shim_cobd_open(vm, cfg, err, errlen);
+	if (!rc)
+		rc = shim_conet_open(vm, cfg, err, errlen);
+	if (!rc)
+		rc = shim_cocon_open(vm, cfg, err, errlen);
 	if (rc)
-		goto err_cocon;
+		goto err_devices;
 	passage_init(vm, cfg, page_up(vm->image.end), guard);
 	return 0;
 
-err_cocon:
+err_devices:
 	shim_cocon_close(vm);
+	shim_conet_close(vm);
+	shim_cobd_close(vm);
 	shim_router_free(vm);
 err_irq:
 	host_irq_fini(vm);
@@ -163,6 +181,8 @@ void shim_vm_destroy(struct shim_vm *vm)
 {
 	host_irq_fini(vm);
 	shim_cocon_close(vm);
+	shim_conet_close(vm);
+	shim_cobd_close(vm);
 	shim_router_free(vm);
 	shim_symbols_unregister_unwind(vm);
 	shim_symbols_free(&vm->syms);

@@ -31,7 +31,7 @@
 /* ---- Versions and magic numbers ---------------------------------------- */
 
 #define COOP_ABI_MAJOR 1
-#define COOP_ABI_MINOR 1 /* 1.1: virtual interrupts, timer, tsc_khz */
+#define COOP_ABI_MINOR 2 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table */
 /* "COOPPASS" read as a little-endian u64: the first word of the passage. */
 #define COOP_PASSAGE_MAGIC COOP_U64(0x53534150504f4f43)
 
@@ -117,6 +117,27 @@
 
 /* Console flags in the boot parameters. */
 #define COOP_CON_INTERACTIVE 0x1 /* a person types: prompt, echo, edit */
+
+/* cobd message types (1.2): payload struct coop_cobd_request / _reply */
+#define COOP_COBD_REQUEST 1 /* guest->host; hdr.seq is the request id */
+#define COOP_COBD_REPLY 2   /* host->guest; hdr.seq is the request's id */
+/* cobd operations */
+#define COOP_COBD_READ 1  /* device bytes -> guest memory at addr */
+#define COOP_COBD_WRITE 2 /* guest memory at addr -> device bytes */
+#define COOP_COBD_FLUSH 3 /* make written data durable (fdatasync) */
+#define COOP_COBD_INFO 4  /* reply.size and reply.flags */
+#define COOP_COBD_SECTOR 512           /* offsets and lengths are multiples */
+#define COOP_COBD_MAX_IO (1u << 20)    /* bytes one request may move */
+#define COOP_COBD_F_RO 0x1             /* info/boot flags: read-only unit */
+#define COOP_COBD_F_NODATACRC 0x2      /* request flags: no data_crc32c */
+
+/* conet message types (1.2): payload is one Ethernet frame, no FCS */
+#define COOP_CONET_FRAME 1     /* either direction */
+#define COOP_CONET_MTU 1500
+#define COOP_CONET_FRAME_MAX 1514 /* 14-byte header + MTU */
+
+/* Devices the host gives the guest, in the boot parameters (1.2). */
+#define COOP_BOOT_MAX_DEVS 8
 
 #define COOP_CMDLINE_MAX 512
 #define COOP_MSG_ALIGN 8
@@ -262,12 +283,26 @@ struct coop_boot_params {
 	uint32_t console_flags; /* COOP_CON_* */
 	uint32_t reserved0;
 	uint64_t tsc_khz;      /* 1.1: TSC ticks per millisecond, calibrated by the host */
-	uint64_t reserved[6];
+	uint32_t ndevs;        /* 1.2: valid entries in devs[] */
+	uint32_t reserved2;
+	uint64_t reserved[5];
 	char cmdline[COOP_CMDLINE_MAX]; /* NUL-terminated kernel command line */
-	uint8_t reserved1[0x400 - 0x80 - COOP_CMDLINE_MAX];
+	struct coop_boot_dev {
+		uint16_t device; /* COOP_DEV_COBD or COOP_DEV_CONET */
+		uint16_t unit;   /* cobdN / conetN: the unit in messages */
+		uint32_t flags;  /* cobd: COOP_COBD_F_RO */
+		uint64_t size;   /* cobd: bytes (a multiple of COOP_COBD_SECTOR) */
+		uint8_t mac[6];  /* conet: the guest's MAC address */
+		uint8_t reserved0[2];
+		uint64_t reserved;
+	} devs[COOP_BOOT_MAX_DEVS]; /* 1.2 */
+	uint8_t reserved1[0x400 - 0x80 - COOP_CMDLINE_MAX - COOP_BOOT_MAX_DEVS * 32];
 };
 COOP_ABI_ASSERT_OFF(struct coop_boot_params, console_flags, 0x40);
+COOP_ABI_ASSERT_OFF(struct coop_boot_params, ndevs, 0x50);
 COOP_ABI_ASSERT_OFF(struct coop_boot_params, cmdline, 0x80);
+COOP_ABI_ASSERT_SIZE(struct coop_boot_dev, 32);
+COOP_ABI_ASSERT_OFF(struct coop_boot_params, devs, 0x80 + COOP_CMDLINE_MAX);
 COOP_ABI_ASSERT_SIZE(struct coop_boot_params, 0x400);
 
 /* Typed parameters of each operation. */
@@ -398,6 +433,37 @@ struct coop_msg_hdr {
 	uint32_t reserved;
 };
 COOP_ABI_ASSERT_SIZE(struct coop_msg_hdr, 32);
+
+/*
+ * cobd (1.2): a block request names a guest buffer; the host moves the
+ * bytes between the image and guest memory directly (no copy through a
+ * window), after checking offset, length and buffer against the unit and
+ * guest RAM.  data_crc32c covers the data (write: the guest computes it;
+ * read: the host does), so that corruption on the way is detected end to
+ * end.  A request may be sent again with the same id after a timeout;
+ * reads and writes are idempotent, and the guest ignores a reply whose id
+ * it no longer waits for.
+ */
+struct coop_cobd_request {
+	uint32_t op;          /* COOP_COBD_READ/WRITE/FLUSH/INFO */
+	uint32_t flags;       /* COOP_COBD_F_NODATACRC */
+	uint64_t offset;      /* byte offset in the unit, sector-aligned */
+	uint32_t length;      /* bytes, sector multiple, <= COOP_COBD_MAX_IO */
+	uint32_t data_crc32c; /* write: CRC32C of the data at addr */
+	uint64_t addr;        /* guest address of the buffer */
+};
+COOP_ABI_ASSERT_SIZE(struct coop_cobd_request, 32);
+
+struct coop_cobd_reply {
+	uint32_t op;          /* the request's op */
+	int32_t status;       /* 0 or -errno (-EIO, -EROFS, -EINVAL, ...) */
+	uint32_t length;      /* bytes moved */
+	uint32_t data_crc32c; /* read: CRC32C of the data placed at addr */
+	uint64_t size;        /* INFO: unit size in bytes */
+	uint32_t flags;       /* INFO: COOP_COBD_F_RO */
+	uint32_t reserved;
+};
+COOP_ABI_ASSERT_SIZE(struct coop_cobd_reply, 32);
 
 /*
  * A one-way message window.  The producer appends messages and bumps

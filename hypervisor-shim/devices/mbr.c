@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* mbr.c - PLACEHOLDER (issue 4). */
+#include "core/shim.h"
