@@ -39,6 +39,19 @@ uint64_t bench_tsc_overhead(void);
 /* baselines.c */
 int bench_signal_rtt(const struct bench_opts *o, struct bench_result *r);
 
+/* guest.c */
+struct shim_config;
+struct shim_samples;
+int bench_guest_run(const struct bench_opts *o, struct shim_config *cfg, const char *exec,
+		    char **out, struct shim_samples *fwd);
+
+/* blk.c */
+int bench_pread_4k(const struct bench_opts *o, struct bench_result *r);
+int bench_cobd_read_4k(const struct bench_opts *o, struct bench_result *r);
+int bench_pread_seq(const struct bench_opts *o, struct bench_result *r);
+int bench_cobd_seq_read(const struct bench_opts *o, struct bench_result *r);
+void bench_blk_cleanup(void);
+
 /* irq.c */
 int bench_irq_forward(const struct bench_opts *o, struct bench_result *r);
 

@@ -24,6 +24,10 @@ static const struct bench_entry {
 } benches[] = {
 	{ "signal_rtt", NULL, bench_signal_rtt },
 	{ "irq_forward", "signal_rtt", bench_irq_forward },
+	{ "pread_4k", NULL, bench_pread_4k },
+	{ "cobd_read_4k_rtt", "pread_4k", bench_cobd_read_4k },
+	{ "pread_seq", NULL, bench_pread_seq },
+	{ "cobd_seq_read", "pread_seq", bench_cobd_seq_read },
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
@@ -103,17 +107,17 @@ static void machine(FILE *out, const struct bench_opts *o)
 
 static void print_table(const struct bench_result *r, size_t n)
 {
-	printf("%-16s %9s %9s %9s %9s %9s %9s %9s  %s\n", "name", "iters", "min", "median", "p90",
-	       "p99", "p99.9", "max", "vs baseline");
+	printf("%-18s %5s %8s %9s %9s %9s %9s %9s %9s  %s\n", "name", "unit", "iters", "min",
+	       "median", "p90", "p99", "p99.9", "max", "vs baseline");
 	for (size_t i = 0; i < n; i++) {
-		printf("%-16s %9zu", r[i].name, r[i].iterations);
+		printf("%-18s %5s %8zu", r[i].name, r[i].unit, r[i].iterations);
 		for (int k = 0; k < 6; k++)
 			printf(" %9.0f", r[i].ns[k]);
 		if (r[i].baseline)
 			printf("  %.2fx %s", r[i].ratio, r[i].baseline);
 		printf("\n");
 	}
-	printf("(ns; cycles in --json/--csv)\n");
+	printf("(ns, or MB/s for throughput; cycles in --json/--csv)\n");
 }
 
 static int write_json(const char *path, const struct bench_result *r, size_t n)
@@ -186,6 +190,7 @@ static int run_all(const struct bench_opts *o, const char *only, const char *jso
 		}
 		n++;
 	}
+	bench_blk_cleanup();
 	ratios(res, n);
 	print_table(res, n);
 	if (json && write_json(json, res, n))

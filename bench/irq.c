@@ -17,16 +17,9 @@
 int bench_irq_forward(const struct bench_opts *o, struct bench_result *r)
 {
 	size_t n = o->iterations ? o->iterations : o->quick ? 1000 : 5000;
-	char exec[64], err[SHIM_ERR_MAX];
 	struct shim_samples s = { .cap = n };
-	struct shim_config cfg = {
-		.kernel = o->kernel,
-		.mem_size = 64ull << 20,
-		.cmdline = "hz=1000",
-		.exec = exec,
-		.quiet = true,
-	};
-	struct shim_vm vm;
+	struct shim_config cfg = { .cmdline = "hz=1000" };
+	char exec[64], *out = NULL;
 	int rc;
 
 	/* One sample per tick; spin a little longer than n ticks. */
@@ -34,20 +27,12 @@ int bench_irq_forward(const struct bench_opts *o, struct bench_result *r)
 	s.v = calloc(n, sizeof(*s.v));
 	if (!s.v)
 		return -ENOMEM;
-	rc = shim_vm_create(&vm, &cfg, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "coop bench: irq_forward: %s\n", err);
-		free(s.v);
-		return rc;
-	}
-	vm.fwd_samples = &s;
-	rc = shim_monitor_run(&vm);
-	if (rc || vm.state != SHIM_VM_POWERED_OFF || !s.n) {
-		fprintf(stderr, "coop bench: irq_forward: the guest ended with %d (%s), %zu samples\n",
-			rc, vm.reason[0] ? vm.reason : "no reason", s.n);
+	rc = bench_guest_run(o, &cfg, exec, &out, &s);
+	free(out);
+	if (!rc && !s.n) {
+		fprintf(stderr, "coop bench: irq_forward: no interrupt was forwarded\n");
 		rc = -EIO;
 	}
-	shim_vm_destroy(&vm);
 	r->name = "irq_forward";
 	r->note = "host interrupt handler -> host world -> guest vIRQ handler";
 	r->baseline = "signal_rtt";

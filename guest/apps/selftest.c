@@ -216,6 +216,99 @@ static void test_threads(void)
 	CHECK(thread_join(tid[0]) == -EINVAL);
 }
 
+/* ---- cobd: write, read back, verify on a writable unit (and restore) --- */
+
+#define ST_COBD_BYTES (COOP_COBD_MAX_IO + 8 * COOP_COBD_SECTOR) /* two requests */
+
+/* The first writable unit, or false. */
+static bool st_cobd_unit(struct cobd_unit_info *u, bool ro)
+{
+	uint16_t units[COBD_MAX_UNITS];
+	unsigned int i, n = cobd_list(units, COBD_MAX_UNITS);
+
+	for (i = 0; i < n && i < COBD_MAX_UNITS; i++)
+		if (!cobd_info(units[i], u) && u->ro == ro)
+			return true;
+	return false;
+}
+
+/* The driver's and the host's refusals: misaligned, past the end, read-only. */
+static void st_cobd_refusals(const struct cobd_unit_info *u, uint8_t *buf)
+{
+	struct cobd_unit_info ro;
+
+	CHECK(cobd_read(u->unit, 1, buf, COOP_COBD_SECTOR) == -EINVAL);
+	CHECK(cobd_read(u->unit, 0, buf, 100) == -EINVAL);
+	CHECK(cobd_read(u->unit, u->size, buf, COOP_COBD_SECTOR) == -EINVAL);
+	CHECK(cobd_read(999, 0, buf, COOP_COBD_SECTOR) == -ENODEV);
+	/* past the end as a raw request: the host must refuse it, and live on */
+	CHECK(cobd_request(u->unit, COOP_COBD_READ, u->size, buf, COOP_COBD_SECTOR) < 0);
+	CHECK(cobd_request(u->unit, COOP_COBD_READ, u->size - COOP_COBD_SECTOR, buf,
+			   2 * COOP_COBD_SECTOR) < 0);
+	CHECK(cobd_read(u->unit, 0, buf, COOP_COBD_SECTOR) == 0);
+	if (!st_cobd_unit(&ro, true))
+		return;
+	/* writing back what is there: harmless even if the host let it through */
+	CHECK(cobd_read(ro.unit, 0, buf, COOP_COBD_SECTOR) == 0);
+	CHECK(cobd_write(ro.unit, 0, buf, COOP_COBD_SECTOR) == -EROFS);
+	CHECK(cobd_request(ro.unit, COOP_COBD_WRITE, 0, buf, COOP_COBD_SECTOR) == -EROFS);
+}
+
+/* Pattern out, read back, check; @len bytes at the end of the unit, split if big. */
+static void st_cobd_rw(const struct cobd_unit_info *u, uint8_t *pat, uint8_t *back, size_t len)
+{
+	uint64_t off = u->size - len, sector = off / COOP_COBD_SECTOR, i;
+
+	blk_pattern_fill(pat, sector, len / COOP_COBD_SECTOR, 0x5e1f7e57);
+	CHECK(cobd_write(u->unit, off, pat, len) == 0);
+	CHECK(cobd_flush(u->unit) == 0);
+	memset(back, 0, len);
+	CHECK(cobd_read(u->unit, off, back, len) == 0);
+	for (i = 0; i < len / COOP_COBD_SECTOR; i++)
+		CHECK(blk_pattern_check(back + i * COOP_COBD_SECTOR, sector + i, 0x5e1f7e57) < 0);
+}
+
+static void st_cobd_run(const struct cobd_unit_info *u, uint8_t *orig, uint8_t *pat,
+			uint8_t *back, size_t len)
+{
+	struct cobd_stats before, after;
+	uint64_t off = u->size - len;
+
+	cobd_get_stats(&before);
+	CHECK(cobd_read(u->unit, off, orig, len) == 0); /* the image is someone's: restore it */
+	st_cobd_rw(u, pat, back, len);
+	CHECK(cobd_write(u->unit, off, orig, len) == 0);
+	CHECK(cobd_read(u->unit, off, back, len) == 0);
+	CHECK(memcmp(orig, back, len) == 0);
+	st_cobd_refusals(u, back);
+	cobd_get_stats(&after);
+	CHECK(after.requests > before.requests);
+	CHECK(after.bytes_written - before.bytes_written >= 2 * len);
+}
+
+static void test_cobd(void)
+{
+	struct cobd_unit_info u;
+	uint8_t *orig, *pat, *back;
+	size_t len = ST_COBD_BYTES;
+
+	if (!st_cobd_unit(&u, false)) {
+		kprintf("selftest cobd: note: no writable unit (coop run --disk cobd0=IMG)\n");
+		return;
+	}
+	if (u.size < 2 * len)
+		len = 8 * COOP_COBD_SECTOR < u.size ? 8 * COOP_COBD_SECTOR : u.size;
+	orig = kalloc(len);
+	pat = kalloc(len);
+	back = kalloc(len);
+	if (orig && pat && back)
+		st_cobd_run(&u, orig, pat, back, len);
+	kfree(orig);
+	kfree(pat);
+	kfree(back);
+	CHECK(orig && pat && back);
+}
+
 /* ---- the table --------------------------------------------------------- */
 
 /* One self-test. */
@@ -227,6 +320,7 @@ struct selftest {
 static const struct selftest selftests[] = {
 	{ "alloc", test_alloc },     { "threads", test_threads }, { "sleep", test_sleep },
 	{ "ticks", test_ticks },     { "vif", test_vif },         { "preempt", test_preempt },
+	{ "cobd", test_cobd },
 };
 
 /* Run one test and report it; ST_*. */

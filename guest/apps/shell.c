@@ -203,6 +203,7 @@ static int cmd_stats(int argc, char **argv)
 	kprintf("%-12s %llu sent, %llu received, %llu flushes, %llu bad\n", "messages",
 		(unsigned long long)ms.sent, (unsigned long long)ms.received,
 		(unsigned long long)ms.flushes, (unsigned long long)ms.bad);
+	blk_print_stats();
 	return 0;
 }
 
@@ -218,6 +219,10 @@ static const struct shell_cmd shell_cmds[] = {
 	{ "stats", cmd_stats, "", "ticks, vIRQs, switches, threads, hypercalls" },
 	{ "crash", cmd_crash, "segv|ud|div|stack|hang", "crash the guest in the way named" },
 	{ "selftest", cmd_selftest, "[NAME|all]", "list the self-tests, run one or all" },
+	{ "blk", cmd_blk, "SUBCMD UNIT ...",
+	  "block devices: info read write verify scrub sum bench" },
+	{ "net", cmd_net, "info|ping|echo ...",
+	  "network: net info, net ping ADDR [COUNT], net echo ADDR PORT TEXT" },
 };
 
 static int cmd_help(int argc, char **argv)

@@ -95,6 +95,8 @@ struct msg_stats {
 };
 int msg_send(uint16_t device, uint16_t unit, uint16_t type, const void *payload,
 	     size_t len);
+int msg_send_seq(uint16_t device, uint16_t unit, uint16_t type, uint64_t seq, uint16_t flags,
+		 const void *payload, size_t len);
 int msg_flush(void);
 bool msg_queued(void);
 void msg_start(void);
@@ -163,6 +165,7 @@ void yield(void);
 void schedule(void);
 void sleep_ms(uint64_t ms);
 void block(const void *chan);
+void block_until(const void *chan, uint64_t deadline);
 void wakeup(const void *chan);
 void proc_tick(uint64_t now_ns);
 bool proc_need_resched(void);
@@ -239,5 +242,127 @@ void crash_hang(void);
 
 /* apps/selftest.c */
 int cmd_selftest(int argc, char **argv);
+
+/* ---- the block device (issue 4) ----------------------------------------- */
+
+/* More errno values (Linux numbering), one guard each: host tests have <errno.h>. */
+#ifndef EPERM
+#define EPERM 1
+#endif
+#ifndef EIO
+#define EIO 5
+#endif
+#ifndef ENXIO
+#define ENXIO 6
+#endif
+#ifndef EAGAIN
+#define EAGAIN 11
+#endif
+#ifndef EFAULT
+#define EFAULT 14
+#endif
+#ifndef EBUSY
+#define EBUSY 16
+#endif
+#ifndef ENODEV
+#define ENODEV 19
+#endif
+#ifndef EFBIG
+#define EFBIG 27
+#endif
+#ifndef EROFS
+#define EROFS 30
+#endif
+#ifndef EOVERFLOW
+#define EOVERFLOW 75
+#endif
+#ifndef EMSGSIZE
+#define EMSGSIZE 90
+#endif
+#ifndef EOPNOTSUPP
+#define EOPNOTSUPP 95
+#endif
+#ifndef ETIMEDOUT
+#define ETIMEDOUT 110
+#endif
+
+/* errname.c */
+const char *errno_name(int err);
+const char *errno_text(int err);
+
+/* sha256.c: pure, host-tested */
+#define SHA256_BLOCK 64  /* bytes hashed at a time */
+#define SHA256_DIGEST 32 /* bytes of a digest */
+struct sha256_ctx {
+	uint32_t h[8];               /* the intermediate hash value */
+	uint64_t bytes;              /* message bytes so far */
+	uint8_t buf[SHA256_BLOCK];   /* a block not yet complete ... */
+	uint32_t used;               /* ... filled this far */
+};
+void sha256_init(struct sha256_ctx *c);
+void sha256_update(struct sha256_ctx *c, const void *data, size_t len);
+void sha256_final(struct sha256_ctx *c, uint8_t digest[SHA256_DIGEST]);
+void sha256_hex(const uint8_t digest[SHA256_DIGEST], char hex[2 * SHA256_DIGEST + 1]);
+
+/* drivers/cobd.c */
+#define COBD_MAX_UNITS COOP_BOOT_MAX_DEVS
+struct cobd_unit_info {
+	uint16_t unit; /* N of cobdN: the unit in messages */
+	bool ro;       /* the host serves it read-only (COOP_COBD_F_RO) */
+	uint64_t size; /* bytes, a multiple of COOP_COBD_SECTOR */
+};
+struct cobd_stats {
+	uint64_t requests;      /* requests made (an attempt and its retries are one) */
+	uint64_t retries;       /* attempts sent again with the same id */
+	uint64_t timeouts;      /* attempts that got no reply in time */
+	uint64_t crc_errors;    /* data CRC mismatches (read replies, -EBADMSG writes) */
+	uint64_t duplicates;    /* replies with an id nobody waits for: ignored */
+	uint64_t errors;        /* requests that failed in the end */
+	uint64_t irqs;          /* COOP_VEC_COBD handlers run */
+	uint64_t bytes_read;    /* bytes read successfully */
+	uint64_t bytes_written; /* bytes written successfully */
+};
+void cobd_init(void);
+int cobd_receive(const struct coop_msg_hdr *hdr, const void *payload);
+int cobd_info(unsigned int unit, struct cobd_unit_info *info);
+unsigned int cobd_list(uint16_t *units, unsigned int max);
+int cobd_read(unsigned int unit, uint64_t offset, void *buf, size_t len);
+int cobd_write(unsigned int unit, uint64_t offset, const void *buf, size_t len);
+int cobd_flush(unsigned int unit);
+int cobd_request(unsigned int unit, uint32_t op, uint64_t offset, void *buf, uint32_t len);
+bool cobd_nocrc(void);
+uint64_t cobd_timeout_ms(void);
+void cobd_get_stats(struct cobd_stats *st);
+
+/* apps/blk.c */
+int cmd_blk(int argc, char **argv);
+void blk_print_stats(void);
+int blk_pattern_check(const uint8_t *buf, uint64_t sector, uint64_t seed);
+void blk_pattern_fill(uint8_t *buf, uint64_t sector, uint64_t count, uint64_t seed);
+
+/* ---- the network device (issue 4); the stack's own header is net/net.h -- */
+
+/* drivers/conet.c */
+struct conet_stats {
+	uint64_t rx_frames;    /* frames the host delivered */
+	uint64_t rx_bytes;     /* their bytes */
+	uint64_t rx_ring_full; /* of those, dropped: the receive ring was full */
+	uint64_t rx_bad;       /* messages that were not a frame (rejected) */
+	uint64_t tx_frames;    /* frames sent to the host */
+	uint64_t tx_bytes;     /* their bytes */
+};
+void conet_init(void);
+bool conet_present(unsigned int unit);
+bool conet_mac(unsigned int unit, uint8_t mac[6]);
+void conet_get_stats(unsigned int unit, struct conet_stats *st);
+int conet_send(unsigned int unit, const void *frame, size_t len);
+int conet_receive(const struct coop_msg_hdr *hdr, const void *payload);
+size_t conet_next_frame(unsigned int *unit, uint8_t *buf);
+
+/* net/eth.c */
+void net_init(void);
+
+/* apps/net.c */
+int cmd_net(int argc, char **argv);
 
 #endif /* GUEST_DEFS_H */

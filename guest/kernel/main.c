@@ -67,9 +67,12 @@ void kmain(void)
 	cmdline_init(p->boot.cmdline);
 	virq_init();
 	cocon_init(p->boot.console_flags);
+	conet_init();
 	msg_start();
 	boot_log(p);
+	cobd_init(); /* after the boot line: it logs the units */
 	proc_init();
+	net_init(); /* the network thread: after proc_init() */
 	timer_init();
 	irq_enable(); /* from here on handlers run, and threads are preempted */
 	poweroff(shell_run());

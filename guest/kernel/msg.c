@@ -12,6 +12,8 @@
 static int (*const msg_handlers[COOP_DEV_COUNT])(const struct coop_msg_hdr *,
 						 const void *) = {
 	[COOP_DEV_COCON] = cocon_receive,
+	[COOP_DEV_COBD] = cobd_receive,
+	[COOP_DEV_CONET] = conet_receive,
 };
 
 #define MSG_NOTES 4     /* problems remembered while draining */
@@ -75,9 +77,13 @@ static void msg_make_room(struct coop_msg_window *w, uint32_t need)
 	      "result %d)", w->count, w->bytes, err);
 }
 
-/* Append one message of at most COOP_MSG_MAX_PAYLOAD bytes. */
-static void msg_put(uint16_t device, uint16_t unit, uint16_t type, const void *payload,
-		    uint32_t len)
+/*
+ * Append one message of at most COOP_MSG_MAX_PAYLOAD bytes, with sequence
+ * number @seq and header @flags (COOP_MSG_F_NOCRC: no CRC, for experiments
+ * that want to see what corruption does when nobody checks).
+ */
+static void msg_put(uint16_t device, uint16_t unit, uint16_t type, uint64_t seq,
+		    uint16_t flags, const void *payload, uint32_t len)
 {
 	struct coop_msg_window *w = &passage()->to_host;
 	uint32_t size = coop_msg_size(len);
@@ -87,12 +93,14 @@ static void msg_put(uint16_t device, uint16_t unit, uint16_t type, const void *p
 		.device = device,
 		.unit = unit,
 		.type = type,
+		.flags = flags,
 		.length = len,
-		.seq = msg.seq[device]++,
+		.seq = seq,
 	};
 	uint8_t *dst;
 
-	h.crc32c = crc32c(crc32c(0, &h, sizeof(h)), payload, len);
+	if (!(flags & COOP_MSG_F_NOCRC))
+		h.crc32c = crc32c(crc32c(0, &h, sizeof(h)), payload, len);
 	msg_make_room(w, size);
 	dst = w->data + w->bytes;
 	memcpy(dst, &h, sizeof(h));
@@ -122,11 +130,31 @@ int msg_send(uint16_t device, uint16_t unit, uint16_t type, const void *payload,
 	flags = irq_save(); /* the pieces stay together */
 	do {
 		chunk = len > COOP_MSG_MAX_PAYLOAD ? COOP_MSG_MAX_PAYLOAD : (uint32_t)len;
-		msg_put(device, unit, type, p, chunk);
+		msg_put(device, unit, type, msg.seq[device]++, 0, p, chunk);
 		p += chunk;
 		len -= chunk;
 	} while (len);
 	irq_restore(flags);
+	return 0;
+}
+
+/*
+ * Queue one message whose sequence number is the caller's (a request id:
+ * a retry goes out with the same one) and whose header flags are
+ * COOP_MSG_F_*.  -EMSGSIZE if @len does not fit one message.
+ */
+int msg_send_seq(uint16_t device, uint16_t unit, uint16_t type, uint64_t seq, uint16_t flags,
+		 const void *payload, size_t len)
+{
+	uint32_t f;
+
+	if (device >= COOP_DEV_COUNT)
+		panic("msg_send_seq: no device %u", device);
+	if (len > COOP_MSG_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	f = irq_save();
+	msg_put(device, unit, type, seq, flags, payload, (uint32_t)len);
+	irq_restore(f);
 	return 0;
 }
 

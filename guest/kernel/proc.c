@@ -120,9 +120,33 @@ void block(const void *chan)
 	if (irq_enabled())
 		panic("block: called with vif = 1 (a wakeup could be lost)");
 	proc.cur->chan = chan;
+	proc.cur->deadline = 0; /* no timeout: only wakeup() ends the wait */
 	proc.cur->state = T_BLOCKED;
 	schedule();
 	proc.cur->chan = NULL;
+}
+
+/*
+ * As block(), but also woken once clock_ns() >= @deadline (by the tick,
+ * or by the idle thread's timed COOP_OP_IDLE).  The caller tells the two
+ * apart by looking at its condition and the clock again.
+ */
+void block_until(const void *chan, uint64_t deadline)
+{
+	if (irq_enabled())
+		panic("block_until: called with vif = 1 (a wakeup could be lost)");
+	proc.cur->chan = chan;
+	proc.cur->deadline = deadline;
+	proc.cur->state = T_BLOCKED;
+	schedule();
+	proc.cur->chan = NULL;
+	proc.cur->deadline = 0;
+}
+
+/* Does @t wait for a deadline (sleep_ms(), block_until())? */
+static bool has_deadline(const struct thread *t)
+{
+	return t->state == T_SLEEPING || (t->state == T_BLOCKED && t->deadline);
 }
 
 /* Make every thread blocked on @chan runnable (any context). */
@@ -139,13 +163,13 @@ void wakeup(const void *chan)
 	irq_restore(f);
 }
 
-/* Make the sleepers whose deadline passed runnable; vif = 0. */
+/* Make the sleepers (and timed blockers) whose deadline passed runnable; vif = 0. */
 static void wake_sleepers(uint64_t now)
 {
 	struct thread *t;
 
 	for (t = proc.threads; t < proc.threads + NTHREAD; t++)
-		if (t->state == T_SLEEPING && t->deadline <= now) {
+		if (has_deadline(t) && t->deadline <= now) {
 			t->state = T_RUNNABLE;
 			proc.need_resched = true;
 		}
@@ -176,14 +200,14 @@ void sleep_ms(uint64_t ms)
 	sleep_until(clock_ns() + ms * 1000000);
 }
 
-/* The earliest sleeper's deadline, or 0 if nobody sleeps; vif = 0. */
+/* The earliest deadline of a sleeper or timed blocker, or 0 if none; vif = 0. */
 static uint64_t next_deadline(void)
 {
 	uint64_t first = 0;
 	struct thread *t;
 
 	for (t = proc.threads; t < proc.threads + NTHREAD; t++)
-		if (t->state == T_SLEEPING && (!first || t->deadline < first))
+		if (has_deadline(t) && (!first || t->deadline < first))
 			first = t->deadline;
 	return first;
 }

@@ -88,6 +88,13 @@ void shim_router_serve(struct shim_vm *vm)
 int shim_router_send(struct shim_vm *vm, uint16_t device, uint16_t unit, uint16_t type,
 		     const void *payload, uint32_t len)
 {
+	return shim_router_reply(vm, device, unit, type, ++vm->to_guest_seq, payload, len);
+}
+
+/* A message whose seq is given: a reply carries its request's id. */
+int shim_router_reply(struct shim_vm *vm, uint16_t device, uint16_t unit, uint16_t type,
+		      uint64_t seq, const void *payload, uint32_t len)
+{
 	struct shim_msg *m;
 
 	if (len > COOP_MSG_MAX_PAYLOAD)
@@ -103,7 +110,7 @@ int shim_router_send(struct shim_vm *vm, uint16_t device, uint16_t unit, uint16_
 		.unit = unit,
 		.type = type,
 		.length = len,
-		.seq = ++vm->to_guest_seq,
+		.seq = seq,
 	};
 	if (len)
 		memcpy(m->payload, payload, len);

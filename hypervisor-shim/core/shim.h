@@ -37,7 +37,8 @@ struct shim_config {
 	uint32_t switch_mode; /* COOP_SWITCH_* */
 	const char *exec;     /* --exec script, or NULL: console input */
 	uint64_t watchdog_ns; /* end a guest that keeps the CPU this long; 0: never */
-	bool quiet;           /* discard console output (benchmarks) */
+	bool quiet;           /* discard console output (benchmarks) ... */
+	int capture_fd;       /* ... or, when > 0, send guest program output here */
 	const char *console;  /* "stdio", "pty" or "unix:PATH" */
 	const char *disks[COOP_BOOT_MAX_DEVS]; /* --disk specs, cobdN=PATH[,...] */
 	unsigned int ndisks;
@@ -212,6 +213,8 @@ unsigned int shim_virq_deliverable(const struct coop_virq_state *v);
 bool shim_guest_writable(const struct shim_vm *vm, uint64_t addr, uint64_t len);
 bool shim_guest_text(const struct shim_vm *vm, uint64_t addr);
 bool shim_guest_range(const struct shim_vm *vm, uint64_t addr, uint64_t len);
+bool shim_guest_readable(const struct shim_vm *vm, uint64_t addr, uint64_t len);
+void *shim_guest_ptr(const struct shim_vm *vm, uint64_t addr);
 
 /* tsc.c */
 static inline uint64_t shim_rdtsc(void)
@@ -267,6 +270,10 @@ void shim_router_serve(struct shim_vm *vm);
 __attribute__((warn_unused_result)) int shim_router_send(struct shim_vm *vm, uint16_t device,
 							 uint16_t unit, uint16_t type,
 							 const void *payload, uint32_t len);
+__attribute__((warn_unused_result)) int shim_router_reply(struct shim_vm *vm, uint16_t device,
+							  uint16_t unit, uint16_t type,
+							  uint64_t seq, const void *payload,
+							  uint32_t len);
 void shim_router_deliver(struct shim_vm *vm);
 void shim_router_free(struct shim_vm *vm);
 

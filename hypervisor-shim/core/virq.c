@@ -61,6 +61,19 @@ bool shim_guest_range(const struct shim_vm *vm, uint64_t addr, uint64_t len)
 	       end <= COOP_GUEST_BASE + vm->mem_size;
 }
 
+/* Guest memory the host may read: guest RAM but the stack guard page. */
+bool shim_guest_readable(const struct shim_vm *vm, uint64_t addr, uint64_t len)
+{
+	return shim_guest_range(vm, addr, len) &&
+	       !(addr < vm->guard + COOP_STACK_GUARD_SIZE && addr + len > vm->guard);
+}
+
+/* The host address of a (checked) guest address. */
+void *shim_guest_ptr(const struct shim_vm *vm, uint64_t addr)
+{
+	return (uint8_t *)vm->ram + (addr - COOP_GUEST_BASE);
+}
+
 /* Is addr inside the guest kernel's executable code? */
 bool shim_guest_text(const struct shim_vm *vm, uint64_t addr)
 {

@@ -218,7 +218,7 @@ int shim_cocon_open(struct shim_vm *vm, const struct shim_config *cfg, char *err
 		return -ENOMEM;
 	}
 	vm->cocon = c;
-	c->out_fd = cfg->quiet ? -1 : STDOUT_FILENO;
+	c->out_fd = cfg->capture_fd > 0 ? cfg->capture_fd : cfg->quiet ? -1 : STDOUT_FILENO;
 	c->log_fd = cfg->quiet ? -1 : STDERR_FILENO;
 	c->in_fd = STDIN_FILENO;
 	c->keep_fd = -1;

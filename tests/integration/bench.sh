@@ -7,26 +7,30 @@
 set -e
 . "$(dirname "$0")/lib.sh"
 
-run bench --iterations 300 --json "$TMP/b.json" --csv "$TMP/b.csv"
+run bench --quick --iterations 300 --json "$TMP/b.json" --csv "$TMP/b.csv"
 expect_status 0
 expect_in out "machine:"
-expect_in out "irq_forward"
-expect_in out "signal_rtt"
+for name in signal_rtt irq_forward pread_4k cobd_read_4k_rtt pread_seq cobd_seq_read; do
+	expect_in out "$name"
+done
 
 /usr/bin/python3 - "$TMP/b.json" "$TMP/b.csv" <<'PY'
 import csv, json, sys
 res = json.load(open(sys.argv[1]))["results"]
 names = {r["name"]: r for r in res}
-want = {"signal_rtt", "irq_forward"}
+want = {"signal_rtt", "irq_forward", "pread_4k", "cobd_read_4k_rtt", "pread_seq",
+        "cobd_seq_read"}
 assert want <= set(names), f"missing: {want - set(names)}"
 keys = ["min", "median", "p90", "p99", "p999", "max"]
 for r in res:
     for unit in ("", "_cycles"):
         v = [r[k + unit] for k in keys]
         assert v[0] > 0 and v == sorted(v), f"{r['name']}{unit}: {v}"
-    assert r["iterations"] > 0 and r["unit"] == "ns"
-assert names["irq_forward"]["baseline"] == "signal_rtt"
-assert names["irq_forward"]["ratio"] > 0
+    assert r["iterations"] > 0 and r["unit"] in ("ns", "MB/s"), r
+for subject, base in (("irq_forward", "signal_rtt"), ("cobd_read_4k_rtt", "pread_4k"),
+                      ("cobd_seq_read", "pread_seq")):
+    assert names[subject]["baseline"] == base and names[subject]["ratio"] > 0, subject
+assert names["cobd_seq_read"]["unit"] == "MB/s"
 rows = list(csv.DictReader(open(sys.argv[2])))
 assert {r["name"] for r in rows} == set(names), "CSV and JSON disagree"
 print("bench output: %d results well-formed" % len(res))
