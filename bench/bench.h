@@ -42,8 +42,11 @@ int bench_signal_rtt(const struct bench_opts *o, struct bench_result *r);
 /* guest.c */
 struct shim_config;
 struct shim_samples;
+struct shim_vm;
 int bench_guest_run(const struct bench_opts *o, struct shim_config *cfg, const char *exec,
 		    char **out, struct shim_samples *fwd);
+int bench_guest_run_loop(const struct bench_opts *o, struct shim_config *cfg, const char *exec,
+			 char **out, struct shim_samples *fwd, int (*loop)(struct shim_vm *vm));
 
 /* blk.c */
 int bench_pread_4k(const struct bench_opts *o, struct bench_result *r);
@@ -52,8 +55,18 @@ int bench_pread_seq(const struct bench_opts *o, struct bench_result *r);
 int bench_cobd_seq_read(const struct bench_opts *o, struct bench_result *r);
 void bench_blk_cleanup(void);
 
+/* net.c */
+int bench_conet_raw_pps(const struct bench_opts *o, struct bench_result *r);
+int bench_conet_pps(const struct bench_opts *o, struct bench_result *r);
+
 /* irq.c */
 int bench_irq_forward(const struct bench_opts *o, struct bench_result *r);
+
+/* switch.c: > 0 from a run function means "skipped" (it said why) */
+#define BENCH_SKIPPED 1
+int bench_world_switch_notrace(const struct bench_opts *o, struct bench_result *r);
+int bench_world_switch(const struct bench_opts *o, struct bench_result *r);
+int bench_world_switch_traced(const struct bench_opts *o, struct bench_result *r);
 
 /* cmd.c */
 int bench_cmd(int argc, char **argv);

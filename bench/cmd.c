@@ -24,10 +24,15 @@ static const struct bench_entry {
 } benches[] = {
 	{ "signal_rtt", NULL, bench_signal_rtt },
 	{ "irq_forward", "signal_rtt", bench_irq_forward },
+	{ "world_switch_notrace_rtt", NULL, bench_world_switch_notrace },
+	{ "world_switch_rtt", "world_switch_notrace_rtt", bench_world_switch },
+	{ "world_switch_traced_rtt", "world_switch_rtt", bench_world_switch_traced },
 	{ "pread_4k", NULL, bench_pread_4k },
 	{ "cobd_read_4k_rtt", "pread_4k", bench_cobd_read_4k },
 	{ "pread_seq", NULL, bench_pread_seq },
 	{ "cobd_seq_read", "pread_seq", bench_cobd_seq_read },
+	{ "conet_raw_pps", NULL, bench_conet_raw_pps },
+	{ "conet_pps", "conet_raw_pps", bench_conet_pps },
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
@@ -107,10 +112,10 @@ static void machine(FILE *out, const struct bench_opts *o)
 
 static void print_table(const struct bench_result *r, size_t n)
 {
-	printf("%-18s %5s %8s %9s %9s %9s %9s %9s %9s  %s\n", "name", "unit", "iters", "min",
+	printf("%-24s %5s %8s %9s %9s %9s %9s %9s %9s  %s\n", "name", "unit", "iters", "min",
 	       "median", "p90", "p99", "p99.9", "max", "vs baseline");
 	for (size_t i = 0; i < n; i++) {
-		printf("%-18s %5s %8zu", r[i].name, r[i].unit, r[i].iterations);
+		printf("%-24s %5s %8zu", r[i].name, r[i].unit, r[i].iterations);
 		for (int k = 0; k < 6; k++)
 			printf(" %9.0f", r[i].ns[k]);
 		if (r[i].baseline)
@@ -176,7 +181,7 @@ static int run_all(const struct bench_opts *o, const char *only, const char *jso
 {
 	struct bench_result res[NBENCH];
 	size_t n = 0;
-	int failed = 0;
+	int failed = 0, rc;
 
 	machine(stdout, o);
 	for (size_t i = 0; i < NBENCH; i++) {
@@ -184,7 +189,10 @@ static int run_all(const struct bench_opts *o, const char *only, const char *jso
 			continue;
 		fprintf(stderr, "coop bench: [%zu/%zu] %s ...\n", i + 1, NBENCH, benches[i].name);
 		memset(&res[n], 0, sizeof(res[n]));
-		if (benches[i].run(o, &res[n])) {
+		rc = benches[i].run(o, &res[n]);
+		if (rc == BENCH_SKIPPED) /* it said why */
+			continue;
+		if (rc) {
 			failed++;
 			continue;
 		}

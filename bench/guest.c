@@ -18,6 +18,13 @@
 int bench_guest_run(const struct bench_opts *o, struct shim_config *cfg, const char *exec,
 		    char **out, struct shim_samples *fwd)
 {
+	return bench_guest_run_loop(o, cfg, exec, out, fwd, shim_monitor_run);
+}
+
+/* The same with another run loop (world_switch_notrace_rtt's). */
+int bench_guest_run_loop(const struct bench_opts *o, struct shim_config *cfg, const char *exec,
+			 char **out, struct shim_samples *fwd, int (*loop)(struct shim_vm *vm))
+{
 	struct shim_vm vm;
 	char err[SHIM_ERR_MAX];
 	int fd = memfd_create("coop-bench-out", MFD_CLOEXEC), rc;
@@ -37,7 +44,7 @@ int bench_guest_run(const struct bench_opts *o, struct shim_config *cfg, const c
 		return rc;
 	}
 	vm.fwd_samples = fwd;
-	rc = shim_monitor_run(&vm);
+	rc = loop(&vm);
 	if (rc || vm.state != SHIM_VM_POWERED_OFF) {
 		fprintf(stderr, "coop bench: the guest running '%s' ended with %d (%s)\n", exec, rc,
 			vm.reason[0] ? vm.reason : "no reason given");

@@ -223,6 +223,8 @@ static const struct shell_cmd shell_cmds[] = {
 	  "block devices: info read write verify scrub sum bench" },
 	{ "net", cmd_net, "info|ping|echo ...",
 	  "network: net info, net ping ADDR [COUNT], net echo ADDR PORT TEXT" },
+	{ "bench", cmd_bench, "switch N [BATCH]",
+	  "time N batches of null hypercalls (SWBENCH lines, cycles)" },
 };
 
 static int cmd_help(int argc, char **argv)

@@ -81,6 +81,7 @@ void platform_hypercall_counts(uint64_t counts[COOP_OP_COUNT]);
 const char *platform_op_name(uint32_t code);
 int platform_hello(void);
 int platform_idle(uint64_t timeout_ns);
+int platform_nop(void);
 __noreturn void platform_terminate(int status);
 
 /* msg.c */
@@ -364,5 +365,8 @@ void net_init(void);
 
 /* apps/net.c */
 int cmd_net(int argc, char **argv);
+
+/* apps/bench.c */
+int cmd_bench(int argc, char **argv);
 
 #endif /* GUEST_DEFS_H */

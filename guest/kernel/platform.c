@@ -79,6 +79,7 @@ const char *platform_op_name(uint32_t code)
 		[COOP_OP_IDLE] = "idle",           [COOP_OP_MESSAGE] = "message",
 		[COOP_OP_TERMINATE] = "terminate", [COOP_OP_PANIC] = "panic",
 		[COOP_OP_TIMER] = "timer",         [COOP_OP_IRQ_ENABLE] = "irq_enable",
+		[COOP_OP_NOP] = "nop",
 	};
 
 	return code < COOP_OP_COUNT && names[code] ? names[code] : "unknown";
@@ -111,6 +112,12 @@ int platform_idle(uint64_t timeout_ns)
 	struct coop_op_idle idle = { .timeout_ns = timeout_ns };
 
 	return hypercall(COOP_OP_IDLE, &idle, sizeof(idle));
+}
+
+/* A null hypercall (ABI 1.3): a bare world-switch round trip, for `bench switch`. */
+int platform_nop(void)
+{
+	return hypercall(COOP_OP_NOP, NULL, 0);
 }
 
 /* Power off with @status; the caller flushed what it wanted the host to see. */

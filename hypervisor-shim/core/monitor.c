@@ -4,7 +4,17 @@
  * left in the passage, switch back; until it powers off, panics or is
  * killed.  A misbehaving guest is ended with a sticky first reason
  * (lguest's kill_guest); the host itself never trusts a guest value.
+ * Every switch out and in is a coop:switch_* tracepoint; built again with
+ * -DCOOP_NO_TRACE as shim_monitor_run_notrace, for the bench's baseline.
  */
+#ifdef COOP_NO_TRACE
+/* The bench's tracepoint-free copy of this file gets names of its own. */
+#define shim_monitor_run shim_monitor_run_notrace
+#define shim_kill_guest shim_kill_guest_notrace
+#define shim_stop_guest shim_stop_guest_notrace
+#define shim_op_name shim_op_name_notrace
+#endif
+
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -13,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/shim.h"
+#include "trace/trace.h"
 
 const char *shim_op_name(uint32_t code)
 {
@@ -21,27 +32,45 @@ const char *shim_op_name(uint32_t code)
 		[COOP_OP_IDLE] = "IDLE",       [COOP_OP_MESSAGE] = "MESSAGE",
 		[COOP_OP_TERMINATE] = "TERMINATE", [COOP_OP_PANIC] = "PANIC",
 		[COOP_OP_TIMER] = "TIMER",     [COOP_OP_IRQ_ENABLE] = "IRQ_ENABLE",
+		[COOP_OP_NOP] = "NOP",
 	};
 
 	return code < COOP_OP_COUNT ? names[code] : "unknown";
 }
 
-static void end_guest(struct shim_vm *vm, enum shim_vm_state state, int status, const char *fmt,
-		      va_list ap)
+/* The first way the guest ends sticks; coop:guest_crash is its last event. */
+static void end_guest(struct shim_vm *vm, enum shim_vm_state state, uint32_t kind, int status,
+		      const char *fmt, va_list ap)
 {
+	const struct shim_crash *c = &vm->crash;
+
 	if (vm->state != SHIM_VM_RUNNING)
 		return; /* the first reason sticks */
 	vm->state = state;
 	vm->exit_status = status;
 	vsnprintf(vm->reason, sizeof(vm->reason), fmt, ap);
+	coop_trace(guest_crash, kind, vm->crashed ? c->sig : 0, vm->crashed ? c->addr : 0,
+		   vm->crashed ? (uint64_t)c->gregs[REG_RIP] : 0, status, vm->reason);
 }
 
-void shim_kill_guest(struct shim_vm *vm, const char *fmt, ...)
+static __attribute__((format(printf, 3, 4))) void kill_guest_as(struct shim_vm *vm, uint32_t kind,
+								const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	end_guest(vm, SHIM_VM_KILLED, SHIM_EXIT_CRASH, fmt, ap);
+	end_guest(vm, SHIM_VM_KILLED, kind, SHIM_EXIT_CRASH, fmt, ap);
+	va_end(ap);
+}
+
+void shim_kill_guest(struct shim_vm *vm, const char *fmt, ...)
+{
+	uint32_t kind = !vm->crashed ? COOP_TRACE_END_MISBEHAVIOUR :
+			vm->crash.sig ? COOP_TRACE_END_FAULT : COOP_TRACE_END_HANG;
+	va_list ap;
+
+	va_start(ap, fmt);
+	end_guest(vm, SHIM_VM_KILLED, kind, SHIM_EXIT_CRASH, fmt, ap);
 	va_end(ap);
 }
 
@@ -51,8 +80,26 @@ static __attribute__((format(printf, 2, 3))) void refuse_guest(struct shim_vm *v
 	va_list ap;
 
 	va_start(ap, fmt);
-	end_guest(vm, SHIM_VM_REFUSED, SHIM_EXIT_USAGE, fmt, ap);
+	end_guest(vm, SHIM_VM_REFUSED, COOP_TRACE_END_REFUSED, SHIM_EXIT_USAGE, fmt, ap);
 	va_end(ap);
+}
+
+static __attribute__((format(printf, 3, 4))) void interrupt_guest(struct shim_vm *vm, int status,
+								  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	end_guest(vm, SHIM_VM_INTERRUPTED, COOP_TRACE_END_INTERRUPTED, status, fmt, ap);
+	va_end(ap);
+}
+
+/* coop was asked to stop (SIGINT, SIGTERM, SIGHUP): end the guest, 128 + sig as a shell would. */
+void shim_stop_guest(struct shim_vm *vm, int sig)
+{
+	const char *name = sigabbrev_np(sig);
+
+	interrupt_guest(vm, 128 + sig, "interrupted by SIG%s", name ? name : "?");
 }
 
 /* Copy a guest string: bounded, NUL-terminated, control characters made visible. */
@@ -75,6 +122,8 @@ static void serve_hello(struct shim_vm *vm, struct coop_op *op)
 		shim_kill_guest(vm, "guest repeated the ABI handshake (HELLO)");
 		return;
 	}
+	coop_trace(guest_hello, h.major, h.minor,
+		   h.major == COOP_ABI_MAJOR && h.minor <= COOP_ABI_MINOR);
 	if (h.major != COOP_ABI_MAJOR || h.minor > COOP_ABI_MINOR) {
 		refuse_guest(vm, "guest kernel speaks coop ABI %u.%u; this coop speaks %u.%u", h.major,
 			     h.minor, COOP_ABI_MAJOR, COOP_ABI_MINOR);
@@ -94,6 +143,7 @@ static void serve_terminate(struct shim_vm *vm, struct coop_op *op)
 	}
 	vm->state = SHIM_VM_POWERED_OFF;
 	vm->exit_status = status;
+	coop_trace(guest_terminate, status);
 }
 
 static void serve_panic(struct shim_vm *vm, struct coop_op *op)
@@ -102,7 +152,9 @@ static void serve_panic(struct shim_vm *vm, struct coop_op *op)
 
 	guest_string(file, sizeof(file), op->params.panic.file, sizeof(op->params.panic.file));
 	guest_string(msg, sizeof(msg), op->params.panic.message, sizeof(op->params.panic.message));
-	shim_kill_guest(vm, "guest panic at %s:%u: %s", file, op->params.panic.line, msg);
+	coop_trace(guest_panic, file, op->params.panic.line, msg);
+	kill_guest_as(vm, COOP_TRACE_END_PANIC, "guest panic at %s:%u: %s", file,
+		      op->params.panic.line, msg);
 }
 
 /* The guest programs its tick: 100 us .. 10 s, or 0 to stop it. */
@@ -181,7 +233,12 @@ static void serve(struct shim_vm *vm)
 	case COOP_OP_IRQ_ENABLE:
 		/* The guest takes what is pending itself when we return. */
 		vm->stats.irqs_delivered += shim_virq_deliverable(&vm->passage->virq);
+		if (coop_trace_enabled(virq_deliver))
+			coop_trace_do(virq_deliver, shim_virq_highest(&vm->passage->virq),
+				      shim_virq_deliverable(&vm->passage->virq), COOP_TRACE_VIRQ_SYNC);
 		break;
+	case COOP_OP_NOP:
+		break; /* a bare round trip (ABI 1.3) */
 	default:
 		shim_kill_guest(vm, "guest left unknown operation %u", code);
 	}
@@ -198,6 +255,46 @@ static void serve_events(struct shim_vm *vm)
 
 	if (ev & SHIM_EV_IO)
 		shim_watch_serve(vm);
+	if (ev & SHIM_EV_STOP)
+		shim_stop_guest(vm, vm->stop_sig);
+}
+
+/* Why the guest is back in the host: the operation it left, or a signal. */
+static uint32_t switch_reason(const struct shim_vm *vm)
+{
+	uint32_t code = vm->passage->op.code;
+
+	if (vm->crashed)
+		return COOP_TRACE_REASON_FAULT;
+	if (vm->forwarded)
+		return COOP_TRACE_REASON_FORWARD;
+	return code < COOP_OP_COUNT ? code : COOP_OP_NONE;
+}
+
+/*
+ * The two tracepoints of the switch.  Disabled, each is a load and a
+ * not-taken branch; the TSC is read only when one records.
+ */
+static inline void trace_switch_in(struct shim_vm *vm)
+{
+	if (coop_trace_enabled(switch_in)) {
+		uint64_t now = shim_rdtsc();
+
+		coop_trace_do(switch_in, now, vm->trace_tsc ? now - vm->trace_tsc : 0,
+			      vm->passage->virq.vif, shim_virq_deliverable(&vm->passage->virq));
+		vm->trace_tsc = now;
+	}
+}
+
+static inline void trace_switch_out(struct shim_vm *vm)
+{
+	if (coop_trace_enabled(switch_out)) {
+		uint64_t now = shim_rdtsc();
+
+		coop_trace_do(switch_out, switch_reason(vm), vm->passage->op.seq, now,
+			      vm->trace_tsc ? now - vm->trace_tsc : 0);
+		vm->trace_tsc = now;
+	}
 }
 
 int shim_monitor_run(struct shim_vm *vm)
@@ -205,6 +302,8 @@ int shim_monitor_run(struct shim_vm *vm)
 	struct coop_passage *p = vm->passage;
 
 	vm->progress_tsc = shim_rdtsc();
+	coop_trace(guest_boot, vm->mem_size, vm->image.entry, vm->switch_mode,
+		   p->boot.cmdline);
 	while (vm->state == SHIM_VM_RUNNING) {
 		serve_events(vm);
 		/*
@@ -217,8 +316,11 @@ int shim_monitor_run(struct shim_vm *vm)
 		if (vm->state != SHIM_VM_RUNNING)
 			break;
 		vm->forwarded = false; /* a handler that switches sets it */
+		trace_switch_in(vm);
 		vm->switch_fn(&p->host, &p->guest);
+		/* One coop:switch_out per switches.total, exactly: same place. */
 		vm->stats.switches++;
+		trace_switch_out(vm);
 		if (vm->crashed)
 			shim_crash_end(vm);
 		else if (!vm->forwarded)

@@ -20,6 +20,7 @@ static const char *end_name(enum shim_vm_state s)
 	case SHIM_VM_POWERED_OFF: return "powered_off";
 	case SHIM_VM_KILLED: return "crashed";
 	case SHIM_VM_REFUSED: return "refused";
+	case SHIM_VM_INTERRUPTED: return "interrupted";
 	default: return "running";
 	}
 }
@@ -83,6 +84,9 @@ int shim_report_write(const struct shim_vm *vm, const char *path)
 	messages(f, vm);
 	fprintf(f, "  \"console\": {\"dropped_bytes\": %llu},\n",
 		(unsigned long long)vm->stats.console_dropped);
+	if (vm->stats.traced) /* events the tracer lost are never hidden */
+		fprintf(f, "  \"trace\": {\"discarded_events\": %llu},\n",
+			(unsigned long long)vm->stats.trace_discarded);
 	/* The fault layer (faults/) is not built yet: nothing injected, nothing escaped. */
 	fprintf(f, "  \"faults\": {\"escaped_total\": 0}\n}\n");
 	return fclose(f) ? -errno : 0;

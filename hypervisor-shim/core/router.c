@@ -4,13 +4,15 @@
  * the to_host window and hand it to the backend of its device.  Host->
  * guest: queue, then move into the to_guest window as room allows.  A
  * full window never loses a message: it stays queued (back-pressure),
- * and the wait is counted.
+ * and the wait is counted.  Every message each way, and every wait, is a
+ * tracepoint (coop:message, coop:backpressure).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/shim.h"
+#include "trace/trace.h"
 
 /* Device backends by COOP_DEV_* id. */
 static const struct shim_device *const devices[COOP_DEV_COUNT] = {
@@ -33,11 +35,16 @@ static int check_msg(struct shim_vm *vm, unsigned int i, const struct coop_msg_h
 		shim_kill_guest(vm, "message %u: %u payload bytes run past the window", i, h->length);
 	else if (h->device >= COOP_DEV_COUNT || !devices[h->device])
 		shim_kill_guest(vm, "message %u: no such device %u", i, h->device);
-	else if (!(h->flags & COOP_MSG_F_NOCRC) && shim_msg_crc(h, payload) != h->crc32c)
+	else if (!(h->flags & COOP_MSG_F_NOCRC) && shim_msg_crc(h, payload) != h->crc32c) {
+		coop_trace(message, COOP_TRACE_TO_HOST, h->device, h->unit, h->type, h->seq,
+			   h->length, 0);
 		shim_kill_guest(vm, "message %u (%s seq %llu): CRC32C mismatch", i,
 				devices[h->device]->name, (unsigned long long)h->seq);
-	else
+	} else {
+		coop_trace(message, COOP_TRACE_TO_HOST, h->device, h->unit, h->type, h->seq,
+			   h->length, 1);
 		return 0;
+	}
 	return -EPROTO;
 }
 
@@ -135,6 +142,8 @@ void shim_router_deliver(struct shim_vm *vm)
 
 		if (size > sizeof(w->data) - w->bytes) {
 			vm->stats.backpressure_waits++; /* stays queued: never dropped */
+			coop_trace(backpressure, m->hdr.device, m->hdr.unit, m->hdr.length,
+				   (uint32_t)(sizeof(w->data) - w->bytes));
 			return;
 		}
 		memcpy(dst, &m->hdr, sizeof(m->hdr));
@@ -145,6 +154,8 @@ void shim_router_deliver(struct shim_vm *vm)
 		w->count++;
 		vm->stats.msgs[m->hdr.device][1]++;
 		vm->stats.bytes[m->hdr.device][1] += m->hdr.length;
+		coop_trace(message, COOP_TRACE_TO_GUEST, m->hdr.device, m->hdr.unit, m->hdr.type,
+			   m->hdr.seq, m->hdr.length, 1);
 		/* Each device has its vector, raised for what it put in the window. */
 		shim_virq_raise(vm, COOP_VEC_COCON + m->hdr.device - COOP_DEV_COCON);
 		vm->queue_head = m->next;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/shim.h"
+#include "trace/trace.h"
 
 #define DEFAULT_MEM (COOP_U64(64) << 20)
 
@@ -44,13 +45,15 @@ static const char run_usage[] =
 	"  --watchdog SECONDS    end a guest that keeps virtual interrupts off and\n"
 	"                        makes no hypercall this long (default 5; 0: never)\n"
 	"  --report FILE         write the run's counters as JSON\n"
+	"  --trace DIR           record an LTTng trace of coop:* events into DIR\n"
+	"                        (coop runs the session; view: babeltrace2 DIR)\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"exit status: the guest's power-off status (0-255); 1 host failure;\n"
 	"2 bad option, file or guest image; 3 guest crashed or panicked.\n";
 
 enum { OPT_BACKEND = 256, OPT_KERNEL, OPT_MEM, OPT_CMDLINE, OPT_CONSOLE, OPT_EXEC, OPT_SWITCH,
-       OPT_WATCHDOG, OPT_DISK, OPT_NET, OPT_REPORT };
+       OPT_WATCHDOG, OPT_DISK, OPT_NET, OPT_REPORT, OPT_TRACE };
 
 static const struct option run_options[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -64,6 +67,7 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -167,6 +171,12 @@ static int parse_one(int opt, struct shim_config *cfg)
 	case OPT_REPORT:
 		cfg->report = optarg;
 		return 0;
+	case OPT_TRACE:
+		if (!*optarg)
+			return usage_error("--trace: expected a directory");
+		cfg->trace = optarg;
+		cfg->stop_on_signals = true; /* Ctrl-C must not lose the trace */
+		return 0;
 	case OPT_EXEC:
 		cfg->exec = optarg;
 		return 0;
@@ -216,14 +226,56 @@ static int report_end(const struct shim_vm *vm, int status)
 	case SHIM_VM_REFUSED:
 		fprintf(stderr, "coop: --kernel: %s\n", vm->reason);
 		break;
+	case SHIM_VM_INTERRUPTED:
+		fprintf(stderr, "coop: %s\n", vm->reason);
+		break;
 	default:
 		break;
 	}
 	return status;
 }
 
+/* --trace DIR: record from before the guest boots; 0, or an exit status. */
+static int trace_begin(const struct shim_config *cfg, struct coop_trace_session *ts)
+{
+	char err[SHIM_ERR_MAX];
+	int rc;
+
+	if (!cfg->trace)
+		return 0;
+	rc = coop_trace_start(ts, cfg->trace, err, sizeof(err));
+	if (!rc)
+		return 0;
+	fprintf(stderr, "coop run: --trace %s: %s\n", cfg->trace, err);
+	return rc == -ENOENT ? COOP_TRACE_EXIT_MISSING : SHIM_EXIT_FAILURE;
+}
+
+/*
+ * Close the trace: stop (flushing every event), destroy, and say what the
+ * tracer lost.  The host's interrupts are off by now, so nothing breaks the
+ * session daemon's replies.  Returns rc, or a failure if it was 0.
+ */
+static int trace_end(struct coop_trace_session *ts, struct shim_stats *st, int rc)
+{
+	struct coop_trace_stats ts_st;
+	char err[SHIM_ERR_MAX];
+
+	if (coop_trace_stop(ts, &ts_st, err, sizeof(err))) {
+		fprintf(stderr, "coop run: --trace %s: %s\n", ts->dir, err);
+		rc = rc ? rc : SHIM_EXIT_FAILURE;
+	}
+	st->traced = true;
+	st->trace_discarded = ts_st.discarded_events;
+	if (ts_st.discarded_events || ts_st.lost_packets)
+		fprintf(stderr, "coop: the tracer discarded %llu events (%llu packets lost): the trace "
+				"in %s is incomplete\n", (unsigned long long)ts_st.discarded_events,
+			(unsigned long long)ts_st.lost_packets, ts->dir);
+	return rc;
+}
+
 int shim_cmd_run(int argc, char **argv)
 {
+	struct coop_trace_session ts = { .active = false };
 	struct shim_config cfg = {
 		.mem_size = DEFAULT_MEM,
 		.cmdline = "",
@@ -239,12 +291,21 @@ int shim_cmd_run(int argc, char **argv)
 		return rc;
 	if (!cfg.kernel)
 		cfg.kernel = shim_default_kernel();
+	rc = trace_begin(&cfg, &ts);
+	if (rc)
+		return rc;
 	rc = shim_vm_create(&vm, &cfg, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "coop run: %s\n", err);
+		if (cfg.trace)
+			trace_end(&ts, &vm.stats, 0);
 		return rc == -ENOMEM ? SHIM_EXIT_FAILURE : SHIM_EXIT_USAGE;
 	}
 	rc = shim_monitor_run(&vm);
+	if (cfg.trace) {
+		host_irq_fini(&vm); /* again in shim_vm_destroy: harmless */
+		rc = trace_end(&ts, &vm.stats, rc);
+	}
 	rc = report_end(&vm, rc);
 	if (cfg.report && shim_report_write(&vm, cfg.report)) {
 		fprintf(stderr, "coop run: --report %s: %s\n", cfg.report, strerror(errno));

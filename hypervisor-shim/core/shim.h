@@ -45,6 +45,8 @@ struct shim_config {
 	const char *nets[COOP_BOOT_MAX_DEVS];  /* --net specs, conetN=... */
 	unsigned int nnets;
 	const char *report;   /* --report FILE, or NULL */
+	const char *trace;    /* --trace DIR, or NULL */
+	bool stop_on_signals; /* SIGINT/SIGTERM/SIGHUP end the guest, not coop */
 };
 
 /* Latency samples the monitor records for `coop bench` (TSC cycles). */
@@ -65,6 +67,8 @@ struct shim_stats {
 	uint64_t irqs_delivered;                /* vIRQs handed to the guest */
 	uint64_t dev_errors[COOP_DEV_COUNT];    /* requests answered with an error */
 	uint64_t console_dropped;               /* output bytes no reader took (pty) */
+	bool traced;                            /* --trace recorded this run ... */
+	uint64_t trace_discarded;               /* ... and the tracer discarded these events */
 };
 
 /* A host file descriptor that raises host interrupts (core/watch.c). */
@@ -82,6 +86,7 @@ struct shim_watch {
 #define SHIM_EV_ANY 0x1      /* something happened */
 #define SHIM_EV_IO 0x2       /* a watched file descriptor is readable */
 #define SHIM_EV_WATCHDOG 0x4 /* time to check that the guest gives the CPU back */
+#define SHIM_EV_STOP 0x8     /* coop was asked to stop (stop_on_signals) */
 
 /* A function symbol of the guest kernel. */
 struct shim_sym {
@@ -128,6 +133,7 @@ enum shim_vm_state {
 	SHIM_VM_POWERED_OFF, /* the guest terminated itself: exit_status */
 	SHIM_VM_KILLED,      /* the guest crashed or misbehaved: reason */
 	SHIM_VM_REFUSED,     /* the guest is not one we can run: reason */
+	SHIM_VM_INTERRUPTED, /* coop got SIGINT/SIGTERM/SIGHUP: 128 + signal */
 };
 
 struct shim_cocon; /* vm.c: a device for the guest's boot parameters; -ENOSPC when full */
@@ -193,6 +199,9 @@ struct shim_vm {
 	struct shim_samples *fwd_samples; /* NULL: not measuring */
 	uint64_t fwd_tsc;            /* host handler entry of the last forward */
 	bool fwd_injected;           /* ... and it delivered a vIRQ */
+	bool stop_on_signals;        /* see shim_config */
+	int stop_sig;                /* the signal that asked us to stop */
+	uint64_t trace_tsc;          /* TSC of the last traced switch (coop:switch_*) */
 };
 
 /* vm.c */
@@ -203,6 +212,9 @@ void shim_vm_destroy(struct shim_vm *vm);
 
 /* monitor.c */
 int shim_monitor_run(struct shim_vm *vm);
+/* The same loop with its tracepoints compiled out (bench baseline). */
+int shim_monitor_run_notrace(struct shim_vm *vm);
+void shim_stop_guest(struct shim_vm *vm, int sig);
 __attribute__((format(printf, 2, 3))) void shim_kill_guest(struct shim_vm *vm, const char *fmt,
 							   ...);
 const char *shim_op_name(uint32_t code);
@@ -210,6 +222,7 @@ const char *shim_op_name(uint32_t code);
 /* virq.c */
 void shim_virq_raise(struct shim_vm *vm, unsigned int vector);
 unsigned int shim_virq_deliverable(const struct coop_virq_state *v);
+unsigned int shim_virq_highest(const struct coop_virq_state *v);
 bool shim_guest_writable(const struct shim_vm *vm, uint64_t addr, uint64_t len);
 bool shim_guest_text(const struct shim_vm *vm, uint64_t addr);
 bool shim_guest_range(const struct shim_vm *vm, uint64_t addr, uint64_t len);

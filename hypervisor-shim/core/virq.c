@@ -25,6 +25,18 @@ unsigned int shim_virq_deliverable(const struct coop_virq_state *v)
 	return n;
 }
 
+/* The deliverable vector the guest takes first (the highest), or 0: none. */
+unsigned int shim_virq_highest(const struct coop_virq_state *v)
+{
+	for (int i = 3; i >= 0; i--) {
+		uint64_t w = v->pending[i] & ~v->masked[i];
+
+		if (w)
+			return (unsigned int)(i * 64 + 63 - __builtin_clzll(w));
+	}
+	return 0;
+}
+
 /*
  * Is [addr, addr+len) guest memory the host may write on the guest's
  * behalf: inside guest RAM, above the passage, not the stack guard page

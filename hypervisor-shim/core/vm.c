@@ -130,6 +130,7 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 	vm->event_fd = -1;
 	vm->guard = guard;
 	vm->watchdog_ns = cfg->watchdog_ns;
+	vm->stop_on_signals = cfg->stop_on_signals;
 	for (int i = 0; i < SHIM_MAX_WATCH; i++)
 		vm->watches[i].fd = -1;
 	vm->mem_size = cfg->mem_size;

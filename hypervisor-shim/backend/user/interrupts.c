@@ -8,7 +8,9 @@
  *  - device file descriptors: O_ASYNC with F_SETSIG and F_SETOWN_EX;
  *  - the watchdog: a 100 ms timer, so that a guest that never gives the
  *    CPU back is caught where it spins, and ended with a backtrace;
- *  - guest faults: SIGSEGV, SIGBUS, SIGILL, SIGFPE in guest code.
+ *  - guest faults: SIGSEGV, SIGBUS, SIGILL, SIGFPE in guest code;
+ *  - with stop_on_signals (--trace): SIGINT, SIGTERM, SIGHUP end the guest,
+ *    so that coop still closes its trace.
  *
  * A host interrupt that arrives while guest code runs is forwarded: the
  * handler switches to the host world (saving itself as the guest's side),
@@ -33,6 +35,7 @@
 #include <libunwind.h>
 
 #include "core/shim.h"
+#include "trace/trace.h"
 
 #ifndef sigev_notify_thread_id
 #define sigev_notify_thread_id _sigev_un._tid
@@ -57,6 +60,14 @@ static int sig_io(void)
 static int sig_watchdog(void)
 {
 	return SIGRTMIN + 2;
+}
+
+/* Signals that ask coop to stop, when vm->stop_on_signals. */
+static const int stop_sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+static bool is_stop(int sig)
+{
+	return sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
 }
 
 /* Was the interrupted code the guest kernel's? */
@@ -112,6 +123,7 @@ static void inject(struct shim_vm *vm, ucontext_t *uc)
 	vm->stats.irqs_delivered += n;
 	vm->progress_tsc = shim_rdtsc();
 	vm->fwd_injected = true;
+	coop_trace(virq_deliver, shim_virq_highest(v), n, COOP_TRACE_VIRQ_ASYNC);
 }
 
 /*
@@ -138,6 +150,9 @@ static void note_event(struct shim_vm *vm, int sig, const siginfo_t *si)
 		shim_virq_raise(vm, COOP_VEC_TIMER);
 	} else if (sig == sig_io()) {
 		__atomic_fetch_or(&vm->events, SHIM_EV_IO, __ATOMIC_SEQ_CST);
+	} else if (is_stop(sig)) {
+		vm->stop_sig = sig;
+		__atomic_fetch_or(&vm->events, SHIM_EV_STOP, __ATOMIC_SEQ_CST);
 	} else {
 		__atomic_fetch_or(&vm->events, SHIM_EV_WATCHDOG, __ATOMIC_SEQ_CST);
 	}
@@ -203,6 +218,18 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 	capture_and_end(vm, sig, si, uc);
 }
 
+/* coop:irq_forward, once the host served the interrupt and switched back. */
+static void trace_forward(struct shim_vm *vm, int sig, const siginfo_t *si, uint64_t tsc)
+{
+	uint32_t src = sig == sig_tick() ? COOP_TRACE_IRQ_TICK :
+		       sig == sig_io() ? COOP_TRACE_IRQ_IO :
+		       is_stop(sig) ? COOP_TRACE_IRQ_STOP : COOP_TRACE_IRQ_WATCHDOG;
+
+	coop_trace_do(irq_forward, sig, src, src == COOP_TRACE_IRQ_TICK ? COOP_VEC_TIMER : 0,
+		      src == COOP_TRACE_IRQ_TICK && si->si_overrun > 0 ? (uint32_t)si->si_overrun : 0,
+		      shim_rdtsc() - tsc, vm->fwd_injected ? shim_virq_deliverable(&vm->passage->virq) : 0);
+}
+
 static void on_interrupt(int sig, siginfo_t *si, void *ucv)
 {
 	struct shim_vm *vm = irq_vm;
@@ -230,6 +257,8 @@ static void on_interrupt(int sig, siginfo_t *si, void *ucv)
 	switch_to_host(vm);
 	if (vm->state == SHIM_VM_RUNNING)
 		inject(vm, uc);
+	if (coop_trace_enabled(irq_forward))
+		trace_forward(vm, sig, si, tsc);
 	errno = saved_errno;
 }
 
@@ -241,6 +270,8 @@ static int install(int sig, void (*fn)(int, siginfo_t *, void *), char *err, siz
 	sigaddset(&sa.sa_mask, sig_tick());
 	sigaddset(&sa.sa_mask, sig_io());
 	sigaddset(&sa.sa_mask, sig_watchdog());
+	for (size_t i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		sigaddset(&sa.sa_mask, stop_sigs[i]); /* they share the altstack too */
 	if (sigaction(sig, &sa, NULL)) {
 		snprintf(err, errlen, "sigaction(%d): %s", sig, strerror(errno));
 		return -errno;
@@ -290,6 +321,9 @@ int host_irq_init(struct shim_vm *vm, char *err, size_t errlen)
 	rc = rc ? rc : install(sig_watchdog(), on_interrupt, err, errlen);
 	for (size_t i = 0; !rc && i < sizeof(faults) / sizeof(faults[0]); i++)
 		rc = install(faults[i], on_fault, err, errlen);
+	for (size_t i = 0; !rc && vm->stop_on_signals && i < sizeof(stop_sigs) / sizeof(stop_sigs[0]);
+	     i++)
+		rc = install(stop_sigs[i], on_interrupt, err, errlen);
 	rc = rc ? rc : make_timer(sig_tick(), &vm->tick_timer, err, errlen);
 	if (!rc)
 		vm->timers |= 1;
@@ -312,6 +346,8 @@ void host_irq_fini(struct shim_vm *vm)
 	signal(sig_tick(), SIG_IGN);
 	signal(sig_io(), SIG_IGN);
 	signal(sig_watchdog(), SIG_IGN);
+	for (size_t i = 0; vm->stop_on_signals && i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		signal(stop_sigs[i], SIG_IGN); /* until coop has closed its trace and exits */
 	irq_vm = NULL;
 	if (vm->timers & 1)
 		timer_delete(vm->tick_timer);

@@ -31,7 +31,8 @@
 /* ---- Versions and magic numbers ---------------------------------------- */
 
 #define COOP_ABI_MAJOR 1
-#define COOP_ABI_MINOR 2 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table */
+#define COOP_ABI_MINOR 3 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table;
+                           1.3: NOP */
 /* "COOPPASS" read as a little-endian u64: the first word of the passage. */
 #define COOP_PASSAGE_MAGIC COOP_U64(0x53534150504f4f43)
 
@@ -73,7 +74,8 @@
 #define COOP_OP_PANIC 5     /* guest panic: params.panic */
 #define COOP_OP_TIMER 6     /* 1.1: program the periodic tick: params.timer */
 #define COOP_OP_IRQ_ENABLE 7 /* 1.1: vIF set again with vIRQs pending: deliver */
-#define COOP_OP_COUNT 8
+#define COOP_OP_NOP 8       /* 1.3: do nothing: a bare world-switch round trip */
+#define COOP_OP_COUNT 9
 
 /* ---- Virtual interrupts (1.1) ------------------------------------------- */
 
