@@ -5,6 +5,7 @@ person or a script would: `--console pty` prints the pty's path; opening it,
 typing `echo hi` shows hi and `poweroff 4` ends coop with status 4.
 `--console unix:PATH` waits for a client; the client's lines run, its end
 of input powers the guest off.  Run by ctest (integration)."""
+import atexit
 import os
 import select
 import socket
@@ -15,6 +16,15 @@ import time
 
 COOP = os.environ["COOP"]
 checks = 0
+children = []  # every coop we start is killed at exit, pass or fail
+
+
+@atexit.register
+def kill_children():
+    for c in children:
+        if c.poll() is None:
+            c.kill()
+            c.wait()
 
 
 def fail(msg, seen=b""):
@@ -56,6 +66,7 @@ def line_from(stream, prefix, timeout=30.0):
 # 1. pty: a person's terminal program opens the printed path.
 coop = subprocess.Popen([COOP, "run", "--console", "pty"], stdin=subprocess.DEVNULL,
                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+children.append(coop)
 path = line_from(coop.stderr, "coop: console on ")
 check(path.startswith("/dev/pts/"), "the pty path is printed: %r" % path)
 fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
@@ -75,6 +86,7 @@ with tempfile.TemporaryDirectory() as tmp:
     coop = subprocess.Popen([COOP, "run", "--console", "unix:" + sock_path],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
+    children.append(coop)
     line_from(coop.stderr, "coop: waiting for a console client on ")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(sock_path)
