@@ -74,12 +74,15 @@ static bool selected(const char *only, const char *name)
 	return !only;
 }
 
-/* Selected, or the baseline of a selected benchmark (same run, always). */
+/*
+ * Selected, or the baseline of a wanted benchmark, transitively: a ratio is
+ * always against a baseline measured in the same run.
+ */
 static bool wanted(const char *only, const char *name)
 {
 	for (size_t i = 0; i < NBENCH; i++)
 		if (benches[i].baseline && !strcmp(benches[i].baseline, name) &&
-		    selected(only, benches[i].name))
+		    wanted(only, benches[i].name))
 			return true;
 	return selected(only, name);
 }
