@@ -29,6 +29,7 @@ struct blk_tally {
 	uint64_t ok;        /* sectors that hold the pattern */
 	uint64_t bad;       /* sectors that do not, or could not be read */
 	uint64_t io_errors; /* requests that failed */
+	uint64_t silent;    /* bad sectors whose reads reported no error */
 	unsigned int shown; /* bad sectors and errors described so far */
 };
 
@@ -324,9 +325,28 @@ static void blk_check(const struct blk_range *r, const uint8_t *buf, uint64_t se
 			continue;
 		}
 		t->bad++;
+		t->silent++;
 		if (t->shown++ < BLK_REPORT_MAX)
 			blk_describe(r, buf, sector + i, at);
 	}
+}
+
+/*
+ * Tell the host what an end-to-end check found: sectors that read back
+ * wrong although their reads succeeded are damage nothing else noticed
+ * (the fault layer's "escaped").
+ */
+static void blk_report_check(const struct blk_range *r, const struct blk_tally *t)
+{
+	struct coop_mon_check c = {
+		.checked = r->count,
+		.bad = t->silent,
+		.device = COOP_DEV_COBD,
+		.unit = (uint16_t)r->u.unit,
+	};
+
+	if (msg_send(COOP_DEV_MONITOR, 0, COOP_MON_CHECK, &c, sizeof(c)) == 0)
+		msg_flush();
 }
 
 /* Read the range back and check it; @progress: say so every BLK_PROGRESS bytes. */
@@ -353,6 +373,7 @@ static void blk_verify_range(const struct blk_range *r, uint8_t *buf, struct blk
 				(unsigned long long)((done + n) * SECTOR >> 20),
 				(unsigned long long)(r->count * SECTOR >> 20));
 	}
+	blk_report_check(r, t);
 }
 
 static int blk_verify(int argc, char **argv)

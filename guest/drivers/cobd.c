@@ -38,6 +38,7 @@ static struct {
 	struct cobd_slot slots[COBD_SLOTS]; /* requests in flight */
 	uint64_t next_id;               /* last request id handed out */
 	uint64_t timeout_ns;            /* per attempt */
+	uint32_t max_io;                /* bytes per request: cmdline cobd_max_kib=N */
 	bool nocrc;                     /* cmdline nocrc: no protection at all */
 	struct cobd_stats stats;        /* for `stats` */
 } cobd;
@@ -304,15 +305,15 @@ static int cobd_check(unsigned int unit, uint64_t offset, size_t len, bool write
 	return 0;
 }
 
-/* Move @len bytes in requests of at most COOP_COBD_MAX_IO. */
+/* Move @len bytes in requests of at most cobd.max_io (<= COOP_COBD_MAX_IO). */
 static int cobd_rw(unsigned int unit, uint32_t op, uint64_t offset, uint8_t *buf, size_t len)
 {
-	uint32_t chunk;
+	uint32_t chunk, max = cobd.max_io ? cobd.max_io : COOP_COBD_MAX_IO;
 	int err;
 
 	err = cobd_check(unit, offset, len, op == COOP_COBD_WRITE);
 	while (!err && len) {
-		chunk = len > COOP_COBD_MAX_IO ? COOP_COBD_MAX_IO : (uint32_t)len;
+		chunk = len > max ? max : (uint32_t)len;
 		err = cobd_request(unit, op, offset, buf, chunk);
 		if (!err && op == COOP_COBD_READ)
 			COBD_COUNT(bytes_read, chunk);
@@ -361,6 +362,25 @@ static uint64_t cobd_cmdline_timeout_ms(void)
 	return ms;
 }
 
+/*
+ * cobd_max_kib=N: split I/O into requests of at most N KiB (4..1024; a
+ * fault experiment wants many small messages).  Default and bound: 1 MiB.
+ */
+static uint32_t cobd_cmdline_max_io(void)
+{
+	const char *s = cmdline_get("cobd_max_kib");
+	uint64_t kib;
+
+	if (!s)
+		return COOP_COBD_MAX_IO;
+	if (kstrtou64(s, 10, &kib) || kib < 4 || kib > COOP_COBD_MAX_IO / 1024 || kib % 4) {
+		printk("cobd: cobd_max_kib=%s is not a multiple of 4 in 4..%u, using %u", s,
+		       COOP_COBD_MAX_IO / 1024, COOP_COBD_MAX_IO / 1024);
+		return COOP_COBD_MAX_IO;
+	}
+	return (uint32_t)kib * 1024;
+}
+
 static void cobd_log_unit(const struct cobd_unit_info *u)
 {
 	char size[24];
@@ -381,6 +401,7 @@ void cobd_init(void)
 	unsigned int i, n = p->boot.ndevs;
 
 	cobd.timeout_ns = cobd_cmdline_timeout_ms() * 1000000;
+	cobd.max_io = cobd_cmdline_max_io();
 	cobd.nocrc = cmdline_get("nocrc") != NULL;
 	if (p->hdr.host_minor < 2)
 		n = 0;

@@ -18,6 +18,7 @@ static int (*const msg_handlers[COOP_DEV_COUNT])(const struct coop_msg_hdr *,
 
 #define MSG_NOTES 4     /* problems remembered while draining */
 #define MSG_NOTE_LEN 96 /* bytes of each */
+#define MSG_LOG_MAX 16  /* bad messages logged one by one; then only counted */
 
 static struct {
 	uint64_t seq[COOP_DEV_COUNT]; /* per-device sequence of sent messages */
@@ -25,6 +26,7 @@ static struct {
 	char notes[MSG_NOTES][MSG_NOTE_LEN]; /* drain problems not yet logged */
 	unsigned int nnotes;          /* valid entries in notes[] */
 	unsigned int missed;          /* problems beyond MSG_NOTES */
+	unsigned int logged;          /* problems logged so far (MSG_LOG_MAX) */
 	bool reporting;               /* printk() of notes in progress */
 	bool started;                 /* drivers are ready: deliver host messages */
 } msg;
@@ -183,7 +185,13 @@ static void msg_report(void)
 		return;
 	msg.reporting = true;
 	while (msg.nnotes || msg.missed) {
-		if (msg.nnotes) {
+		if (msg.logged >= MSG_LOG_MAX) { /* a fault experiment: the counters tell */
+			msg.nnotes = msg.missed = 0;
+			if (msg.logged == MSG_LOG_MAX && ++msg.logged)
+				printk("msg: further bad messages from the host are counted, not "
+				       "logged (`stats`)");
+		} else if (msg.nnotes) {
+			msg.logged++;
 			memcpy(line, msg.notes[0], sizeof(line));
 			memmove(msg.notes[0], msg.notes[1], --msg.nnotes * sizeof(line));
 			printk("msg: %s", line);

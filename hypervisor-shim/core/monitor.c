@@ -177,13 +177,16 @@ static void serve_timer(struct shim_vm *vm, struct coop_op *op)
 static void serve_idle(struct shim_vm *vm, struct coop_op *op)
 {
 	uint64_t ns = op->params.idle.timeout_ns;
-	struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+	struct timespec ts;
 	struct pollfd pfd[1 + SHIM_MAX_WATCH] = { { .fd = vm->event_fd, .events = POLLIN } };
 	int n = 1 + shim_watch_pollfds(vm, pfd + 1, SHIM_MAX_WATCH);
 	uint64_t drain;
 
 	if (vm->events || vm->queue_head || shim_virq_deliverable(&vm->passage->virq))
 		return; /* something is already there for the guest */
+	if (vm->fault_wait_ns && (!ns || vm->fault_wait_ns < ns))
+		ns = vm->fault_wait_ns; /* a message or vIRQ the fault layer holds comes due */
+	ts = (struct timespec){ (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
 	if (!ns && !vm->tick_ns && n == 1) {
 		shim_kill_guest(vm, "guest is idle and nothing can wake it (no timer, no input left)");
 		return;
@@ -297,6 +300,14 @@ static inline void trace_switch_out(struct shim_vm *vm)
 	}
 }
 
+/* What the fault layer delayed and is due now; remember when the next is. */
+static void release_held(struct shim_vm *vm)
+{
+	uint64_t a = shim_faults_release(vm), b = shim_fault_raise_due(vm);
+
+	vm->fault_wait_ns = !a ? b : !b ? a : a < b ? a : b;
+}
+
 int shim_monitor_run(struct shim_vm *vm)
 {
 	struct coop_passage *p = vm->passage;
@@ -306,6 +317,8 @@ int shim_monitor_run(struct shim_vm *vm)
 		   p->boot.cmdline);
 	while (vm->state == SHIM_VM_RUNNING) {
 		serve_events(vm);
+		if (vm->faults)
+			release_held(vm);
 		/*
 		 * The window is the guest's while it reads it (with vif = 0): fill
 		 * it only when the guest left an operation, or was interrupted with

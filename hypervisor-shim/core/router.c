@@ -14,8 +14,34 @@
 #include "core/shim.h"
 #include "trace/trace.h"
 
+/* Monitor messages: the guest's end-to-end check results. */
+static void monitor_from_guest(struct shim_vm *vm, const struct coop_msg_hdr *h,
+			       const uint8_t *payload)
+{
+	struct coop_mon_check c;
+
+	if (h->type != COOP_MON_CHECK || h->length != sizeof(c)) {
+		shim_kill_guest(vm, "monitor: message type %u with %u bytes is not a check report",
+				h->type, h->length);
+		return;
+	}
+	memcpy(&c, payload, sizeof(c));
+	if (c.bad > c.checked) {
+		shim_kill_guest(vm, "monitor: check report of %llu bad in %llu checked",
+				(unsigned long long)c.bad, (unsigned long long)c.checked);
+		return;
+	}
+	shim_faults_check(vm, c.checked, c.bad);
+}
+
+static const struct shim_device shim_monitor_device = {
+	.name = "monitor",
+	.from_guest = monitor_from_guest,
+};
+
 /* Device backends by COOP_DEV_* id. */
 static const struct shim_device *const devices[COOP_DEV_COUNT] = {
+	[COOP_DEV_MONITOR] = &shim_monitor_device,
 	[COOP_DEV_COCON] = &shim_cocon_device,
 	[COOP_DEV_COBD] = &shim_cobd_device,
 	[COOP_DEV_CONET] = &shim_conet_device,
@@ -78,7 +104,9 @@ void shim_router_serve(struct shim_vm *vm)
 			return;
 		vm->stats.msgs[h.device][0]++;
 		vm->stats.bytes[h.device][0] += h.length;
-		devices[h.device]->from_guest(vm, &h, payload);
+		/* The fault layer may drop, damage, duplicate or hold it back. */
+		if (!vm->faults || shim_fault_to_host(vm, &h, payload))
+			devices[h.device]->from_guest(vm, &h, payload);
 		if (vm->state != SHIM_VM_RUNNING)
 			return;
 		off += coop_msg_size(h.length);
@@ -122,9 +150,42 @@ int shim_router_reply(struct shim_vm *vm, uint16_t device, uint16_t unit, uint16
 	if (len)
 		memcpy(m->payload, payload, len);
 	m->hdr.crc32c = shim_msg_crc(&m->hdr, m->payload);
+	m->sent = m->hdr;
+	if (vm->faults) /* after the CRC: damage on the way is what it must catch */
+		shim_fault_to_guest(vm, m, devices[device]);
+	else
+		shim_router_enqueue(vm, m);
+	return 0;
+}
+
+/* Append m to the host->guest queue. */
+void shim_router_enqueue(struct shim_vm *vm, struct shim_msg *m)
+{
+	m->next = NULL;
 	*vm->queue_tail = m;
 	vm->queue_tail = &m->next;
-	return 0;
+	if (vm->faults)
+		shim_faults_overtaken(vm, 1);
+}
+
+/*
+ * Hand a guest->host message the fault layer held back or copied to its
+ * device.  It is checked like any message, but what fails is dropped
+ * (false) instead of ending the guest: damage done by the fault layer is
+ * not the guest's doing.
+ */
+bool shim_router_dispatch(struct shim_vm *vm, const struct shim_msg *m)
+{
+	const struct coop_msg_hdr *h = &m->hdr;
+
+	if (h->length > COOP_MSG_MAX_PAYLOAD || h->device >= COOP_DEV_COUNT ||
+	    !devices[h->device] || h->src != COOP_EP_GUEST || h->dst != COOP_EP_HOST ||
+	    (!(h->flags & COOP_MSG_F_NOCRC) && shim_msg_crc(h, m->payload) != h->crc32c))
+		return false;
+	devices[h->device]->from_guest(vm, h, m->payload);
+	if (vm->faults)
+		shim_faults_overtaken(vm, 0);
+	return true;
 }
 
 void shim_router_deliver(struct shim_vm *vm)
@@ -152,18 +213,19 @@ void shim_router_deliver(struct shim_vm *vm)
 		       size - sizeof(m->hdr) - m->hdr.length);
 		w->bytes += size;
 		w->count++;
-		vm->stats.msgs[m->hdr.device][1]++;
-		vm->stats.bytes[m->hdr.device][1] += m->hdr.length;
-		coop_trace(message, COOP_TRACE_TO_GUEST, m->hdr.device, m->hdr.unit, m->hdr.type,
-			   m->hdr.seq, m->hdr.length, 1);
+		/* Accounted to the device it was sent for, whatever the fault layer did to it. */
+		vm->stats.msgs[m->sent.device][1]++;
+		vm->stats.bytes[m->sent.device][1] += m->hdr.length;
+		coop_trace(message, COOP_TRACE_TO_GUEST, m->sent.device, m->sent.unit, m->sent.type,
+			   m->sent.seq, m->hdr.length, 1);
 		/* Each device has its vector, raised for what it put in the window. */
-		shim_virq_raise(vm, COOP_VEC_COCON + m->hdr.device - COOP_DEV_COCON);
+		if (m->sent.device != COOP_DEV_MONITOR)
+			shim_fault_raise(vm, COOP_VEC_COCON + m->sent.device - COOP_DEV_COCON);
 		vm->queue_head = m->next;
 		if (!vm->queue_head)
 			vm->queue_tail = &vm->queue_head;
-		if (m->hdr.device < COOP_DEV_COUNT && devices[m->hdr.device] &&
-		    devices[m->hdr.device]->delivered)
-			devices[m->hdr.device]->delivered(vm, &m->hdr);
+		if (devices[m->sent.device]->delivered)
+			devices[m->sent.device]->delivered(vm, &m->sent);
 		free(m);
 	}
 }

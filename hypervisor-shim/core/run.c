@@ -45,6 +45,9 @@ static const char run_usage[] =
 	"  --watchdog SECONDS    end a guest that keeps virtual interrupts off and\n"
 	"                        makes no hypercall this long (default 5; 0: never)\n"
 	"  --report FILE         write the run's counters as JSON\n"
+	"  --faults PLAN         inject the faults of this plan (coop faults check PLAN)\n"
+	"  --seed N              the faults' seed, instead of the plan's\n"
+	"  --fault-log FILE      write one line per injected fault (for replay checks)\n"
 	"  --trace DIR           record an LTTng trace of coop:* events into DIR\n"
 	"                        (coop runs the session; view: babeltrace2 DIR)\n"
 	"  -h, --help            this text\n"
@@ -53,7 +56,8 @@ static const char run_usage[] =
 	"2 bad option, file or guest image; 3 guest crashed or panicked.\n";
 
 enum { OPT_BACKEND = 256, OPT_KERNEL, OPT_MEM, OPT_CMDLINE, OPT_CONSOLE, OPT_EXEC, OPT_SWITCH,
-       OPT_WATCHDOG, OPT_DISK, OPT_NET, OPT_REPORT, OPT_TRACE };
+       OPT_WATCHDOG, OPT_DISK, OPT_NET, OPT_REPORT, OPT_TRACE, OPT_FAULTS, OPT_SEED,
+       OPT_FAULT_LOG };
 
 static const struct option run_options[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -67,6 +71,9 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "faults", required_argument, NULL, OPT_FAULTS },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "fault-log", required_argument, NULL, OPT_FAULT_LOG },
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -171,6 +178,22 @@ static int parse_one(int opt, struct shim_config *cfg)
 	case OPT_REPORT:
 		cfg->report = optarg;
 		return 0;
+	case OPT_FAULTS:
+		cfg->faults = optarg;
+		return 0;
+	case OPT_FAULT_LOG:
+		cfg->fault_log = optarg;
+		return 0;
+	case OPT_SEED: {
+		char *end;
+
+		errno = 0;
+		cfg->seed = strtoull(optarg, &end, 0);
+		if (errno || end == optarg || *end || *optarg == '-')
+			return usage_error("--seed %s: expected a number from 0 to 2^64-1", optarg);
+		cfg->has_seed = true;
+		return 0;
+	}
 	case OPT_TRACE:
 		if (!*optarg)
 			return usage_error("--trace: expected a directory");
@@ -307,6 +330,8 @@ int shim_cmd_run(int argc, char **argv)
 		rc = trace_end(&ts, &vm.stats, rc);
 	}
 	rc = report_end(&vm, rc);
+	shim_faults_close(&vm);
+	shim_faults_summary(&vm, stderr);
 	if (cfg.report && shim_report_write(&vm, cfg.report)) {
 		fprintf(stderr, "coop run: --report %s: %s\n", cfg.report, strerror(errno));
 		rc = rc ? rc : SHIM_EXIT_FAILURE;

@@ -19,6 +19,7 @@
 
 #include "backend/user/user.h"
 #include "core/loader.h"
+#include "faults/faults.h"
 
 /* coop's exit statuses besides the guest's own 0..255 (../CLI.md). */
 #define SHIM_EXIT_FAILURE 1 /* the host could not do its part (mmap, ...) */
@@ -47,6 +48,10 @@ struct shim_config {
 	const char *report;   /* --report FILE, or NULL */
 	const char *trace;    /* --trace DIR, or NULL */
 	bool stop_on_signals; /* SIGINT/SIGTERM/SIGHUP end the guest, not coop */
+	const char *faults;   /* --faults PLAN, or NULL */
+	const char *fault_log; /* --fault-log FILE, or NULL */
+	uint64_t seed;        /* --seed N ... */
+	bool has_seed;        /* ... given: overrides the plan's */
 };
 
 /* Latency samples the monitor records for `coop bench` (TSC cycles). */
@@ -69,6 +74,14 @@ struct shim_stats {
 	uint64_t console_dropped;               /* output bytes no reader took (pty) */
 	bool traced;                            /* --trace recorded this run ... */
 	uint64_t trace_discarded;               /* ... and the tracer discarded these events */
+	uint64_t checked, check_bad;            /* guest end-to-end checks: units, bad */
+};
+
+/* How the faults of a run turned out, kept for the report after the layer closed. */
+struct shim_fault_outcome {
+	struct fault_outcome out[FAULT_KIND_COUNT]; /* per kind */
+	uint64_t seed;                              /* the seed used */
+	uint64_t host_detected;                     /* caught by the host's own CRC check */
 };
 
 /* A host file descriptor that raises host interrupts (core/watch.c). */
@@ -124,8 +137,9 @@ struct shim_crash {
 /* A host->guest message waiting for room in the to_guest window. */
 struct shim_msg {
 	struct shim_msg *next;   /* FIFO order */
-	struct coop_msg_hdr hdr; /* complete header, crc32c included */
-	uint8_t payload[];       /* hdr.length bytes */
+	struct coop_msg_hdr sent; /* the header as the host made it, for the host's books */
+	struct coop_msg_hdr hdr;  /* the header on the wire: the fault layer may damage it */
+	uint8_t payload[];        /* hdr.length bytes */
 };
 
 enum shim_vm_state {
@@ -157,6 +171,7 @@ void shim_conet_close(struct shim_vm *vm);
 /* devices/cocon.c */
 struct shim_cobd;  /* devices/cobd.c */
 struct shim_conet; /* devices/conet.c */
+struct shim_faults; /* core/faults.c */
 
 /* One guest: its RAM, its switch, its state and its devices. */
 struct shim_vm {
@@ -195,6 +210,10 @@ struct shim_vm {
 	struct shim_symtab syms;     /* the guest kernel's function symbols */
 	void *unwind_info;           /* its unwind table, registered with libunwind */
 	char *report;                /* crash report (malloc'ed), printed at the end */
+	struct shim_faults *faults;  /* the fault layer, or NULL (no --faults) */
+	struct shim_fault_outcome *fault_outcome; /* its results once closed */
+	uint64_t irq_due_ns[COOP_VEC_COUNT]; /* vIRQs the fault layer delayed */
+	uint64_t fault_wait_ns;      /* until the next held message or vIRQ is due (0: none) */
 	/* irq_forward samples: host handler entry -> guest vIRQ handler entry */
 	struct shim_samples *fwd_samples; /* NULL: not measuring */
 	uint64_t fwd_tsc;            /* host handler entry of the last forward */
@@ -278,6 +297,13 @@ struct shim_device {
 			   const uint8_t *payload);
 	/* Optional: one of its host->guest messages reached the window. */
 	void (*delivered)(struct shim_vm *vm, const struct coop_msg_hdr *hdr);
+	/*
+	 * Optional, for the fault layer: damage the data host->guest message
+	 * hdr describes (e.g. the bytes a block read put in guest memory);
+	 * false if it describes none.
+	 */
+	bool (*corrupt_data)(struct shim_vm *vm, const struct coop_msg_hdr *hdr,
+			     const struct fault_fired *f);
 };
 void shim_router_serve(struct shim_vm *vm);
 __attribute__((warn_unused_result)) int shim_router_send(struct shim_vm *vm, uint16_t device,
@@ -288,6 +314,35 @@ __attribute__((warn_unused_result)) int shim_router_reply(struct shim_vm *vm, ui
 							  uint64_t seq, const void *payload,
 							  uint32_t len);
 void shim_router_deliver(struct shim_vm *vm);
+void shim_router_enqueue(struct shim_vm *vm, struct shim_msg *m);
+bool shim_router_dispatch(struct shim_vm *vm, const struct shim_msg *m);
+
+/* faults.c */
+__attribute__((warn_unused_result)) int shim_faults_open(struct shim_vm *vm,
+							 const struct shim_config *cfg, char *err,
+							 size_t errlen);
+void shim_faults_close(struct shim_vm *vm);
+struct fault_engine *shim_faults_engine(struct shim_vm *vm);
+void shim_faults_opened(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t seq,
+			enum fault_kind kind, bool detected);
+void shim_faults_retry(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t seq);
+void shim_faults_served(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t seq,
+			int status);
+void shim_faults_hold(struct shim_vm *vm, int dir, struct shim_msg *m, uint64_t delay_ns,
+		      uint32_t gap);
+void shim_faults_overtaken(struct shim_vm *vm, int dir);
+void shim_faults_cancel_stale(struct shim_vm *vm, const struct coop_msg_hdr *hdr);
+uint64_t shim_faults_release(struct shim_vm *vm);
+void shim_faults_check(struct shim_vm *vm, uint64_t checked, uint64_t bad);
+void shim_faults_host_detected(struct shim_vm *vm, enum fault_kind kind);
+void shim_faults_summary(const struct shim_vm *vm, FILE *out);
+
+/* fault_sites.c */
+bool shim_fault_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const uint8_t *payload);
+void shim_fault_to_guest(struct shim_vm *vm, struct shim_msg *m, const struct shim_device *dev);
+int shim_fault_io(struct shim_vm *vm, unsigned int unit, int op, uint64_t seq, bool *half);
+void shim_fault_raise(struct shim_vm *vm, unsigned int vector);
+uint64_t shim_fault_raise_due(struct shim_vm *vm);
 void shim_router_free(struct shim_vm *vm);
 
 /* crc32c.c */
@@ -302,6 +357,12 @@ void shim_format_size(uint64_t bytes, char *buf, size_t len);
 /* run.c */
 int shim_cmd_run(int argc, char **argv);
 const char *shim_default_kernel(void);
+
+/* cmd_faults.c: `coop faults check PLAN` */
+int shim_cmd_faults(int argc, char **argv);
+
+/* cmd_analyze.c: `coop analyze TRACE_DIR -o OUT` (execs analysis/ with python3) */
+int shim_cmd_analyze(int argc, char **argv);
 
 /* vm.c: a device for the guest's boot parameters; -ENOSPC when full */
 __attribute__((warn_unused_result)) int shim_boot_add_dev(struct shim_vm *vm,

@@ -153,7 +153,9 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 	rc = host_irq_init(vm, err, errlen);
 	if (rc)
 		goto err_irq;
-	rc = shim_cobd_open(vm, cfg, err, errlen);
+	rc = shim_faults_open(vm, cfg, err, errlen);
+	if (!rc)
+		rc = shim_cobd_open(vm, cfg, err, errlen);
 	if (!rc)
 		rc = shim_conet_open(vm, cfg, err, errlen);
 	if (!rc)
@@ -164,6 +166,7 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 	return 0;
 
 err_devices:
+	shim_faults_close(vm);
 	shim_cocon_close(vm);
 	shim_conet_close(vm);
 	shim_cobd_close(vm);
@@ -185,6 +188,9 @@ void shim_vm_destroy(struct shim_vm *vm)
 	shim_conet_close(vm);
 	shim_cobd_close(vm);
 	shim_router_free(vm);
+	shim_faults_close(vm);
+	free(vm->fault_outcome);
+	vm->fault_outcome = NULL;
 	shim_symbols_unregister_unwind(vm);
 	shim_symbols_free(&vm->syms);
 	free(vm->report);

@@ -23,6 +23,9 @@
 
 struct shim_cobd {
 	unsigned int unit; /* N of cobdN */
+	uint64_t last_seq; /* the last request served: a fault plan may damage its data */
+	uint64_t last_addr; /* ... the guest buffer a read filled ... */
+	uint32_t last_len;  /* ... and how many bytes (0: not a successful read) */
 	int fd;            /* the image */
 	bool ro;           /* refuse writes */
 	uint64_t base;     /* byte offset of the unit in the image */
@@ -200,8 +203,9 @@ static bool extent_ok(const struct shim_cobd *d, const struct coop_cobd_request 
 }
 
 static int do_rw(struct shim_vm *vm, struct shim_cobd *d, const struct coop_cobd_request *r,
-		 struct coop_cobd_reply *rep)
+		 uint64_t seq, struct coop_cobd_reply *rep)
 {
+	bool half;
 	bool write = r->op == COOP_COBD_WRITE, crc = !(r->flags & COOP_COBD_F_NODATACRC);
 	void *buf;
 	int rc;
@@ -216,22 +220,32 @@ static int do_rw(struct shim_vm *vm, struct shim_cobd *d, const struct coop_cobd
 	buf = shim_guest_ptr(vm, r->addr);
 	if (write && crc && shim_crc32c(0, buf, r->length) != r->data_crc32c)
 		return -EBADMSG; /* damaged on the way: the guest sends it again */
-	rc = transfer(d->fd, write, buf, r->length, d->base + r->offset);
+	/* Fault site: the image I/O itself fails, or stops half way. */
+	rc = shim_fault_io(vm, d->unit, (int)r->op, seq, &half);
+	if (rc && half)
+		transfer(d->fd, write, buf, r->length / 2 & ~(COOP_COBD_SECTOR - 1u),
+			 d->base + r->offset);
+	if (!rc)
+		rc = transfer(d->fd, write, buf, r->length, d->base + r->offset);
 	if (rc)
 		return rc;
 	rep->length = r->length;
 	if (!write && crc)
 		rep->data_crc32c = shim_crc32c(0, buf, r->length);
+	if (!write)
+		d->last_addr = r->addr, d->last_len = r->length;
 	return 0;
 }
 
 static int serve(struct shim_vm *vm, struct shim_cobd *d, const struct coop_cobd_request *r,
-		 struct coop_cobd_reply *rep)
+		 uint64_t seq, struct coop_cobd_reply *rep)
 {
+	d->last_seq = seq;
+	d->last_len = 0;
 	switch (r->op) {
 	case COOP_COBD_READ:
 	case COOP_COBD_WRITE:
-		return do_rw(vm, d, r, rep);
+		return do_rw(vm, d, r, seq, rep);
 	case COOP_COBD_FLUSH:
 		return d->ro || fdatasync(d->fd) == 0 ? 0 : -errno;
 	case COOP_COBD_INFO:
@@ -257,7 +271,9 @@ static void cobd_from_guest(struct shim_vm *vm, const struct coop_msg_hdr *h,
 	}
 	memcpy(&r, payload, sizeof(r));
 	rep.op = r.op;
-	rep.status = d ? serve(vm, d, &r, &rep) : -ENODEV;
+	rep.status = d ? serve(vm, d, &r, h->seq, &rep) : -ENODEV;
+	if (vm->faults)
+		shim_faults_served(vm, COOP_DEV_COBD, h->unit, h->seq, rep.status);
 	if (rep.status)
 		vm->stats.dev_errors[COOP_DEV_COBD]++;
 	if (shim_router_reply(vm, COOP_DEV_COBD, h->unit, COOP_COBD_REPLY, h->seq, &rep,
@@ -265,7 +281,24 @@ static void cobd_from_guest(struct shim_vm *vm, const struct coop_msg_hdr *h,
 		shim_kill_guest(vm, "cobd%u: out of memory for a reply", h->unit);
 }
 
+/*
+ * The fault layer damages a read reply: flip bits in the data the read put
+ * into guest memory, after the host computed its CRC - as if the bytes had
+ * been damaged on the way.  false for replies that carry no data.
+ */
+static bool cobd_corrupt_data(struct shim_vm *vm, const struct coop_msg_hdr *h,
+			      const struct fault_fired *f)
+{
+	struct shim_cobd *d = h->unit < COOP_BOOT_MAX_DEVS ? vm->cobd[h->unit] : NULL;
+
+	if (!d || h->type != COOP_COBD_REPLY || d->last_seq != h->seq || !d->last_len)
+		return false;
+	fault_engine_flip(f, shim_guest_ptr(vm, d->last_addr), d->last_len);
+	return true;
+}
+
 const struct shim_device shim_cobd_device = {
 	.name = "cobd",
 	.from_guest = cobd_from_guest,
+	.corrupt_data = cobd_corrupt_data,
 };

@@ -31,8 +31,8 @@
 /* ---- Versions and magic numbers ---------------------------------------- */
 
 #define COOP_ABI_MAJOR 1
-#define COOP_ABI_MINOR 3 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table;
-                           1.3: NOP */
+#define COOP_ABI_MINOR 4 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table;
+                           1.3: NOP; 1.4: end-to-end check reports */
 /* "COOPPASS" read as a little-endian u64: the first word of the passage. */
 #define COOP_PASSAGE_MAGIC COOP_U64(0x53534150504f4f43)
 
@@ -119,6 +119,9 @@
 
 /* Console flags in the boot parameters. */
 #define COOP_CON_INTERACTIVE 0x1 /* a person types: prompt, echo, edit */
+
+/* Monitor messages (device COOP_DEV_MONITOR, 1.4) */
+#define COOP_MON_CHECK 1 /* guest->host: struct coop_mon_check */
 
 /* cobd message types (1.2): payload struct coop_cobd_request / _reply */
 #define COOP_COBD_REQUEST 1 /* guest->host; hdr.seq is the request id */
@@ -466,6 +469,21 @@ struct coop_cobd_reply {
 	uint32_t reserved;
 };
 COOP_ABI_ASSERT_SIZE(struct coop_cobd_reply, 32);
+
+/*
+ * The result of an end-to-end check in the guest (1.4): e.g. `blk verify`
+ * read back `checked` sectors and `bad` of them did not hold what was
+ * written, although every request succeeded - silent corruption or loss.
+ * The fault layer counts these as escaped faults.
+ */
+struct coop_mon_check {
+	uint64_t checked; /* units checked (sectors) */
+	uint64_t bad;     /* of them, wrong although no error was reported */
+	uint16_t device;  /* what was checked: COOP_DEV_COBD ... */
+	uint16_t unit;    /* its unit */
+	uint32_t reserved;
+};
+COOP_ABI_ASSERT_SIZE(struct coop_mon_check, 24);
 
 /*
  * A one-way message window.  The producer appends messages and bumps

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: MIT
+# coop analyze - plots, timeline, Perfetto JSON and an HTML report from a
+# `coop run --trace DIR` trace.  `coop analyze TRACE_DIR -o OUT` runs this
+# with /usr/bin/python3 (Debian's, for python3-bt2); so does
+# `/usr/bin/python3 analysis/coop_analyze TRACE_DIR -o OUT`.
+import argparse
+import json
+import os
+import sys
+import time
+
+# The package's own directory: run as `python3 DIR`, its modules are top level.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+NEEDS = (("bt2", "python3-bt2"), ("numpy", "python3-numpy"),
+         ("matplotlib", "python3-matplotlib"))
+
+
+def die(msg, status=2):
+    print(f"coop analyze: {msg}", file=sys.stderr)
+    sys.exit(status)
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(prog="coop analyze", description=(
+        "Analyse a coop trace: latency histograms and CDFs, a timeline, message flows, "
+        "the fault report, a Perfetto JSON export and index.html, all in OUT_DIR."))
+    p.add_argument("trace", metavar="TRACE_DIR", help="the directory of `coop run --trace`")
+    p.add_argument("-o", "--output", metavar="OUT_DIR", required=True,
+                   help="where the report goes (created)")
+    p.add_argument("--json", metavar="FILE", help="also write the summary statistics here "
+                   "('-' for stdout); OUT_DIR/summary.json always has them")
+    p.add_argument("--report", metavar="FILE", help="the run's --report JSON: fault outcomes "
+                   "(detected/recovered/escaped) the trace does not carry")
+    p.add_argument("--format", choices=("png", "svg"), default="png", help="plot format")
+    p.add_argument("--no-perfetto", action="store_true", help="skip the Perfetto JSON")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary on stdout")
+
+    def error(message):  # one line, exit 2, as every coop command
+        die(message)
+    p.error = error
+    return p.parse_args(argv)
+
+
+def main(argv):
+    args = parse(argv)
+    for mod, pkg in NEEDS:
+        try:
+            __import__(mod)
+        except ImportError as e:
+            die(f"cannot import the Python module {mod} ({e}): install the Debian package {pkg}")
+    import perfetto
+    import plots
+    import report
+    import stats
+    import tracefile
+    from pathlib import Path
+
+    tdir = Path(args.trace)
+    if not tdir.is_dir():
+        die(f"{args.trace}: not a directory")
+    if not any(tdir.rglob("metadata")):
+        die(f"{args.trace}: no CTF trace here (no metadata file under it)")
+    run_report = None
+    if args.report:
+        try:
+            run_report = json.load(open(args.report))
+        except (OSError, ValueError) as e:
+            die(f"{args.report}: {e}")
+    out = Path(args.output)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        die(f"{args.output}: {e}")
+    t0 = time.monotonic()
+    try:
+        tr = tracefile.load(tdir)
+    except Exception as e:  # bt2 errors carry babeltrace2's cause chain
+        die(f"{args.trace}: babeltrace2 cannot read it: {str(e).splitlines()[0] if str(e) else e}")
+    if tr.total == 0:
+        die(f"{args.trace}: the trace has no events")
+    t_read = time.monotonic()
+    st, aux = stats.compute(tr, run_report)
+    t_stats = time.monotonic()
+    files = plots.all_plots(tr, st, aux, out, args.format)
+    t_plots = time.monotonic()
+    links = []
+    if not args.no_perfetto:
+        n = perfetto.write(tr, aux, out / "perfetto.json")
+        st["perfetto"] = {"file": "perfetto.json", "records": n}
+        links.append("perfetto.json")
+    t_done = time.monotonic()
+    st["outputs"] = {"plots": files, "html": "index.html", "summary": "summary.json"}
+    st["analysis_seconds"] = {"read": round(t_read - t0, 3), "stats": round(t_stats - t_read, 3),
+                              "plots": round(t_plots - t_stats, 3),
+                              "perfetto": round(t_done - t_plots, 3),
+                              "total": round(t_done - t0, 3)}
+    text = json.dumps(st, indent=1, sort_keys=False) + "\n"
+    (out / "summary.json").write_text(text)
+    links.insert(0, "summary.json")
+    report.write(st, files, out / "index.html", links)
+    if args.json == "-":
+        sys.stdout.write(text)
+    elif args.json:
+        try:
+            open(args.json, "w").write(text)
+        except OSError as e:
+            die(f"{args.json}: {e}", 1)
+    if not args.quiet and args.json != "-":
+        s = st["switches"]
+        print(f"{tr.total} events ({tr.discarded} discarded) in "
+              f"{st['trace']['duration_ns'] / 1e6:.1f} ms; {s['total']} world switches, "
+              f"{st['irqs']['forwarded']} interrupts forwarded, "
+              f"{st['faults']['injected_total']} faults injected")
+        print(f"analysed in {t_done - t0:.1f} s (read {t_read - t0:.1f} s); "
+              f"open {out / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: MIT
+# perfetto.py - the trace in the Chrome/Perfetto trace-event JSON format
+# (open it at ui.perfetto.dev or chrome://tracing).  One process; threads:
+# "guest world" and "host world" carry one complete slice ("X", category
+# "world_switch") per world-switch interval - a host slice is named by the
+# switch_out's reason; "interrupts" has one slice per forwarded interrupt
+# (its latency) and vIRQ instants; one thread per device has its messages
+# as instants and request -> reply round trips as async slices.
+import numpy as np
+
+PID = 1
+TID = {"guest": 1, "host": 2, "irq": 3, "lifecycle": 4, "faults": 5}
+DEV_TID0 = 10
+
+
+def _us(ns, t0):
+    return (np.asarray(ns, dtype=np.int64) - t0) / 1e3
+
+
+def write(tr, aux, path):
+    t0 = tr.first_ns
+    out = []
+    add = out.append
+    meta = [("process_name", 0, {"name": f"coop {tr.path}"})]
+    names = {TID["guest"]: "guest world", TID["host"]: "host world (by reason)",
+             TID["irq"]: "interrupts", TID["lifecycle"]: "guest lifecycle",
+             TID["faults"]: "faults"}
+    m = tr.ev("message")
+    devs = dict(m.labels.get("device", {}))
+    for code, dev in devs.items():
+        names[DEV_TID0 + code] = f"{dev} messages"
+    for tid, n in names.items():
+        meta.append(("thread_name", tid, {"name": n}))
+        meta.append(("thread_sort_index", tid, {"sort_index": tid}))
+    for name, tid, args in meta:
+        add('{"ph":"M","pid":%d,"tid":%d,"name":"%s","args":{"%s":"%s"}}'
+            % (PID, tid, name, next(iter(args)), next(iter(args.values()))))
+
+    start, end, world, reason = aux["intervals"]
+    so = tr.ev("switch_out")
+    rname = {v: so.label("reason", v) for v in np.unique(reason) if v >= 0}
+    ts, dur = _us(start, t0), (end - start) / 1e3
+    for s, d, w, r in zip(ts.tolist(), dur.tolist(), world.tolist(), reason.tolist()):
+        if w:
+            add('{"ph":"X","cat":"world_switch","name":"guest","pid":1,"tid":1,'
+                '"ts":%.3f,"dur":%.3f}' % (s, d))
+        else:
+            add('{"ph":"X","cat":"world_switch","name":"%s","pid":1,"tid":2,'
+                '"ts":%.3f,"dur":%.3f}' % (rname[r], s, d))
+
+    fw = tr.ev("irq_forward")
+    lat = fw.f("latency_cycles").astype(np.float64)
+    lat = lat / aux["tsc_per_ns"] / 1e3 if aux["tsc_per_ns"] else np.zeros(len(fw))
+    src = {v: fw.label("source", v) for v in np.unique(fw.f("source"))}
+    for t, l, s in zip(_us(fw.ts, t0).tolist(), lat.tolist(), fw.f("source").tolist()):
+        add('{"ph":"X","cat":"irq","name":"irq %s","pid":1,"tid":3,"ts":%.3f,"dur":%.3f}'
+            % (src[s], t - l, l))
+    vd = tr.ev("virq_deliver")
+    for t, v, c in zip(_us(vd.ts, t0).tolist(), vd.f("vector").tolist(), vd.f("count").tolist()):
+        add('{"ph":"i","s":"t","cat":"virq","name":"vIRQ %d","pid":1,"tid":3,"ts":%.3f,'
+            '"args":{"count":%d}}' % (v, t, c))
+
+    dirs = ("to host", "to guest")
+    for t, d, dv, u, ty, sq, ln in zip(_us(m.ts, t0).tolist(), m.f("direction").tolist(),
+                                       m.f("device").tolist(), m.f("unit").tolist(),
+                                       m.f("type").tolist(), m.f("seq").tolist(),
+                                       m.f("length").tolist()):
+        add('{"ph":"i","s":"t","cat":"message","name":"%s %s","pid":1,"tid":%d,"ts":%.3f,'
+            '"args":{"unit":%d,"type":%d,"seq":%d,"length":%d}}'
+            % (devs.get(dv, dv), dirs[d & 1], DEV_TID0 + dv, t, u, ty, sq, ln))
+    for dev, p in aux["pairs"].items():
+        code = [k for k, v in devs.items() if v == dev][0]
+        for a, b, sq in zip(_us(m.ts[p["req"]], t0).tolist(), _us(m.ts[p["rep"]], t0).tolist(),
+                            m.f("seq")[p["req"]].tolist()):
+            add('{"ph":"b","cat":"rtt","name":"%s request","id":%d,"pid":1,"tid":%d,"ts":%.3f}'
+                % (dev, sq, DEV_TID0 + code, a))
+            add('{"ph":"e","cat":"rtt","name":"%s request","id":%d,"pid":1,"tid":%d,"ts":%.3f}'
+                % (dev, sq, DEV_TID0 + code, b))
+    bp = tr.ev("backpressure")
+    for t in _us(bp.ts, t0).tolist():
+        add('{"ph":"i","s":"t","cat":"backpressure","name":"back-pressure","pid":1,"tid":%d,'
+            '"ts":%.3f}' % (DEV_TID0, t))
+    fi = tr.ev("fault_injected")
+    for t, k in zip(_us(fi.ts, t0).tolist(), fi.fields.get("kind", [])):
+        add('{"ph":"i","s":"p","cat":"fault","name":"fault %s","pid":1,"tid":5,"ts":%.3f}'
+            % (k.replace('"', "'"), t))
+    for ev in ("guest_boot", "guest_hello", "guest_panic", "guest_crash", "guest_terminate"):
+        for t in _us(tr.ev(ev).ts, t0).tolist():
+            add('{"ph":"i","s":"p","cat":"lifecycle","name":"%s","pid":1,"tid":4,"ts":%.3f}'
+                % (ev, t))
+    with open(path, "w") as f:
+        f.write('{"displayTimeUnit":"ns","otherData":{"source":"coop analyze"},"traceEvents":[\n')
+        f.write(",\n".join(out))
+        f.write("\n]}\n")
+    return len(out)

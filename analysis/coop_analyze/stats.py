@@ -1,0 +1,269 @@
+# SPDX-License-Identifier: MIT
+# stats.py - the numbers of a run from its trace: event counts, world-switch
+# intervals, latency distributions (world switch per reason, interrupt
+# forwarding, vIRQ delivery, message round trips paired by request id),
+# message flows and the fault report.  Everything here is numpy on the
+# columns tracefile.load made; the result is plain JSON-able data.
+import numpy as np
+
+DEVICES = ("cocon", "cobd", "conet")
+# Devices whose TO_HOST messages are requests answered by a TO_GUEST reply
+# with the same (unit, seq): (request type, reply type).  README, "coop:message".
+REQUEST_REPLY = {"cobd": (1, 2)}
+FAULT_OUTCOMES = ("injected", "detected", "recovered", "escaped")
+
+
+def dist(ns):
+    """Summary of a latency sample in ns (count 0: no other keys)."""
+    a = np.asarray(ns, dtype=np.float64)
+    if a.size == 0:
+        return {"count": 0}
+    q = np.percentile(a, [50, 90, 99, 99.9])
+    return {"count": int(a.size), "min": float(a.min()), "mean": float(a.mean()),
+            "median": float(q[0]), "p90": float(q[1]), "p99": float(q[2]),
+            "p999": float(q[3]), "max": float(a.max()), "unit": "ns"}
+
+
+def tsc_per_ns(tr):
+    """TSC cycles per ns, fitted on the switch events' (timestamp, tsc) pairs."""
+    ts = np.concatenate([tr.ev("switch_out").ts, tr.ev("switch_in").ts])
+    tsc = np.concatenate([tr.ev("switch_out").f("tsc"), tr.ev("switch_in").f("tsc")])
+    if ts.size < 2 or ts.max() == ts.min():
+        return None
+    o = np.argsort(ts)
+    ts, tsc = ts[o].astype(np.float64), tsc[o].astype(np.float64)
+    slope = (tsc[-1] - tsc[0]) / (ts[-1] - ts[0])
+    return float(slope) if slope > 0 else None
+
+
+def world_intervals(tr):
+    """Who held the CPU: arrays (start, end, world, reason) in trace order.
+
+    world 1 = guest (switch_in -> next switch_out), 0 = host (switch_out ->
+    next switch_in); an interval without an end runs to the last event.
+    One interval per switch event.  reason: the switch_out's (host), -1 (guest).
+    """
+    so, si = tr.ev("switch_out"), tr.ev("switch_in")
+    pos = np.concatenate([so.pos, si.pos])
+    ts = np.concatenate([so.ts, si.ts])
+    world = np.concatenate([np.zeros(len(so), np.int8), np.ones(len(si), np.int8)])
+    reason = np.concatenate([so.f("reason") if len(so) else np.zeros(0, np.int64),
+                             np.full(len(si), -1, np.int64)])
+    o = np.argsort(pos, kind="stable")
+    ts, world, reason = ts[o], world[o], reason[o]
+    end = np.empty_like(ts)
+    if ts.size:
+        end[:-1] = ts[1:]
+        end[-1] = max(tr.last_ns, ts[-1])
+    return ts, end, world, reason
+
+
+def _switch_latency(tr, iv):
+    """Host time per switch out, by the switch_out's reason: out -> next in."""
+    start, end, world, reason = iv
+    so = tr.ev("switch_out")
+    host = world == 0
+    # Only host intervals that a switch_in closes are round trips.
+    closed = np.zeros(world.size, bool)
+    closed[:-1] = host[:-1] & (world[1:] == 1)
+    d = (end - start)[closed]
+    r = reason[closed]
+    by = {}
+    for v in np.unique(r):
+        by[so.label("reason", v)] = dist(d[r == v])
+    return {"all": dist(d), "by_reason": by,
+            "what": "switch_out -> the next switch_in (guest->host->guest round trip, "
+                    "host time included), by the switch_out's reason"}
+
+
+def _irq_latency(tr, cyc_per_ns):
+    fw = tr.ev("irq_forward")
+    lat = fw.f("latency_cycles").astype(np.float64)
+    if cyc_per_ns:
+        lat = lat / cyc_per_ns
+    src = fw.f("source")
+    by = {fw.label("source", v): dist(lat[src == v]) for v in np.unique(src)}
+    return {"all": dist(lat), "by_source": by,
+            "what": "irq_forward.latency_cycles (handler entry -> back in the handler) "
+                    + ("converted at the fitted TSC rate" if cyc_per_ns else "in TSC cycles (no rate)")}
+
+
+def _virq_latency(tr):
+    """virq_deliver - the first switch_in since the previous delivery that
+    found vIRQs pending (the guest resumed with one waiting)."""
+    vd, si = tr.ev("virq_deliver"), tr.ev("switch_in")
+    if not len(vd):
+        return {"all": dist([]), "by_mode": {}, "unmatched": 0}
+    cand = si.pos[si.f("pending") > 0]
+    cand_ts = si.ts[si.f("pending") > 0]
+    prev = np.concatenate([[-1], vd.pos[:-1]])
+    j = np.searchsorted(cand, prev, side="right")
+    ok = j < cand.size
+    ok[ok] &= cand[j[ok]] < vd.pos[ok]
+    lat = (vd.ts[ok] - cand_ts[j[ok]]).astype(np.float64)
+    mode = vd.f("mode")[ok]
+    by = {vd.label("mode", v): dist(lat[mode == v]) for v in np.unique(mode)}
+    return {"all": dist(lat), "by_mode": by, "unmatched": int((~ok).sum()),
+            "what": "virq_deliver - the first switch_in with pending vIRQs since the previous "
+                    "delivery (ASYNC: onto interrupted code; SYNC: after IRQ_ENABLE)"}
+
+
+def pair_messages(tr):
+    """Requests and replies per request/reply device, paired by (unit, seq).
+
+    Returns {dev: dict(req_ts, rep_ts, seq, matched/unmatched counts)}.
+    """
+    m = tr.ev("message")
+    out = {}
+    if not len(m):
+        return out
+    dev, dirn, typ = m.f("device"), m.f("direction"), m.f("type")
+    unit, seq = m.f("unit"), m.f("seq")
+    for name, (rq, rp) in REQUEST_REPLY.items():
+        code = [k for k, v in m.labels.get("device", {}).items() if v == name]
+        if not code:
+            continue
+        d = dev == code[0]
+        req = np.nonzero(d & (dirn == 0) & (typ == rq))[0]
+        rep = np.nonzero(d & (dirn == 1) & (typ == rp))[0]
+        # Key (unit, seq); ids are unique per unit for the run, so a dict pass
+        # over the (few) requests is cheap next to reading the trace.
+        reply_at = {}
+        for i in rep:
+            reply_at.setdefault((int(unit[i]), int(seq[i])), i)
+        pairs, unmatched = [], []
+        for i in req:
+            k = (int(unit[i]), int(seq[i]))
+            j = reply_at.pop(k, None)
+            if j is None or m.pos[j] < m.pos[i]:
+                unmatched.append(i)
+            else:
+                pairs.append((i, j))
+        pi = np.array([p[0] for p in pairs], dtype=np.int64)
+        pj = np.array([p[1] for p in pairs], dtype=np.int64)
+        out[name] = {"req": pi, "rep": pj, "rtt": (m.ts[pj] - m.ts[pi]).astype(np.float64)
+                     if pairs else np.zeros(0), "requests": int(req.size),
+                     "replies": int(rep.size), "matched": len(pairs),
+                     "unmatched_requests": len(unmatched),
+                     "unmatched_replies": len(reply_at)}
+    return out
+
+
+def _messages(tr, pairs):
+    m, bp = tr.ev("message"), tr.ev("backpressure")
+    res = {}
+    dev_labels = dict(m.labels.get("device", {}))
+    dev_labels.update(bp.labels.get("device", {}))
+    for code, name in sorted(dev_labels.items()):
+        d = m.f("device") == code
+        entry = {}
+        for dcode, dname in ((0, "to_host"), (1, "to_guest")):
+            s = d & (m.f("direction") == dcode)
+            entry[dname] = {"count": int(s.sum()), "bytes": int(m.f("length")[s].sum())}
+        entry["crc_bad"] = int((d & (m.f("crc_ok") == 0)).sum())
+        entry["backpressure_waits"] = int((bp.f("device") == code).sum())
+        if name in pairs:
+            p = pairs[name]
+            entry["round_trip"] = {k: p[k] for k in ("requests", "replies", "matched",
+                                                     "unmatched_requests", "unmatched_replies")}
+        if any(entry[k]["count"] for k in ("to_host", "to_guest")) or entry["backpressure_waits"]:
+            res[name] = entry
+    res["backpressure_waits"] = len(bp)
+    return res
+
+
+def _faults(tr, run_report):
+    """Injected faults from coop:fault_injected (where and when); outcomes
+    from coop:fault_<outcome> events when the trace has them, else from the
+    run report (--report), which also stands in for injected counts when the
+    trace carries no coop:fault_injected at all."""
+    fi = tr.ev("fault_injected")
+    by = {}
+
+    def row(kind):
+        return by.setdefault(kind.replace(" ", "_"), dict.fromkeys(FAULT_OUTCOMES, 0))
+
+    for k in fi.fields.get("kind", []):
+        row(k)["injected"] += 1
+    source = {"injected": "trace"} if len(fi) else {}
+    for outcome in FAULT_OUTCOMES[1:]:
+        e = tr.events.get("fault_" + outcome)
+        if e is not None and "kind" in e.fields:
+            source[outcome] = "trace"
+            for k in e.fields["kind"]:
+                row(k)[outcome] += 1
+    rep = (run_report or {}).get("faults", {})
+    for kind, v in rep.items():
+        if not isinstance(v, dict) or not any(isinstance(x, int) and x for x in v.values()):
+            continue
+        r = row(kind)
+        for outcome in FAULT_OUTCOMES + ("harmless",):
+            if outcome in v and source.get(outcome) != "trace":
+                r[outcome] = int(v[outcome])
+                source[outcome] = "run report"
+    m = tr.ev("message")
+    crc_bad = int((m.f("crc_ok") == 0).sum()) if len(m) else 0
+    totals = {o: sum(r.get(o, 0) for r in by.values()) for o in FAULT_OUTCOMES}
+    return {"present": any(totals.values()), "in_trace": len(fi),
+            "injected_total": totals["injected"], "totals": totals, "by_kind": by,
+            "source": source, "messages_crc_bad": crc_bad,
+            "escaped_total": int(rep.get("escaped_total", totals["escaped"]))}
+
+
+def _guest(tr):
+    g = {"end": "unknown", "exit_status": None}
+    t, c = tr.ev("guest_terminate"), tr.ev("guest_crash")
+    if len(c):
+        g.update(end="crashed", kind=c.label("kind", c.f("kind")[-1]),
+                 exit_status=int(c.f("exit_status")[-1]), reason=c.fields["reason"][-1])
+    elif len(t):
+        g.update(end="powered_off", exit_status=int(t.f("status")[-1]))
+    b = tr.ev("guest_boot")
+    if len(b):
+        g["mem_size"] = int(b.f("mem_size")[0])
+        g["cmdline"] = b.fields["cmdline"][0]
+        g["switch_mode"] = b.label("switch_mode", b.f("switch_mode")[0])
+    return g
+
+
+def compute(tr, run_report=None):
+    cyc = tsc_per_ns(tr)
+    iv = world_intervals(tr)
+    start, end, world, _ = iv
+    so = tr.ev("switch_out")
+    by_reason = {}
+    for v in np.unique(so.f("reason")):
+        by_reason[so.label("reason", v)] = int((so.f("reason") == v).sum())
+    guest_ns = int((end - start)[world == 1].sum())
+    host_ns = int((end - start)[world == 0].sum())
+    pairs = pair_messages(tr)
+    fw, vd = tr.ev("irq_forward"), tr.ev("virq_deliver")
+    dur = tr.last_ns - tr.first_ns
+    st = {
+        "trace": {"path": str(tr.path), "events": tr.total,
+                  "by_event": {k: len(v) for k, v in sorted(tr.events.items()) if len(v)},
+                  "discarded_events": tr.discarded, "first_ns": tr.first_ns,
+                  "last_ns": tr.last_ns, "duration_ns": dur,
+                  "tsc_ghz": cyc},
+        "guest": _guest(tr),
+        "switches": {"total": len(so), "switch_in": len(tr.ev("switch_in")),
+                     "by_reason": by_reason, "intervals": int(start.size),
+                     "guest_ns": guest_ns, "host_ns": host_ns,
+                     "guest_share": guest_ns / (guest_ns + host_ns) if guest_ns + host_ns else None},
+        "irqs": {"forwarded": len(fw),
+                 "by_source": {fw.label("source", v): int((fw.f("source") == v).sum())
+                               for v in np.unique(fw.f("source"))},
+                 "overruns": int(fw.f("overrun").sum()),
+                 "virq_deliver_events": len(vd), "delivered": int(vd.f("count").sum()),
+                 "by_vector": {str(int(v)): int(vd.f("count")[vd.f("vector") == v].sum())
+                               for v in np.unique(vd.f("vector"))}},
+        "messages": _messages(tr, pairs),
+        "latency": {"world_switch": _switch_latency(tr, iv),
+                    "irq_forward": _irq_latency(tr, cyc),
+                    "virq_delivery": _virq_latency(tr),
+                    "message_rtt": {d: dict(dist(p["rtt"]), what="request TO_HOST -> reply "
+                                            "TO_GUEST with the same (unit, seq)")
+                                    for d, p in pairs.items()}},
+        "faults": _faults(tr, run_report),
+    }
+    return st, {"intervals": iv, "pairs": pairs, "tsc_per_ns": cyc}

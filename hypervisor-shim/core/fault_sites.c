@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fault_sites.c - where the fault layer acts, each at the place a real
+ * error would come from:
+ *   to_host   a guest message as the host takes it from the window
+ *   to_guest  a host message after its CRC was computed, before the queue
+ *   io        an image read or write of the block backend (cobd.c)
+ *   irq       a device vIRQ as the router raises it
+ * Faults on block requests are tracked by request id (faults.c) to learn
+ * whether the guest noticed (it retries with the same id) and recovered.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/shim.h"
+
+#define MAX_FIRED 8
+
+static bool has_ids(uint16_t device)
+{
+	return device == COOP_DEV_COBD; /* requests and replies carry the request id */
+}
+
+static struct shim_msg *copy_msg(const struct coop_msg_hdr *h, const uint8_t *payload)
+{
+	struct shim_msg *m = malloc(sizeof(*m) + h->length);
+
+	if (m) {
+		m->next = NULL;
+		m->hdr = *h;
+		m->sent = *h;
+		memcpy(m->payload, payload, h->length);
+	}
+	return m;
+}
+
+/*
+ * Rules after the one that consumed the message (dropped or held it) fired
+ * too, but had nothing left to act on: nobody had to notice them.
+ */
+static void unapplied(struct shim_vm *vm, const struct fault_fired *f, unsigned int from,
+		      unsigned int n)
+{
+	for (unsigned int i = from; i < n; i++)
+		shim_faults_engine(vm)->out[f[i].kind].harmless++;
+}
+
+static unsigned int fire(struct shim_vm *vm, int dir, const struct coop_msg_hdr *h,
+			 struct fault_fired *f)
+{
+	struct fault_event ev = { .cls = FAULT_CLASS_MSG, .device = h->device, .unit = h->unit,
+				  .dir = dir, .type = h->type, .op = -1, .vector = -1,
+				  .seq = h->seq };
+
+	return fault_engine_match(shim_faults_engine(vm), &ev, shim_now_ns(), f, MAX_FIRED);
+}
+
+/* A fault hit this message: track it by request id where there is one. */
+static void opened(struct shim_vm *vm, const struct coop_msg_hdr *h, enum fault_kind kind)
+{
+	if (has_ids(h->device))
+		shim_faults_opened(vm, h->device, h->unit, h->seq, kind, false);
+	else
+		shim_faults_engine(vm)->out[kind].harmless++;
+}
+
+/*
+ * Damage a copy: flip bits anywhere in header and payload, or cut the
+ * payload short (the CRC stays as it was, so either is detectable).  The
+ * length field is kept: it frames the message in the window and in the
+ * host's own buffers, and a transport that lost its framing would lose
+ * the message outright - that is what `drop` is for.
+ */
+static void damage(struct shim_vm *vm, struct shim_msg *m, const struct fault_fired *f)
+{
+	uint32_t len = m->hdr.length;
+
+	if (f->kind == FAULT_TRUNCATE) {
+		m->hdr.length = f->keep < len ? f->keep : len;
+		return;
+	}
+	fault_engine_flip(f, (uint8_t *)&m->hdr, sizeof(m->hdr) + len);
+	m->hdr.length = len;
+}
+
+/*
+ * The host takes guest message h from the window.  Returns true when the
+ * caller should hand the original to its device as usual.
+ */
+bool shim_fault_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const uint8_t *payload)
+{
+	struct fault_fired f[MAX_FIRED];
+	unsigned int n;
+	struct shim_msg *m;
+
+	if (has_ids(h->device)) { /* a request sent again: the guest noticed */
+		shim_faults_retry(vm, h->device, h->unit, h->seq);
+		shim_faults_cancel_stale(vm, h);
+	}
+	n = fire(vm, 0, h, f);
+	for (unsigned int i = 0; i < n; i++) {
+		switch (f[i].kind) {
+		case FAULT_DROP:
+			opened(vm, h, FAULT_DROP);
+			unapplied(vm, f, i + 1, n);
+			return false;
+		case FAULT_CORRUPT:
+		case FAULT_TRUNCATE:
+			if (!(m = copy_msg(h, payload)))
+				return true;
+			unapplied(vm, f, i + 1, n);
+			damage(vm, m, &f[i]);
+			/* Protected, it fails the host's CRC check (detected); else it goes through. */
+			if (h->flags & COOP_MSG_F_NOCRC)
+				opened(vm, h, f[i].kind);
+			if (!shim_router_dispatch(vm, m) && !(h->flags & COOP_MSG_F_NOCRC))
+				shim_faults_host_detected(vm, f[i].kind);
+			free(m);
+			return false;
+		case FAULT_DUPLICATE:
+			opened(vm, h, FAULT_DUPLICATE);
+			if ((m = copy_msg(h, payload))) {
+				shim_router_dispatch(vm, m);
+				free(m);
+			}
+			break;
+		case FAULT_DELAY:
+		case FAULT_REORDER:
+			if (!(m = copy_msg(h, payload)))
+				return true;
+			opened(vm, h, f[i].kind);
+			unapplied(vm, f, i + 1, n);
+			shim_faults_hold(vm, 0, m, f[i].delay_ns, f[i].gap);
+			return false;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+/* The host queues m for the guest; dev may damage the data m describes. */
+void shim_fault_to_guest(struct shim_vm *vm, struct shim_msg *m, const struct shim_device *dev)
+{
+	struct fault_fired f[MAX_FIRED];
+	unsigned int n = fire(vm, 1, &m->hdr, f);
+	struct shim_msg *c;
+
+	for (unsigned int i = 0; i < n; i++) {
+		switch (f[i].kind) {
+		case FAULT_DROP:
+			opened(vm, &m->sent, FAULT_DROP);
+			unapplied(vm, f, i + 1, n);
+			free(m);
+			return;
+		case FAULT_CORRUPT:
+			opened(vm, &m->sent, FAULT_CORRUPT);
+			/* Damage the data the reply describes if there is any, else the message. */
+			if (!dev || !dev->corrupt_data ||
+			    !dev->corrupt_data(vm, &m->sent, &f[i]))
+				damage(vm, m, &f[i]);
+			break;
+		case FAULT_TRUNCATE:
+			opened(vm, &m->sent, FAULT_TRUNCATE);
+			damage(vm, m, &f[i]);
+			break;
+		case FAULT_DUPLICATE:
+			opened(vm, &m->sent, FAULT_DUPLICATE);
+			if ((c = copy_msg(&m->hdr, m->payload))) {
+				c->sent = m->sent;
+				shim_router_enqueue(vm, c);
+			}
+			break;
+		case FAULT_DELAY:
+		case FAULT_REORDER:
+			opened(vm, &m->sent, f[i].kind);
+			unapplied(vm, f, i + 1, n);
+			shim_faults_hold(vm, 1, m, f[i].delay_ns, f[i].gap);
+			return;
+		default:
+			break;
+		}
+	}
+	shim_router_enqueue(vm, m);
+}
+
+/*
+ * An image read or write of cobd unit @unit for request @seq: 0 to go on,
+ * or the error the fault layer makes it fail with (*half: transfer only
+ * half, then fail: a short transfer).
+ */
+int shim_fault_io(struct shim_vm *vm, unsigned int unit, int op, uint64_t seq, bool *half)
+{
+	struct fault_event ev = { .cls = FAULT_CLASS_IO, .device = COOP_DEV_COBD, .unit = (int)unit,
+				  .dir = -1, .type = -1, .op = op, .vector = -1, .seq = seq };
+	struct fault_fired f[MAX_FIRED];
+	unsigned int n;
+
+	*half = false;
+	if (!vm->faults)
+		return 0;
+	n = fault_engine_match(shim_faults_engine(vm), &ev, shim_now_ns(), f, MAX_FIRED);
+	for (unsigned int i = 0; i < n; i++) {
+		int rc = f[i].kind == FAULT_IO_EIO    ? -EIO :
+			 f[i].kind == FAULT_IO_ENOSPC ? (op == COOP_COBD_WRITE ? -ENOSPC : 0) :
+			 f[i].kind == FAULT_IO_SHORT  ? -EIO : 0;
+
+		if (!rc)
+			continue;
+		/* An error reply: the guest is told, so it is detected at once. */
+		shim_faults_opened(vm, COOP_DEV_COBD, (uint16_t)unit, seq, f[i].kind, true);
+		*half = f[i].kind == FAULT_IO_SHORT;
+		return rc;
+	}
+	return 0;
+}
+
+/* Raise a device vIRQ, unless the plan drops or delays it; maybe add a spurious one. */
+void shim_fault_raise(struct shim_vm *vm, unsigned int vector)
+{
+	struct fault_event ev = { .cls = FAULT_CLASS_IRQ, .device = -1, .unit = -1, .dir = -1,
+				  .type = -1, .op = -1, .vector = (int)vector };
+	struct fault_fired f[MAX_FIRED];
+	unsigned int n = vm->faults ? fault_engine_match(shim_faults_engine(vm), &ev, shim_now_ns(),
+							   f, MAX_FIRED) : 0;
+	bool raise = true;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct fault_rule *r = &shim_faults_engine(vm)->plan.rules[f[i].rule];
+
+		/* The guest drains windows after every hypercall: a lost vIRQ costs latency. */
+		shim_faults_engine(vm)->out[f[i].kind].harmless++;
+		if (f[i].kind == FAULT_IRQ_DROP)
+			raise = false;
+		else if (f[i].kind == FAULT_IRQ_DELAY)
+			raise = false, vm->irq_due_ns[vector % COOP_VEC_COUNT] = shim_now_ns() + f[i].delay_ns;
+		else if (f[i].kind == FAULT_IRQ_SPURIOUS)
+			shim_virq_raise(vm, r->vector >= 0 ? (unsigned int)r->vector : vector);
+	}
+	if (raise)
+		shim_virq_raise(vm, vector);
+}
+
+/* Raise the delayed vIRQs that are due; ns until the next one (0: none). */
+uint64_t shim_fault_raise_due(struct shim_vm *vm)
+{
+	uint64_t now = shim_now_ns(), next = 0;
+
+	for (unsigned int v = 0; vm->faults && v < COOP_VEC_COUNT; v++) {
+		if (!vm->irq_due_ns[v])
+			continue;
+		if (vm->irq_due_ns[v] <= now) {
+			vm->irq_due_ns[v] = 0;
+			shim_virq_raise(vm, v);
+		} else if (!next || vm->irq_due_ns[v] - now < next) {
+			next = vm->irq_due_ns[v] - now;
+		}
+	}
+	return next;
+}

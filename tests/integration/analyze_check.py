@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: MIT
+# analyze_check.py - checks on what `coop analyze` wrote, against what the
+# babeltrace2 CLI says about the same trace (its text output, counted here
+# independently of coop's reader).  Usage:
+#   analyze_check.py outputs OUT_DIR EVENTS.txt REPORT.json [JSON_COPY]
+#   analyze_check.py svg OUT_DIR          every plot is a parseable, non-empty SVG
+#   analyze_check.py shot FILE.png        a screenshot that is not one colour
+# Prints what it found; exits 1 with the reason when a check fails.
+import json
+import re
+import struct
+import sys
+import xml.etree.ElementTree as ET
+import zlib
+from collections import Counter
+from pathlib import Path
+
+LINE = re.compile(r"^\[[^]]*\] \([^)]*\) \S+ coop:(\w+): (.*)$")
+FIELD = re.compile(r'(\w+) = (\( "([^"]*)" : container = (-?\d+) \)|"((?:[^"\\]|\\.)*)"|[^,}]+)')
+
+
+def need(cond, what):
+    if not cond:
+        print("analyze check failed:", what)
+        sys.exit(1)
+
+
+def bt_events(path):
+    """(name, fields) per event line of `babeltrace2 DIR` output."""
+    out = []
+    for line in open(path):
+        m = LINE.match(line.rstrip("\n"))
+        if not m:
+            continue
+        fields = {}
+        for f in FIELD.finditer(m.group(2).rsplit("}, {", 1)[-1]):
+            if f.group(3) is not None:
+                fields[f.group(1)] = f.group(3)
+            elif f.group(5) is not None:
+                fields[f.group(1)] = f.group(5)
+            else:
+                v = f.group(2).strip()
+                fields[f.group(1)] = int(v, 16) if v.startswith("0x") else int(v)
+        out.append((m.group(1), fields))
+    return out
+
+
+def png_pixels(path):
+    """Validate a PNG (signature, chunk CRCs, IHDR, IEND) and decode it."""
+    data = Path(path).read_bytes()
+    need(len(data) > 100 and data[:8] == b"\x89PNG\r\n\x1a\n", f"{path}: not a PNG")
+    pos, chunks = 8, []
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        crc, = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])
+        need(zlib.crc32(kind + body) == crc, f"{path}: bad CRC in chunk {kind}")
+        chunks.append((kind, body))
+        pos += 12 + n
+    need(chunks[0][0] == b"IHDR" and chunks[-1][0] == b"IEND", f"{path}: bad chunk order")
+    w, h = struct.unpack(">II", chunks[0][1][:8])
+    need(w > 0 and h > 0, f"{path}: empty image")
+    import matplotlib.image
+    px = matplotlib.image.imread(path)
+    need(px.shape[0] == h and px.shape[1] == w, f"{path}: decodes to {px.shape}, IHDR {w}x{h}")
+    return px
+
+
+def not_one_colour(path):
+    px = png_pixels(path)
+    flat = px.reshape(-1, px.shape[-1])[:, :3]
+    colours = len({tuple(c) for c in flat[:: max(1, len(flat) // 200000)].tolist()})
+    need(colours > 1, f"{path}: a single colour (blank)")
+    frac = (abs(flat - flat[0]).sum(axis=1) > 0.05).mean()
+    need(frac > 0.01, f"{path}: {frac:.4f} of the pixels differ from the background")
+    print(f"{path}: {px.shape[1]}x{px.shape[0]}, {colours}+ colours, "
+          f"{100 * frac:.1f} % non-background")
+
+
+def outputs(out, events_txt, report_json, json_copy=None):
+    out = Path(out)
+    ev = bt_events(events_txt)
+    rep = json.load(open(report_json))
+    st = json.load(open(out / "summary.json"))
+    counts = Counter(n for n, _ in ev)
+    need(ev, "babeltrace2 printed no coop events")
+    # Statistics == babeltrace2's own counts.
+    need(st["trace"]["events"] == len(ev), f"{st['trace']['events']} events analysed, "
+         f"babeltrace2 shows {len(ev)}")
+    need(st["trace"]["by_event"] == dict(counts),
+         f"per-event counts differ: {st['trace']['by_event']} vs babeltrace2 {dict(counts)}")
+    need(st["switches"]["total"] == counts["switch_out"] == rep["switches"]["total"],
+         "switches.total differs from babeltrace2 / the run report")
+    so = Counter(f["reason"] for n, f in ev if n == "switch_out")
+    need(st["switches"]["by_reason"] == dict(so), f"by_reason {st['switches']['by_reason']} "
+         f"vs babeltrace2 {dict(so)}")
+    need(st["irqs"]["forwarded"] == counts["irq_forward"], "irqs.forwarded")
+    need(st["irqs"]["delivered"] == sum(f["count"] for n, f in ev if n == "virq_deliver"),
+         "irqs.delivered differs from the sum of virq_deliver.count")
+    msgs = [f for n, f in ev if n == "message"]
+    for dev, d in st["messages"].items():
+        if not isinstance(d, dict):
+            continue
+        for dname, dirn in (("to_host", "TO_HOST"), ("to_guest", "TO_GUEST")):
+            sel = [f for f in msgs if f["device"] == dev and f["direction"] == dirn]
+            need(d[dname]["count"] == len(sel) and d[dname]["bytes"] == sum(f["length"] for f in sel),
+                 f"messages.{dev}.{dname} {d[dname]} vs babeltrace2 {len(sel)}")
+    # Request/reply pairs all matched.
+    reqs = [f for f in msgs if f["device"] == "cobd" and f["direction"] == "TO_HOST"]
+    need(reqs, "the workload made no cobd requests")
+    rt = st["messages"]["cobd"]["round_trip"]
+    need(rt["requests"] == len(reqs) and rt["matched"] == len(reqs) and
+         rt["unmatched_requests"] == 0 and rt["unmatched_replies"] == 0,
+         f"cobd request/reply pairing: {rt}, babeltrace2 shows {len(reqs)} requests")
+    need(st["latency"]["message_rtt"]["cobd"]["count"] == len(reqs), "cobd rtt samples")
+    need(st["latency"]["irq_forward"]["all"]["count"] == counts["irq_forward"], "irq samples")
+    need(st["latency"]["world_switch"]["all"]["count"] ==
+         sum(st["latency"]["world_switch"]["by_reason"][r]["count"]
+             for r in st["latency"]["world_switch"]["by_reason"]), "world switch samples")
+    # Faults: none in this run, and the report says so.
+    html = (out / "index.html").read_text()
+    need(not st["faults"]["present"] and "No faults" in html, "fault report for a run without faults")
+    # Every plot: a valid, non-empty PNG.
+    plots = st["outputs"]["plots"]
+    need(len(plots) >= 6, f"only {len(plots)} plots: {plots}")
+    for p in plots:
+        png_pixels(out / p)
+    # Perfetto JSON: loads, one slice per world-switch interval.
+    pf = json.load(open(out / "perfetto.json"))
+    xs = [e for e in pf["traceEvents"] if e.get("ph") == "X" and e.get("cat") == "world_switch"]
+    guest = sum(1 for e in xs if e["tid"] == 1)
+    need(len(xs) == counts["switch_in"] + counts["switch_out"] and guest == counts["switch_in"],
+         f"{len(xs)} world_switch slices ({guest} guest), babeltrace2 shows "
+         f"{counts['switch_in']} switch_in + {counts['switch_out']} switch_out")
+    need(all(e["dur"] >= 0 for e in xs), "a slice with a negative duration")
+    need(Counter(e["name"] for e in xs if e["tid"] == 2) == so, "host slices by reason")
+    # index.html references only files that exist.
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    local = [r for r in refs if not re.match(r"^[a-z]+:", r)]
+    need(len(local) >= len(plots) + 2, f"index.html references only {local}")
+    missing = [r for r in local if not (out / r).is_file()]
+    need(not missing, f"index.html references missing files: {missing}")
+    if json_copy:
+        need(json.load(open(json_copy)) == st, "--json FILE differs from summary.json")
+    print(f"{len(ev)} events, {counts['switch_out']} switches, {len(reqs)} cobd requests all "
+          f"answered; {len(plots)} PNGs valid; {len(xs)} world-switch slices; "
+          f"{len(local)} local references in index.html all exist")
+
+
+def svg(out):
+    st = json.load(open(Path(out) / "summary.json"))
+    for p in st["outputs"]["plots"]:
+        need(p.endswith(".svg"), f"{p}: not an SVG")
+        root = ET.parse(Path(out) / p).getroot()
+        need(root.tag.endswith("svg") and len(list(root.iter())) > 20, f"{p}: an empty SVG")
+    print(f"{len(st['outputs']['plots'])} SVGs parse and have content")
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "outputs":
+        outputs(*sys.argv[2:])
+    elif cmd == "svg":
+        svg(sys.argv[2])
+    elif cmd == "shot":
+        not_one_colour(sys.argv[2])
+    else:
+        need(False, f"unknown check {cmd}")
