@@ -117,6 +117,7 @@ struct fault_event {
 struct fault_fired {
 	unsigned int rule;     /* index in plan.rules */
 	enum fault_kind kind;  /* its action */
+	int device;            /* the event's device (COOP_DEV_*), -1: none */
 	uint32_t attempt;      /* times this rule already fired on this message */
 	uint64_t draw;         /* generator state for this fault's parameters */
 	uint64_t delay_ns;     /* delay, irq delay: drawn from the distribution */
@@ -129,6 +130,7 @@ struct fault_outcome {
 	uint64_t detected;  /* someone noticed (CRC, timeout -> retry, error reply) */
 	uint64_t recovered; /* ... and the request then succeeded */
 	uint64_t harmless;  /* nothing had to notice (absorbed delay, suppressed duplicate) */
+	uint64_t escaped;   /* nobody noticed, and an end-to-end check found its damage */
 };
 
 /* One injected fault, as the fault log lists it. */
@@ -143,6 +145,10 @@ struct fault_tally {
 	uint32_t fired;
 };
 
+/* Outcomes are kept per device (COOP_DEV_*) and kind; FAULT_NODEV: no device (the timer). */
+#define FAULT_DEVS 8
+#define FAULT_NODEV (FAULT_DEVS - 1)
+
 struct fault_engine {
 	struct fault_plan plan;              /* the rules */
 	uint64_t seed;                       /* the plan's, or --seed */
@@ -154,9 +160,19 @@ struct fault_engine {
 	struct fault_record *records;        /* the log's lines, written sorted at the end */
 	size_t nrecords, records_cap;
 	uint64_t records_lost;               /* out of memory: not in the log */
-	struct fault_outcome out[FAULT_KIND_COUNT]; /* per kind */
+	struct fault_outcome out[FAULT_DEVS][FAULT_KIND_COUNT]; /* per device, kind */
 	uint64_t checked, bad;               /* end-to-end checks the guest reported */
 };
+
+/* The outcome counters of a device (COOP_DEV_*, or anything else: FAULT_NODEV) and kind. */
+static inline struct fault_outcome *fault_out(struct fault_engine *e, int device,
+					      enum fault_kind kind)
+{
+	return &e->out[device >= 0 && device < FAULT_NODEV ? device : FAULT_NODEV][kind];
+}
+
+/* What the event hit, for the fault log: "device=cobd unit=0 dir=to_guest ...". */
+void fault_event_format(const struct fault_event *ev, char *buf, size_t len);
 
 /* Set up from a loaded plan; seed overrides the plan's unless has_seed is false. */
 void fault_engine_init(struct fault_engine *e, const struct fault_plan *plan, bool has_seed,

@@ -22,6 +22,8 @@
 
 #include "faults/faults.h"
 
+_Static_assert(COOP_DEV_COUNT <= FAULT_NODEV, "FAULT_DEVS too small for the ABI's devices");
+
 /* splitmix64's finaliser: the hash everything here is drawn from. */
 static uint64_t mix(uint64_t x)
 {
@@ -104,6 +106,8 @@ static bool selects(const struct fault_rule *r, const struct fault_event *ev)
 	bool irq = r->kind >= FAULT_IRQ_DROP, io = r->kind >= FAULT_IO_EIO && !irq;
 	enum fault_class want = irq ? FAULT_CLASS_IRQ : io ? FAULT_CLASS_IO : FAULT_CLASS_MSG;
 
+	if (r->kind == FAULT_IO_ENOSPC && ev->op != COOP_COBD_WRITE)
+		return false; /* only a write can find the disk full */
 	return ev->cls == want && (r->device < 0 || r->device == ev->device) &&
 	       (r->unit < 0 || r->unit == ev->unit) && (r->dir < 0 || r->dir == ev->dir) &&
 	       (r->type < 0 || r->type == ev->type) && (r->op < 0 || r->op == ev->op) &&
@@ -190,8 +194,8 @@ unsigned int fault_engine_match(struct fault_engine *e, const struct fault_event
 
 	for (unsigned int i = 0; i < e->plan.nrules; i++) {
 		const struct fault_rule *r = &e->plan.rules[i];
-		struct fault_fired f = { .rule = i, .kind = r->kind, .bits = r->bits,
-					 .keep = r->keep, .gap = r->gap };
+		struct fault_fired f = { .rule = i, .kind = r->kind, .device = ev->device,
+					 .bits = r->bits, .keep = r->keep, .gap = r->gap };
 
 		if (!selects(r, ev))
 			continue;
@@ -200,7 +204,7 @@ unsigned int fault_engine_match(struct fault_engine *e, const struct fault_event
 			continue;
 		if (r->kind == FAULT_DELAY || r->kind == FAULT_IRQ_DELAY)
 			f.delay_ns = draw_delay(r, &f.draw);
-		e->out[r->kind].injected++;
+		fault_out(e, ev->device, r->kind)->injected++;
 		record(e, &f, ev, e->matched[i]);
 		out[n++] = f;
 	}
@@ -252,14 +256,17 @@ void fault_engine_finish(struct fault_engine *e)
 			e->records_lost ? " (some lost: out of memory)" : "");
 		for (size_t i = 0; i < e->nrecords; i++) {
 			const struct fault_record *r = &e->records[i];
+			char what[128], kind[32];
 
-			fprintf(e->log,
-				"rule=%u line=%u kind=%s device=%d unit=%d dir=%d type=%d op=%d "
-				"vector=%d seq=%llu attempt=%u delay_ns=%llu\n",
-				r->f.rule + 1, e->plan.rules[r->f.rule].line,
-				fault_kind_name(r->f.kind), r->ev.device, r->ev.unit, r->ev.dir,
-				r->ev.type, r->ev.op, r->ev.vector, (unsigned long long)r->ev.seq,
-				r->f.attempt, (unsigned long long)r->f.delay_ns);
+			fault_event_format(&r->ev, what, sizeof(what));
+			snprintf(kind, sizeof(kind), "%s", fault_kind_name(r->f.kind));
+			for (char *c = kind; *c; c++)
+				*c = *c == ' ' ? '_' : *c;
+			fprintf(e->log, "rule=%u line=%u kind=%s %s attempt=%u", r->f.rule + 1,
+				e->plan.rules[r->f.rule].line, kind, what, r->f.attempt);
+			if (r->f.kind == FAULT_DELAY || r->f.kind == FAULT_IRQ_DELAY)
+				fprintf(e->log, " delay_ns=%llu", (unsigned long long)r->f.delay_ns);
+			fputc('\n', e->log);
 		}
 	}
 	free(e->records);

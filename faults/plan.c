@@ -854,6 +854,51 @@ int fault_plan_load(const char *path, struct fault_plan *plan, char *err, size_t
 	return rc;
 }
 
+/* ---- the fault log's view of an event --------------------------------- */
+
+static const char *name_or(const char *const *names, size_t count, int v, char *buf, size_t len)
+{
+	if (v >= 0 && (size_t)v < count && names[v])
+		return names[v];
+	snprintf(buf, len, "%d", v);
+	return buf;
+}
+
+/* "device=cobd unit=0 dir=to_guest type=reply seq=5" and the like. */
+void fault_event_format(const struct fault_event *ev, char *buf, size_t len)
+{
+	static const char *const dirs[] = { "to_host", "to_guest" };
+	static const char *const ops[] = {
+		[COOP_COBD_READ] = "read", [COOP_COBD_WRITE] = "write", [COOP_COBD_FLUSH] = "flush"
+	};
+	char b1[16], b2[16];
+	const char *type = NULL;
+
+	switch (ev->cls) {
+	case FAULT_CLASS_MSG:
+		for (size_t i = 0; i < NTYPES; i++)
+			if (type_names[i].device == ev->device && type_names[i].type == ev->type)
+				type = type_names[i].name;
+		if (!type)
+			snprintf(b2, sizeof(b2), "%d", ev->type), type = b2;
+		snprintf(buf, len, "device=%s unit=%d dir=%s type=%s seq=%llu",
+			 name_or(dev_names, COOP_DEV_COUNT, ev->device, b1, sizeof(b1)), ev->unit,
+			 ev->dir ? dirs[1] : dirs[0], type, (unsigned long long)ev->seq);
+		break;
+	case FAULT_CLASS_IO:
+		snprintf(buf, len, "device=%s unit=%d op=%s seq=%llu",
+			 name_or(dev_names, COOP_DEV_COUNT, ev->device, b1, sizeof(b1)), ev->unit,
+			 name_or(ops, sizeof(ops) / sizeof(ops[0]), ev->op, b2, sizeof(b2)),
+			 (unsigned long long)ev->seq);
+		break;
+	default:
+		snprintf(buf, len, "vector=%s n=%llu",
+			 name_or(vec_names, NVECNAMES, ev->vector, b1, sizeof(b1)),
+			 (unsigned long long)ev->seq);
+		break;
+	}
+}
+
 /* ---- describe: what `coop faults check` prints ------------------------- */
 
 /* A time in the largest unit that keeps it exact: 2ms, 1500us, 0s. */

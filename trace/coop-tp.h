@@ -185,7 +185,6 @@ LTTNG_UST_TRACEPOINT_EVENT(coop, guest_panic,
 	LTTNG_UST_TP_ARGS(const char *, file, uint32_t, line, const char *, text),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_string(file, file)
-		lttng_ust_field_integer(uint32_t, line, line)
 		lttng_ust_field_string(message, text)))
 
 /*
@@ -212,19 +211,27 @@ LTTNG_UST_TRACEPOINT_EVENT(coop, guest_terminate,
 /* ---- Fault injection (faults/) --------------------------------------------- */
 
 /*
- * A fault plan rule fired at a site: rule index, kind ("corrupt_crc",
- * "drop", ...), the message it hit, and the site's backtrace (host return
- * addresses, innermost first).
+ * A fault plan rule fired (faults/, hypervisor-shim/core/fault_sites.c):
+ * the rule (1-based, in plan order), what it does ("drop",
+ * "io eio", ...), what it hit -- a message (device, unit, direction 0
+ * to_host / 1 to_guest, its seq or request id), an image I/O (dir -1,
+ * msg_id the request id) or a vIRQ (vector) -- a drawn delay, and the site's host backtrace (return addresses, innermost first; symbolise
+ * with the coop binary, e.g. addr2line -f -e build/bin/coop after
+ * subtracting the load address).
  */
 LTTNG_UST_TRACEPOINT_EVENT(coop, fault_injected,
 	LTTNG_UST_TP_ARGS(uint32_t, rule, const char *, kind, uint32_t, device, uint32_t, unit,
-			  uint64_t, msg_id, const uint64_t *, backtrace, uint32_t, depth),
+			  int, dir, int, vector, uint64_t, msg_id, uint64_t, delay_ns,
+			  const uint64_t *, backtrace, uint32_t, depth),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint32_t, rule, rule)
 		lttng_ust_field_string(kind, kind)
 		lttng_ust_field_enum(coop, device, uint16_t, device, device)
 		lttng_ust_field_integer(uint16_t, unit, unit)
+		lttng_ust_field_integer(int8_t, dir, dir)
+		lttng_ust_field_integer(int16_t, vector, vector)
 		lttng_ust_field_integer(uint64_t, msg_id, msg_id)
+		lttng_ust_field_integer(uint64_t, delay_ns, delay_ns)
 		lttng_ust_field_sequence_hex(uint64_t, backtrace, backtrace, uint32_t, depth)))
 
 #endif /* COOP_TRACE_COOP_TP_H */

@@ -311,6 +311,15 @@ static void blk_describe(const struct blk_range *r, const uint8_t *s, uint64_t s
 			(unsigned long long)sector, at);
 }
 
+/* Tell the host which sector read back wrong: the fault layer names the fault. */
+static void blk_report_bad(const struct blk_range *r, uint64_t sector)
+{
+	struct coop_mon_bad b = { .sector = sector, .device = COOP_DEV_COBD,
+				  .unit = (uint16_t)r->u.unit };
+
+	msg_send(COOP_DEV_MONITOR, 0, COOP_MON_BAD, &b, sizeof(b));
+}
+
 /* Check @n sectors of the pattern in @buf, the first being @sector. */
 static void blk_check(const struct blk_range *r, const uint8_t *buf, uint64_t sector, uint64_t n,
 		      struct blk_tally *t)
@@ -326,6 +335,7 @@ static void blk_check(const struct blk_range *r, const uint8_t *buf, uint64_t se
 		}
 		t->bad++;
 		t->silent++;
+		blk_report_bad(r, sector + i);
 		if (t->shown++ < BLK_REPORT_MAX)
 			blk_describe(r, buf, sector + i, at);
 	}
@@ -478,8 +488,11 @@ static int blk_scrub(int argc, char **argv)
 	kprintf("scrub cobd%u: %llu MiB in %llu ms\n", r.u.unit,
 		(unsigned long long)(r.count * SECTOR >> 20),
 		(unsigned long long)((clock_ns() - t0) / 1000000));
-	kprintf("scrub cobd%u: %llu sectors written and verified, %llu errors\n", r.u.unit,
+	kprintf("scrub cobd%u: %llu sectors written and verified, %llu errors", r.u.unit,
 		(unsigned long long)r.count, (unsigned long long)t.bad);
+	if (t.io_errors) /* a write that failed may leave an earlier scrub's equal pattern */
+		kprintf(", %llu failed requests", (unsigned long long)t.io_errors);
+	kprintf("\n");
 	return t.bad || t.io_errors ? 1 : 0;
 }
 

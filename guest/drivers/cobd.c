@@ -225,6 +225,8 @@ static int cobd_judge(int err, const struct cobd_slot *s, const struct coop_cobd
 		COBD_COUNT(crc_errors, 1);
 		return EIO;
 	}
+	if (r->status == -EIO)
+		return EIO; /* a media error may be transient: try again, as Linux's block layer does */
 	if (r->status)
 		return r->status > 0 ? -EPROTO : r->status;
 	if (r->length != req->length)
@@ -254,6 +256,18 @@ static struct coop_cobd_request cobd_prepare(uint32_t op, uint64_t offset, const
 }
 
 /*
+ * Tell the host we gave up on request @id (its caller gets @err): the
+ * fault layer learns that faults on it were noticed but not overcome.
+ */
+static void cobd_report_failure(unsigned int unit, uint64_t id, int err)
+{
+	struct coop_mon_failed m = { .seq = id, .device = COOP_DEV_COBD,
+				     .unit = (uint16_t)unit, .error = err };
+
+	msg_send(COOP_DEV_MONITOR, 0, COOP_MON_FAILED, &m, sizeof(m));
+}
+
+/*
  * One request of at most COOP_COBD_MAX_IO bytes, as it is: no check of
  * the extent against the unit (the host checks; the selftest needs that).
  * Retried with the same id after a timeout, a data CRC mismatch or a
@@ -264,6 +278,7 @@ int cobd_request(unsigned int unit, uint32_t op, uint64_t offset, void *buf, uin
 	struct coop_cobd_request req = cobd_prepare(op, offset, buf, len);
 	unsigned int attempt, tries = cobd.nocrc ? 1 : 1 + COBD_RETRIES;
 	struct cobd_slot *s;
+	uint64_t id;
 	uint32_t f;
 	int r = 0;
 
@@ -282,11 +297,14 @@ int cobd_request(unsigned int unit, uint32_t op, uint64_t offset, void *buf, uin
 		if (r <= 0)
 			break;
 	}
+	id = s->id;
 	slot_put(s);
 	if (r > 0)
 		r = -r; /* out of attempts */
-	if (r)
+	if (r) {
 		COBD_COUNT(errors, 1);
+		cobd_report_failure(unit, id, r);
+	}
 	return r;
 }
 

@@ -43,7 +43,16 @@ static void unapplied(struct shim_vm *vm, const struct fault_fired *f, unsigned 
 		      unsigned int n)
 {
 	for (unsigned int i = from; i < n; i++)
-		shim_faults_engine(vm)->out[f[i].kind].harmless++;
+		fault_out(shim_faults_engine(vm), f[i].device, f[i].kind)->harmless++;
+}
+
+/* The rules that fire for ev, traced and counted. */
+static unsigned int match(struct shim_vm *vm, const struct fault_event *ev, struct fault_fired *f)
+{
+	unsigned int n = fault_engine_match(shim_faults_engine(vm), ev, shim_now_ns(), f, MAX_FIRED);
+
+	shim_faults_injected(vm, ev, f, n);
+	return n;
 }
 
 static unsigned int fire(struct shim_vm *vm, int dir, const struct coop_msg_hdr *h,
@@ -53,7 +62,7 @@ static unsigned int fire(struct shim_vm *vm, int dir, const struct coop_msg_hdr 
 				  .dir = dir, .type = h->type, .op = -1, .vector = -1,
 				  .seq = h->seq };
 
-	return fault_engine_match(shim_faults_engine(vm), &ev, shim_now_ns(), f, MAX_FIRED);
+	return match(vm, &ev, f);
 }
 
 /* A fault hit this message: track it by request id where there is one. */
@@ -62,7 +71,7 @@ static void opened(struct shim_vm *vm, const struct coop_msg_hdr *h, enum fault_
 	if (has_ids(h->device))
 		shim_faults_opened(vm, h->device, h->unit, h->seq, kind, false);
 	else
-		shim_faults_engine(vm)->out[kind].harmless++;
+		fault_out(shim_faults_engine(vm), h->device, kind)->harmless++;
 }
 
 /*
@@ -115,7 +124,7 @@ bool shim_fault_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const 
 			if (h->flags & COOP_MSG_F_NOCRC)
 				opened(vm, h, f[i].kind);
 			if (!shim_router_dispatch(vm, m) && !(h->flags & COOP_MSG_F_NOCRC))
-				shim_faults_host_detected(vm, f[i].kind);
+				shim_faults_host_detected(vm, h->device, f[i].kind);
 			free(m);
 			return false;
 		case FAULT_DUPLICATE:
@@ -200,7 +209,7 @@ int shim_fault_io(struct shim_vm *vm, unsigned int unit, int op, uint64_t seq, b
 	*half = false;
 	if (!vm->faults)
 		return 0;
-	n = fault_engine_match(shim_faults_engine(vm), &ev, shim_now_ns(), f, MAX_FIRED);
+	n = match(vm, &ev, f);
 	for (unsigned int i = 0; i < n; i++) {
 		int rc = f[i].kind == FAULT_IO_EIO    ? -EIO :
 			 f[i].kind == FAULT_IO_ENOSPC ? (op == COOP_COBD_WRITE ? -ENOSPC : 0) :
@@ -210,6 +219,7 @@ int shim_fault_io(struct shim_vm *vm, unsigned int unit, int op, uint64_t seq, b
 			continue;
 		/* An error reply: the guest is told, so it is detected at once. */
 		shim_faults_opened(vm, COOP_DEV_COBD, (uint16_t)unit, seq, f[i].kind, true);
+		unapplied(vm, f, i + 1, n);
 		*half = f[i].kind == FAULT_IO_SHORT;
 		return rc;
 	}
@@ -219,18 +229,19 @@ int shim_fault_io(struct shim_vm *vm, unsigned int unit, int op, uint64_t seq, b
 /* Raise a device vIRQ, unless the plan drops or delays it; maybe add a spurious one. */
 void shim_fault_raise(struct shim_vm *vm, unsigned int vector)
 {
-	struct fault_event ev = { .cls = FAULT_CLASS_IRQ, .device = -1, .unit = -1, .dir = -1,
-				  .type = -1, .op = -1, .vector = (int)vector };
+	int dev = (int)vector - COOP_VEC_COCON + COOP_DEV_COCON; /* router.c's mapping */
+	struct fault_event ev = { .cls = FAULT_CLASS_IRQ,
+				  .device = dev >= COOP_DEV_COCON && dev < COOP_DEV_COUNT ? dev : -1,
+				  .unit = -1, .dir = -1, .type = -1, .op = -1, .vector = (int)vector };
 	struct fault_fired f[MAX_FIRED];
-	unsigned int n = vm->faults ? fault_engine_match(shim_faults_engine(vm), &ev, shim_now_ns(),
-							   f, MAX_FIRED) : 0;
+	unsigned int n = vm->faults ? match(vm, &ev, f) : 0;
 	bool raise = true;
 
 	for (unsigned int i = 0; i < n; i++) {
 		const struct fault_rule *r = &shim_faults_engine(vm)->plan.rules[f[i].rule];
 
 		/* The guest drains windows after every hypercall: a lost vIRQ costs latency. */
-		shim_faults_engine(vm)->out[f[i].kind].harmless++;
+		fault_out(shim_faults_engine(vm), f[i].device, f[i].kind)->harmless++;
 		if (f[i].kind == FAULT_IRQ_DROP)
 			raise = false;
 		else if (f[i].kind == FAULT_IRQ_DELAY)

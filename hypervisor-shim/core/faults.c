@@ -14,7 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
 #include "core/shim.h"
+#include "trace/trace.h"
 
 #define OPEN_BUCKETS 4096
 #define REORDER_MAX_NS 1000000ull /* 1 ms */
@@ -26,6 +30,8 @@ struct open_fault {
 	uint64_t seq;            /* its id */
 	enum fault_kind kind;    /* what was done to it */
 	bool detected;           /* a retry or an error showed it */
+	bool escaped;            /* a check found a sector it damaged bad */
+	uint64_t lo, hi;         /* corrupt: sectors [lo, hi) of the data it damaged */
 };
 
 /* A message held back by delay or reorder. */
@@ -37,8 +43,19 @@ struct held {
 	struct shim_msg *m; /* the message (header, payload) */
 };
 
+/* An I/O fault site: raw return addresses, symbolised when the run ends. */
+struct raw_site {
+	uint64_t hash;                       /* of kind and addresses; 0: free */
+	enum fault_kind kind;
+	uint64_t count;
+	int depth;
+	void *ip[SHIM_SITE_DEPTH];
+};
+
 struct shim_faults {
 	struct fault_engine e;               /* plan, generators, outcomes */
+	struct raw_site sites[SHIM_SITES_MAX]; /* where I/O faults struck, in order seen */
+	uint64_t sites_lost;                 /* faults at sites beyond the table */
 	FILE *log;                           /* --fault-log, or NULL */
 	struct open_fault *open[OPEN_BUCKETS]; /* faults on request ids, by id */
 	struct held *held;                   /* delayed and reordered messages */
@@ -91,12 +108,13 @@ void shim_faults_opened(struct shim_vm *vm, uint16_t device, uint16_t unit, uint
 	unsigned int b = bucket(device, unit, seq);
 
 	if (!o) { /* cannot track it: call it harmless rather than lose the count */
-		f->e.out[kind].harmless++;
+		fault_out(&f->e, device, kind)->harmless++;
 		return;
 	}
-	*o = (struct open_fault){ f->open[b], device, unit, seq, kind, detected };
+	*o = (struct open_fault){ .next = f->open[b], .device = device, .unit = unit, .seq = seq,
+				  .kind = kind, .detected = detected };
 	if (detected)
-		f->e.out[kind].detected++;
+		fault_out(&f->e, device, kind)->detected++;
 	f->open[b] = o;
 }
 
@@ -108,8 +126,42 @@ void shim_faults_retry(struct shim_vm *vm, uint16_t device, uint16_t unit, uint6
 	for (struct open_fault *o = f->open[bucket(device, unit, seq)]; o; o = o->next)
 		if (o->seq == seq && o->device == device && o->unit == unit && !o->detected) {
 			o->detected = true;
-			f->e.out[o->kind].detected++;
+			fault_out(&f->e, o->device, o->kind)->detected++;
 		}
+}
+
+/* The data of request (device, unit, seq) was damaged in sectors [lo, hi) of the unit. */
+void shim_faults_damaged(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t seq,
+			 uint64_t lo, uint64_t hi)
+{
+	for (struct open_fault *o = vm->faults->open[bucket(device, unit, seq)]; o; o = o->next)
+		if (o->seq == seq && o->device == device && o->unit == unit &&
+		    o->kind == FAULT_CORRUPT && o->lo == o->hi) {
+			o->lo = lo, o->hi = hi;
+			return;
+		}
+}
+
+/*
+ * A check found sector of (device, unit) bad although its read succeeded:
+ * the unnoticed corruption(s) that damaged it escaped.  Rare (experiments
+ * with protection off), so a walk over every open fault is fine.
+ */
+void shim_faults_bad_sector(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t sector)
+{
+	struct shim_faults *f = vm->faults;
+
+	for (unsigned int b = 0; b < OPEN_BUCKETS; b++)
+		for (struct open_fault *o = f->open[b]; o; o = o->next)
+			if (o->device == device && o->unit == unit && !o->detected &&
+			    sector >= o->lo && sector < o->hi)
+				o->escaped = true;
+}
+
+/* The guest gave up on request (device, unit, seq): its faults were noticed, not recovered. */
+void shim_faults_failed(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t seq)
+{
+	shim_faults_retry(vm, device, unit, seq); /* marks them detected */
 }
 
 /* Request (device, unit, seq) was served: with status 0, its faults were recovered from. */
@@ -127,7 +179,7 @@ void shim_faults_served(struct shim_vm *vm, uint16_t device, uint16_t unit, uint
 			pp = &o->next;
 			continue;
 		}
-		f->e.out[o->kind].recovered++;
+		fault_out(&f->e, o->device, o->kind)->recovered++;
 		*pp = o->next;
 		free(o);
 	}
@@ -240,8 +292,10 @@ void shim_faults_close(struct shim_vm *vm)
 		while (f->open[b]) {
 			struct open_fault *o = f->open[b];
 
-			if (!o->detected)
-				f->e.out[o->kind].harmless++;
+			if (o->escaped && !o->detected)
+				fault_out(&f->e, o->device, o->kind)->escaped++;
+			else if (!o->detected)
+				fault_out(&f->e, o->device, o->kind)->harmless++;
 			f->open[b] = o->next;
 			free(o);
 		}
@@ -260,14 +314,83 @@ void shim_faults_close(struct shim_vm *vm)
 		memcpy(vm->fault_outcome->out, f->e.out, sizeof(f->e.out));
 		vm->fault_outcome->seed = f->e.seed;
 		vm->fault_outcome->host_detected = f->host_detected;
+		vm->fault_outcome->nsites = 0;
+		vm->fault_outcome->sites_lost = f->sites_lost;
+		for (unsigned int i = 0; i < SHIM_SITES_MAX && f->sites[i].hash; i++) {
+			struct shim_fault_site *o = &vm->fault_outcome->sites[i];
+
+			o->kind = f->sites[i].kind;
+			o->count = f->sites[i].count;
+			o->depth = (unsigned int)f->sites[i].depth;
+			for (unsigned int k = 0; k < o->depth; k++)
+				shim_host_symbol((uintptr_t)f->sites[i].ip[k], o->frame[k],
+						 sizeof(o->frame[k]));
+			vm->fault_outcome->nsites++;
+		}
 	}
 	free(f);
 	vm->faults = NULL;
 }
 
-void shim_faults_host_detected(struct shim_vm *vm, enum fault_kind kind)
+/*
+ * Count an I/O fault's site by its backtrace: unw_backtrace() only collects
+ * return addresses (~100 ns); naming them waits for the end of the run.
+ */
+static void note_site(struct shim_faults *f, enum fault_kind kind, void **ip, int depth)
 {
-	vm->faults->e.out[kind].detected++;
+	uint64_t h = 0xcbf29ce484222325ull ^ kind;
+
+	for (int i = 0; i < depth; i++)
+		h = (h ^ (uintptr_t)ip[i]) * 0x100000001b3ull;
+	h |= 1;
+	for (unsigned int i = 0; i < SHIM_SITES_MAX; i++) {
+		struct raw_site *s = &f->sites[i];
+
+		if (s->hash == h) {
+			s->count++;
+			return;
+		}
+		if (!s->hash) {
+			*s = (struct raw_site){ .hash = h, .kind = kind, .count = 1, .depth = depth };
+			memcpy(s->ip, ip, (size_t)depth * sizeof(*ip));
+			return;
+		}
+	}
+	f->sites_lost++;
+}
+
+/*
+ * The engine fired f[0..n) for ev at a site: trace each (coop:fault_injected,
+ * with the host backtrace when the event is enabled), and remember where
+ * I/O faults struck for the report.
+ */
+void shim_faults_injected(struct shim_vm *vm, const struct fault_event *ev,
+			  const struct fault_fired *f, unsigned int n)
+{
+	void *ip[SHIM_SITE_DEPTH + 1];
+	uint64_t bt[SHIM_SITE_DEPTH];
+	int depth = 0;
+
+	if (!n)
+		return;
+	if (ev->cls == FAULT_CLASS_IO || coop_trace_enabled(fault_injected)) {
+		depth = unw_backtrace(ip, SHIM_SITE_DEPTH + 1) - 1; /* not this function */
+		depth = depth < 0 ? 0 : depth;
+		for (int i = 0; i < depth; i++)
+			bt[i] = (uintptr_t)ip[i + 1];
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (ev->cls == FAULT_CLASS_IO)
+			note_site(vm->faults, f[i].kind, ip + 1, depth);
+		coop_trace(fault_injected, f[i].rule + 1, fault_kind_name(f[i].kind),
+			   (uint32_t)ev->device, (uint32_t)ev->unit, ev->dir, ev->vector, ev->seq,
+			   f[i].delay_ns, bt, (uint32_t)depth);
+	}
+}
+
+void shim_faults_host_detected(struct shim_vm *vm, int device, enum fault_kind kind)
+{
+	fault_out(&vm->faults->e, device, kind)->detected++;
 	vm->faults->host_detected++;
 }
 
@@ -276,29 +399,55 @@ struct fault_engine *shim_faults_engine(struct shim_vm *vm)
 	return vm->faults ? &vm->faults->e : NULL;
 }
 
+/* Kind k's outcomes summed over devices. */
+struct fault_outcome shim_faults_total(const struct shim_fault_outcome *o, enum fault_kind k)
+{
+	struct fault_outcome t = { 0 };
+
+	for (int d = 0; d < FAULT_DEVS; d++) {
+		t.injected += o->out[d][k].injected;
+		t.detected += o->out[d][k].detected;
+		t.recovered += o->out[d][k].recovered;
+		t.harmless += o->out[d][k].harmless;
+		t.escaped += o->out[d][k].escaped;
+	}
+	return t;
+}
+
 /* The summary at exit, on stderr. */
 void shim_faults_summary(const struct shim_vm *vm, FILE *out)
 {
 	const struct shim_fault_outcome *o = vm->fault_outcome;
-	uint64_t inj = 0, det = 0, rec = 0, harm = 0;
+	uint64_t inj = 0, det = 0, rec = 0, harm = 0, esc = 0;
 
 	if (!o)
 		return;
 	fprintf(out, "coop: faults (seed %llu):", (unsigned long long)o->seed);
 	for (int k = 0; k < FAULT_KIND_COUNT; k++) {
-		if (!o->out[k].injected)
+		struct fault_outcome t = shim_faults_total(o, (enum fault_kind)k);
+
+		if (!t.injected)
 			continue;
 		fprintf(out, " %s %llu", fault_kind_name((enum fault_kind)k),
-			(unsigned long long)o->out[k].injected);
-		inj += o->out[k].injected;
-		det += o->out[k].detected;
-		rec += o->out[k].recovered;
-		harm += o->out[k].harmless;
+			(unsigned long long)t.injected);
+		inj += t.injected;
+		det += t.detected;
+		rec += t.recovered;
+		harm += t.harmless;
+		esc += t.escaped;
 	}
 	fprintf(out, "%s\ncoop: faults: %llu injected, %llu detected, %llu recovered, %llu harmless, "
 		     "%llu escaped (%llu of %llu checked sectors bad)\n",
 		inj ? "" : " none", (unsigned long long)inj, (unsigned long long)det,
-		(unsigned long long)rec, (unsigned long long)harm,
-		(unsigned long long)vm->stats.check_bad, (unsigned long long)vm->stats.check_bad,
-		(unsigned long long)vm->stats.checked);
+		(unsigned long long)rec, (unsigned long long)harm, (unsigned long long)esc,
+		(unsigned long long)vm->stats.check_bad, (unsigned long long)vm->stats.checked);
+	for (unsigned int i = 0; i < o->nsites; i++) {
+		const struct shim_fault_site *site = &o->sites[i];
+
+		fprintf(out, "coop: faults: %s x%llu at", fault_kind_name(site->kind),
+			(unsigned long long)site->count);
+		for (unsigned int k = 0; k < site->depth && k < 6; k++)
+			fprintf(out, "%s%s", k ? " <- " : " ", site->frame[k]);
+		fprintf(out, "%s\n", site->depth > 6 ? " <- ..." : "");
+	}
 }

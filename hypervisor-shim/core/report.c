@@ -67,35 +67,79 @@ static void messages(FILE *f, const struct shim_vm *vm)
 	fprintf(f, "\"backpressure_waits\": %llu},\n", (unsigned long long)st->backpressure_waits);
 }
 
+/* A fault kind's name as a JSON key: "io eio" -> "io_eio". */
+static void kind_key(enum fault_kind k, char *key, size_t len)
+{
+	snprintf(key, len, "%s", fault_kind_name(k));
+	for (char *c = key; *c; c++)
+		*c = *c == ' ' ? '_' : *c;
+}
+
+static void outcome(FILE *f, const char *key, const struct fault_outcome *o)
+{
+	fprintf(f, "\"%s\": {\"injected\": %llu, \"detected\": %llu, \"recovered\": %llu, "
+		   "\"harmless\": %llu, \"escaped\": %llu}",
+		key, (unsigned long long)o->injected, (unsigned long long)o->detected,
+		(unsigned long long)o->recovered, (unsigned long long)o->harmless,
+		(unsigned long long)o->escaped);
+}
+
 /*
- * faults.<kind>.{injected,detected,recovered,harmless,escaped}: escaped is
- * what the guest's end-to-end checks found bad although nothing reported
- * an error; only corruption changes data silently, so it is counted there.
+ * faults.<kind>.{injected,detected,recovered,harmless,escaped} summed over
+ * devices (injected = detected + harmless + escaped), faults.devices.
+ * <device>.<kind> for what hit each device, and faults.sites: where in the
+ * host I/O faults struck.  A fault escaped when nobody noticed it and a
+ * guest end-to-end check found a sector it damaged bad; escaped_total
+ * counts those bad sectors (checked: sectors checked).
  */
 static void faults(FILE *f, const struct shim_vm *vm)
 {
 	const struct shim_fault_outcome *o = vm->fault_outcome;
+	uint64_t bad = vm->stats.check_bad;
+	char key[32];
 
 	fprintf(f, "  \"faults\": {");
 	for (int k = 0; o && k < FAULT_KIND_COUNT; k++) {
-		char key[32];
+		struct fault_outcome t = shim_faults_total(o, (enum fault_kind)k);
 
-		snprintf(key, sizeof(key), "%s", fault_kind_name((enum fault_kind)k));
-		for (char *c = key; *c; c++)
-			*c = *c == ' ' ? '_' : *c;
-		fprintf(f, "\"%s\": {\"injected\": %llu, \"detected\": %llu, \"recovered\": %llu, "
-			   "\"harmless\": %llu, \"escaped\": %llu}, ",
-			key, (unsigned long long)o->out[k].injected,
-			(unsigned long long)o->out[k].detected,
-			(unsigned long long)o->out[k].recovered,
-			(unsigned long long)o->out[k].harmless,
-			(unsigned long long)(k == FAULT_CORRUPT ? vm->stats.check_bad : 0));
+		kind_key((enum fault_kind)k, key, sizeof(key));
+		outcome(f, key, &t);
+		fprintf(f, ", ");
 	}
-	if (o)
-		fprintf(f, "\"seed\": %llu, \"host_detected\": %llu, ", (unsigned long long)o->seed,
+	if (o) {
+		fprintf(f, "\"devices\": {");
+		for (int d = 0, nd = 0; d < FAULT_DEVS; d++) {
+			const char *dname = d < COOP_DEV_COUNT && dev_names[d] ? dev_names[d] : "none";
+			int nk = 0;
+
+			for (int k = 0; k < FAULT_KIND_COUNT; k++) {
+				if (!o->out[d][k].injected)
+					continue;
+				fprintf(f, "%s", nk++ ? ", " : nd++ ? ", " : "");
+				if (nk == 1)
+					fprintf(f, "\"%s\": {", dname);
+				kind_key((enum fault_kind)k, key, sizeof(key));
+				outcome(f, key, &o->out[d][k]);
+			}
+			if (nk)
+				fprintf(f, "}");
+		}
+		fprintf(f, "}, \"sites\": [");
+		for (unsigned int i = 0; i < o->nsites; i++) {
+			fprintf(f, "%s{\"kind\": \"%s\", \"count\": %llu, \"backtrace\": [", i ? ", " : "",
+				fault_kind_name(o->sites[i].kind), (unsigned long long)o->sites[i].count);
+			for (unsigned int k = 0; k < o->sites[i].depth; k++) {
+				fprintf(f, "%s", k ? ", " : "");
+				json_str(f, o->sites[i].frame[k]);
+			}
+			fprintf(f, "]}");
+		}
+		fprintf(f, "], \"sites_lost\": %llu, \"seed\": %llu, \"host_detected\": %llu, ",
+			(unsigned long long)o->sites_lost, (unsigned long long)o->seed,
 			(unsigned long long)o->host_detected);
+	}
 	fprintf(f, "\"checked\": %llu, \"escaped_total\": %llu}\n",
-		(unsigned long long)vm->stats.checked, (unsigned long long)vm->stats.check_bad);
+		(unsigned long long)vm->stats.checked, (unsigned long long)bad);
 }
 
 int shim_report_write(const struct shim_vm *vm, const char *path)

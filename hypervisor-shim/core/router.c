@@ -19,10 +19,24 @@ static void monitor_from_guest(struct shim_vm *vm, const struct coop_msg_hdr *h,
 			       const uint8_t *payload)
 {
 	struct coop_mon_check c;
+	struct coop_mon_failed fl;
+	struct coop_mon_bad b;
 
+	if (h->type == COOP_MON_FAILED && h->length == sizeof(fl)) {
+		memcpy(&fl, payload, sizeof(fl));
+		if (vm->faults)
+			shim_faults_failed(vm, fl.device, fl.unit, fl.seq);
+		return;
+	}
+	if (h->type == COOP_MON_BAD && h->length == sizeof(b)) {
+		memcpy(&b, payload, sizeof(b));
+		if (vm->faults)
+			shim_faults_bad_sector(vm, b.device, b.unit, b.sector);
+		return;
+	}
 	if (h->type != COOP_MON_CHECK || h->length != sizeof(c)) {
-		shim_kill_guest(vm, "monitor: message type %u with %u bytes is not a check report",
-				h->type, h->length);
+		shim_kill_guest(vm, "monitor: message type %u with %u bytes is not a check, "
+				"failure or bad-sector report", h->type, h->length);
 		return;
 	}
 	memcpy(&c, payload, sizeof(c));
@@ -104,8 +118,12 @@ void shim_router_serve(struct shim_vm *vm)
 			return;
 		vm->stats.msgs[h.device][0]++;
 		vm->stats.bytes[h.device][0] += h.length;
-		/* The fault layer may drop, damage, duplicate or hold it back. */
-		if (!vm->faults || shim_fault_to_host(vm, &h, payload))
+		/*
+		 * The fault layer may drop, damage, duplicate or hold it back --
+		 * not the monitor's reports: they are the experiment's instruments.
+		 */
+		if (!vm->faults || h.device == COOP_DEV_MONITOR ||
+		    shim_fault_to_host(vm, &h, payload))
 			devices[h.device]->from_guest(vm, &h, payload);
 		if (vm->state != SHIM_VM_RUNNING)
 			return;
@@ -151,7 +169,7 @@ int shim_router_reply(struct shim_vm *vm, uint16_t device, uint16_t unit, uint16
 		memcpy(m->payload, payload, len);
 	m->hdr.crc32c = shim_msg_crc(&m->hdr, m->payload);
 	m->sent = m->hdr;
-	if (vm->faults) /* after the CRC: damage on the way is what it must catch */
+	if (vm->faults && device != COOP_DEV_MONITOR) /* after the CRC: damage on the way is what it must catch */
 		shim_fault_to_guest(vm, m, devices[device]);
 	else
 		shim_router_enqueue(vm, m);

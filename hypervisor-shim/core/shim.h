@@ -77,11 +77,26 @@ struct shim_stats {
 	uint64_t checked, check_bad;            /* guest end-to-end checks: units, bad */
 };
 
+#define SHIM_SITE_DEPTH 12   /* host frames kept of a fault site */
+#define SHIM_SITE_NAME 80    /* "function+0xoff" */
+#define SHIM_SITES_MAX 32    /* distinct I/O fault sites reported */
+
+/* Where in the host an injected I/O fault struck: one per distinct backtrace. */
+struct shim_fault_site {
+	enum fault_kind kind;                        /* io eio, io short, io enospc */
+	uint64_t count;                              /* faults injected there */
+	unsigned int depth;                          /* frames, innermost first */
+	char frame[SHIM_SITE_DEPTH][SHIM_SITE_NAME]; /* symbolised at the end of the run */
+};
+
 /* How the faults of a run turned out, kept for the report after the layer closed. */
 struct shim_fault_outcome {
-	struct fault_outcome out[FAULT_KIND_COUNT]; /* per kind */
+	struct fault_outcome out[FAULT_DEVS][FAULT_KIND_COUNT]; /* per device, kind */
 	uint64_t seed;                              /* the seed used */
 	uint64_t host_detected;                     /* caught by the host's own CRC check */
+	unsigned int nsites;                        /* I/O fault sites ... */
+	struct shim_fault_site sites[SHIM_SITES_MAX];
+	uint64_t sites_lost;                        /* ... faults at sites beyond the table */
 };
 
 /* A host file descriptor that raises host interrupts (core/watch.c). */
@@ -265,6 +280,7 @@ void shim_symbols_free(struct shim_symtab *t);
 const char *shim_symbol(const struct shim_symtab *t, uint64_t addr, uint64_t *off);
 void shim_symbols_register_unwind(struct shim_vm *vm, const void *file, size_t len);
 void shim_symbols_unregister_unwind(struct shim_vm *vm);
+void shim_host_symbol(uintptr_t ip, char *buf, size_t len);
 
 /* watch.c */
 __attribute__((warn_unused_result)) int shim_watch_fd(struct shim_vm *vm, int fd,
@@ -325,6 +341,10 @@ void shim_faults_close(struct shim_vm *vm);
 struct fault_engine *shim_faults_engine(struct shim_vm *vm);
 void shim_faults_opened(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t seq,
 			enum fault_kind kind, bool detected);
+void shim_faults_damaged(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t seq,
+			 uint64_t lo, uint64_t hi);
+void shim_faults_bad_sector(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t sector);
+void shim_faults_failed(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t seq);
 void shim_faults_retry(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t seq);
 void shim_faults_served(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t seq,
 			int status);
@@ -334,7 +354,10 @@ void shim_faults_overtaken(struct shim_vm *vm, int dir);
 void shim_faults_cancel_stale(struct shim_vm *vm, const struct coop_msg_hdr *hdr);
 uint64_t shim_faults_release(struct shim_vm *vm);
 void shim_faults_check(struct shim_vm *vm, uint64_t checked, uint64_t bad);
-void shim_faults_host_detected(struct shim_vm *vm, enum fault_kind kind);
+void shim_faults_injected(struct shim_vm *vm, const struct fault_event *ev,
+			  const struct fault_fired *f, unsigned int n);
+void shim_faults_host_detected(struct shim_vm *vm, int device, enum fault_kind kind);
+struct fault_outcome shim_faults_total(const struct shim_fault_outcome *o, enum fault_kind k);
 void shim_faults_summary(const struct shim_vm *vm, FILE *out);
 
 /* fault_sites.c */

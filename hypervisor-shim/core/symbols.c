@@ -6,9 +6,15 @@
  * a signal handler walks guest frames, then the switch's bottom frame,
  * then the host's own.  Everything from the file is bounds-checked.
  */
+#include <dlfcn.h>
 #include <elf.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -161,4 +167,74 @@ void shim_symbols_unregister_unwind(struct shim_vm *vm)
 	_U_dyn_cancel(vm->unwind_info);
 	free(vm->unwind_info);
 	vm->unwind_info = NULL;
+}
+
+/* The coop program's own .symtab: static functions have no dynamic symbol. */
+static struct shim_symtab self_syms;
+static bool self_loaded;
+
+static void load_self(void)
+{
+	struct stat st;
+	void *map;
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+	self_loaded = true;
+	if (fd < 0)
+		return;
+	if (!fstat(fd, &st) && st.st_size > 0) {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map != MAP_FAILED) {
+			shim_symbols_load(&self_syms, map, (size_t)st.st_size); /* copies */
+			munmap(map, (size_t)st.st_size);
+		}
+	}
+	close(fd);
+}
+
+/* Where coop itself is mapped, and what to subtract to get its symbols' values. */
+static const void *self_base(void)
+{
+	Dl_info info;
+
+	return dladdr((void *)shim_host_symbol, &info) ? info.dli_fbase : NULL;
+}
+
+static uintptr_t self_bias(const void *base)
+{
+	/* A PIE's symbols are relative to its load address; a fixed ELF's are not. */
+	return ((const Elf64_Ehdr *)base)->e_type == ET_DYN ? (uintptr_t)base : 0;
+}
+
+/*
+ * Name a host code address as "function+0xoff [object]" -- slow (file
+ * reads, lookups), so only when a run ends: fault sites are captured as
+ * raw addresses.  coop's own functions come from its .symtab, shared
+ * libraries' from their dynamic symbols (dladdr).
+ */
+void shim_host_symbol(uintptr_t ip, char *buf, size_t len)
+{
+	Dl_info info;
+	const char *name = NULL, *obj;
+	uint64_t off = 0;
+
+	if (!dladdr((void *)ip, &info)) {
+		snprintf(buf, len, "%#lx", (unsigned long)ip);
+		return;
+	}
+	obj = info.dli_fname ? strrchr(info.dli_fname, '/') : NULL;
+	obj = obj ? obj + 1 : info.dli_fname ? info.dli_fname : "?";
+	if (info.dli_fbase && info.dli_fbase == self_base()) {
+		if (!self_loaded)
+			load_self();
+		name = shim_symbol(&self_syms, ip - self_bias(info.dli_fbase), &off);
+	}
+	if (!name && info.dli_sname) {
+		name = info.dli_sname;
+		off = ip - (uintptr_t)info.dli_saddr;
+	}
+	if (name)
+		snprintf(buf, len, "%s+%#llx [%s]", name, (unsigned long long)off, obj);
+	else
+		snprintf(buf, len, "%#lx [%s]", (unsigned long)(ip - (uintptr_t)info.dli_fbase), obj);
 }

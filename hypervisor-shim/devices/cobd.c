@@ -26,6 +26,7 @@ struct shim_cobd {
 	uint64_t last_seq; /* the last request served: a fault plan may damage its data */
 	uint64_t last_addr; /* ... the guest buffer a read filled ... */
 	uint32_t last_len;  /* ... and how many bytes (0: not a successful read) */
+	uint64_t last_offset; /* ... from this byte of the unit */
 	int fd;            /* the image */
 	bool ro;           /* refuse writes */
 	uint64_t base;     /* byte offset of the unit in the image */
@@ -233,7 +234,7 @@ static int do_rw(struct shim_vm *vm, struct shim_cobd *d, const struct coop_cobd
 	if (!write && crc)
 		rep->data_crc32c = shim_crc32c(0, buf, r->length);
 	if (!write)
-		d->last_addr = r->addr, d->last_len = r->length;
+		d->last_addr = r->addr, d->last_len = r->length, d->last_offset = r->offset;
 	return 0;
 }
 
@@ -294,6 +295,8 @@ static bool cobd_corrupt_data(struct shim_vm *vm, const struct coop_msg_hdr *h,
 	if (!d || h->type != COOP_COBD_REPLY || d->last_seq != h->seq || !d->last_len)
 		return false;
 	fault_engine_flip(f, shim_guest_ptr(vm, d->last_addr), d->last_len);
+	shim_faults_damaged(vm, COOP_DEV_COBD, h->unit, h->seq, d->last_offset / COOP_COBD_SECTOR,
+			    (d->last_offset + d->last_len) / COOP_COBD_SECTOR);
 	return true;
 }
 

@@ -89,13 +89,14 @@ checks=$((checks + 1))
 /usr/bin/python3 - "$TMP/sf.json" "$TMP/rf.json" "$TMP/repf" <<'PY' || fail "the fault report"
 import json, os, sys
 s, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-want = sum(v["injected"] for v in r["faults"].values() if isinstance(v, dict))
+want = sum(v["injected"] for v in r["faults"].values() if isinstance(v, dict) and "injected" in v)
 f = s["faults"]
 assert want > 0, "the plan injected nothing"
 assert f["present"] and f["injected_total"] == want, (f["injected_total"], want)
+assert f["in_trace"] == want, ("coop:fault_injected events", f["in_trace"], want)
 assert f["escaped_total"] == r["faults"]["escaped_total"]
 assert "faults.png" in s["outputs"]["plots"] and os.path.getsize(os.path.join(sys.argv[3], "faults.png")) > 0
-print(f"faults: {want} injected, as the run report says; faults.png drawn")
+print(f"faults: {want} injected, as the run report says and as many in the trace; faults.png drawn")
 PY
 
 done_ok

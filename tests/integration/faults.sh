@@ -5,7 +5,8 @@
 # mixed plan (faults/examples/mixed.plan): nothing escapes, both scrubs
 # verify, every injected fault is detected or harmless, and the run ends.
 # The same plan with the guest's protection off lets corruption escape, and
-# the report says so.  The same seed replays the same faults; another seed
+# the report says so.  Host I/O errors are retried and recovered from, and
+# the report shows where in the host they struck.  The same seed replays the same faults; another seed
 # does not.  A bad plan stops the run before anything starts.
 set -e
 . "$(dirname "$0")/lib.sh"
@@ -29,15 +30,19 @@ r = json.load(open(sys.argv[1]))
 f, c = r["faults"], r["messages"]["cobd"]
 msgs = c["to_host"]["count"] + c["to_guest"]["count"]
 assert msgs >= 100000, f"only {msgs} messages"
-kinds = [k for k in f if isinstance(f[k], dict)]
+kinds = [k for k in f if isinstance(f[k], dict) and "injected" in f[k]]
 inj = sum(f[k]["injected"] for k in kinds)
 det = sum(f[k]["detected"] for k in kinds)
 harm = sum(f[k]["harmless"] for k in kinds)
 for k in ("corrupt", "drop", "duplicate", "delay", "reorder"):
     assert f[k]["injected"] > 0, f"no {k} injected: {f[k]}"
-assert inj == det + harm, f"injected {inj} != detected {det} + harmless {harm}"
+esc = sum(f[k]["escaped"] for k in kinds)
+assert esc == 0 and inj == det + harm, f"injected {inj} != detected {det} + harmless {harm}"
 assert f["escaped_total"] == 0 and f["checked"] == 2 * 131072, f
 assert r["guest"]["exit_status"] == 0
+dev = f["devices"]["cobd"]
+for k in kinds:
+    assert dev.get(k, {"injected": 0})["injected"] == f[k]["injected"], (k, dev, f[k])
 print(f"{msgs} messages, {inj} faults injected: {det} detected, {harm} harmless, 0 escaped")
 PY
 checks=$((checks + 1))
@@ -69,14 +74,43 @@ expect_status 1
 /usr/bin/python3 - "$TMP/r4.json" <<'PY'
 import json, sys
 f = json.load(open(sys.argv[1]))["faults"]
-assert f["corrupt"]["injected"] > 0 and f["escaped_total"] > 0, f
-assert f["corrupt"]["escaped"] == f["escaped_total"], f
-print(f"protection off: {f['corrupt']['injected']} corruptions, {f['escaped_total']} sectors escaped")
+c = f["corrupt"]
+assert c["injected"] > 0 and c["escaped"] > 0 and f["escaped_total"] >= c["escaped"], f
+assert c["injected"] == c["detected"] + c["harmless"] + c["escaped"], c
+assert f["devices"]["cobd"]["corrupt"]["escaped"] == c["escaped"], f["devices"]
+print(f"protection off: {c['injected']} corruptions, {c['escaped']} escaped, "
+      f"{f['escaped_total']} bad sectors")
 PY
 checks=$((checks + 1))
 expect_in err "escaped"
 
-# 4. A bad plan: exit 2 with FILE:LINE:COL, and the guest never boots.
+# 4. Host I/O faults: transient EIO and short transfers are reported to the
+# guest, which retries and recovers; the report names the host code where
+# they struck (libunwind backtraces, symbolised at the end).
+printf 'seed 9\nio eio op=read prob=2%%\nio short op=write every=97\n' >"$TMP/io.plan"
+run run --disk "cobd0=$img" --cmdline "$cmdline" --faults "$TMP/io.plan" \
+	--report "$TMP/r5.json" --exec 'blk scrub 0 0 32768'
+expect_status 0
+expect_in out "32768 sectors written and verified, 0 errors"
+expect_in err "io eio x"
+/usr/bin/python3 - "$TMP/r5.json" <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))["faults"]
+for k in ("io_eio", "io_short"):
+    o = f[k]
+    assert o["injected"] > 0 and o["detected"] == o["injected"], (k, o)
+    assert o["recovered"] > 0 and o["recovered"] <= o["detected"], (k, o)
+kinds = {s["kind"] for s in f["sites"]}
+assert kinds == {"io eio", "io short"}, f["sites"]
+for s in f["sites"]:
+    names = " ".join(s["backtrace"])
+    assert s["count"] > 0 and "shim_fault_io" in names and "cobd_from_guest" in names, s
+assert sum(s["count"] for s in f["sites"]) == f["io_eio"]["injected"] + f["io_short"]["injected"]
+print(f"I/O faults: eio {f['io_eio']}, short {f['io_short']}; sites: {s['backtrace'][:3]}")
+PY
+checks=$((checks + 1))
+
+# 5. A bad plan: exit 2 with FILE:LINE:COL, and the guest never boots.
 printf 'seed 1\ndrop prob=150%%\n' >"$TMP/bad.plan"
 run run --disk "cobd0=$img" --faults "$TMP/bad.plan" --exec 'echo booted'
 expect_status 2

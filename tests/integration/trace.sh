@@ -4,7 +4,7 @@
 # a spinning guest with its tick) completely, as babeltrace2 reads it: one
 # coop:switch_out per switches.total, a reply for every cobd request, sane
 # interrupt forwards and vIRQ deliveries, nothing discarded.  Also: Ctrl-C
-# (SIGINT) still leaves a complete trace, missing tools are exit 2, and the
+# (SIGINT) still leaves a complete trace, a fault plan's faults are events, missing tools are exit 2, and the
 # bench's world-switch figures come out.  Run by ctest.
 set -e
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +17,17 @@ expect_status 0
 checks=$((checks + 1))
 ! grep -q discarded "$TMP/err" || fail "the tracer discarded events"
 check_trace "$TMP/tr" "$TMP/r.json" workload
+expect_no_sessiond
+
+# Under a fault plan: every injected fault is an event, I/O faults with the
+# host backtrace of their site.
+printf 'seed 5\ndrop device=cobd prob=2%%\ncorrupt device=cobd dir=to_guest prob=2%%\nio eio op=read prob=3%%\n' \
+	>"$TMP/f.plan"
+run run --disk "cobd0=$TMP/d.img" --cmdline 'cobd_max_kib=4 cobd_timeout_ms=5' \
+	--faults "$TMP/f.plan" --exec 'blk scrub 0' --report "$TMP/f.json" --trace "$TMP/trf"
+expect_status 0
+checks=$((checks + 1))
+check_trace "$TMP/trf" "$TMP/f.json" faults
 expect_no_sessiond
 
 # Interrupted: the guest ends, coop closes the trace and exits 128 + 2.

@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: MIT
 # trace_check.py - checks on a coop trace as babeltrace2's text output shows
 # it (the trace is read by the babeltrace2 CLI, not by coop).  Usage:
-#   trace_check.py workload|crash|panic|interrupted EVENTS.txt REPORT.json
+#   trace_check.py workload|faults|crash|panic|interrupted EVENTS.txt REPORT.json
 # Prints what it found; exits 1 with the reason when a check fails.
 import json
 import re
 import sys
 
 LINE = re.compile(r"^\[[^]]*\] \([^)]*\) \S+ coop:(\w+): (.*)$")
+SEQ = re.compile(r"(\w+) = \[ (?:\[\d+\] = [^,\]]+(?:, )?)* \]")  # arrays: kept as a string
 FIELD = re.compile(r'(\w+) = (\( "([^"]*)" : container = (-?\d+) \)|"((?:[^"\\]|\\.)*)"|[^,}]+)')
 
 
@@ -19,6 +20,7 @@ def events(path):
             continue
         fields = {}
         payload = m.group(2).rsplit("}, {", 1)[-1]  # the last {...}: the event's own fields
+        payload = SEQ.sub(r'\1 = "[...]"', payload)
         for f in FIELD.finditer(payload):
             if f.group(3) is not None:
                 fields[f.group(1)] = f.group(3)  # an enumeration: its label
@@ -79,6 +81,26 @@ def workload(ev, rep):
           f"{len(virq)} virq_deliver")
 
 
+def faults(ev, rep):
+    """A run under a fault plan: one coop:fault_injected per injected fault,
+    as the report counts them, and I/O faults carry the host backtrace."""
+    common(ev, rep)
+    fi = [f for n, f in ev if n == "fault_injected"]
+    kinds = {k: v for k, v in rep["faults"].items() if isinstance(v, dict) and "injected" in v}
+    total = sum(v["injected"] for v in kinds.values())
+    need(total > 0, "the run injected no faults")
+    need(len(fi) == total, f"{len(fi)} fault_injected events, report says {total} injected")
+    for k, v in kinds.items():
+        n = len([f for f in fi if f["kind"].replace(" ", "_") == k])
+        need(n == v["injected"], f"{n} fault_injected {k}, report says {v['injected']}")
+    io = [f for f in fi if f["kind"].startswith("io ")]
+    need(io, "no I/O fault in the trace")
+    need(all(f["_backtrace_length"] >= 3 and f["device"] == "cobd" for f in io),
+         f"an I/O fault without its backtrace: {io[0]}")
+    need(all(f["rule"] >= 1 for f in fi), "a fault_injected without its rule")
+    print(f"{len(fi)} fault_injected == report's injected; {len(io)} I/O faults with backtraces")
+
+
 def ending(ev, rep, kind):
     names = common(ev, rep)
     last = ev[-1]
@@ -92,6 +114,8 @@ def main():
     check, ev, rep = sys.argv[1], events(sys.argv[2]), json.load(open(sys.argv[3]))
     if check == "workload":
         workload(ev, rep)
+    elif check == "faults":
+        faults(ev, rep)
     elif check == "crash":
         f = ending(ev, rep, "FAULT")
         need(f["signal"] == 11 and f["addr"] == 0x10 and f["rip"] != 0, f"crash fields: {f}")

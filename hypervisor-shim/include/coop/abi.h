@@ -32,7 +32,7 @@
 
 #define COOP_ABI_MAJOR 1
 #define COOP_ABI_MINOR 4 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table;
-                           1.3: NOP; 1.4: end-to-end check reports */
+                           1.3: NOP; 1.4: end-to-end check and failure reports */
 /* "COOPPASS" read as a little-endian u64: the first word of the passage. */
 #define COOP_PASSAGE_MAGIC COOP_U64(0x53534150504f4f43)
 
@@ -121,7 +121,9 @@
 #define COOP_CON_INTERACTIVE 0x1 /* a person types: prompt, echo, edit */
 
 /* Monitor messages (device COOP_DEV_MONITOR, 1.4) */
-#define COOP_MON_CHECK 1 /* guest->host: struct coop_mon_check */
+#define COOP_MON_CHECK 1  /* guest->host: struct coop_mon_check */
+#define COOP_MON_FAILED 2 /* guest->host: struct coop_mon_failed */
+#define COOP_MON_BAD 3    /* guest->host: struct coop_mon_bad */
 
 /* cobd message types (1.2): payload struct coop_cobd_request / _reply */
 #define COOP_COBD_REQUEST 1 /* guest->host; hdr.seq is the request id */
@@ -484,6 +486,32 @@ struct coop_mon_check {
 	uint32_t reserved;
 };
 COOP_ABI_ASSERT_SIZE(struct coop_mon_check, 24);
+
+/*
+ * A driver gave up on a request (1.4): every attempt with this id failed
+ * and the error went to its caller.  Faults on the request were noticed
+ * (a loud error, not silent damage) but not recovered from.
+ */
+struct coop_mon_failed {
+	uint64_t seq;     /* the request id */
+	uint16_t device;  /* COOP_DEV_COBD ... */
+	uint16_t unit;    /* its unit */
+	int32_t error;    /* the -errno its caller got */
+};
+COOP_ABI_ASSERT_SIZE(struct coop_mon_failed, 16);
+
+/*
+ * An end-to-end check found this sector wrong although its read succeeded
+ * (1.4), sent before the check's coop_mon_check: the fault layer finds the
+ * fault that damaged it (escaped).
+ */
+struct coop_mon_bad {
+	uint64_t sector;  /* in the unit, in COOP_COBD_SECTOR units */
+	uint16_t device;  /* COOP_DEV_COBD */
+	uint16_t unit;    /* its unit */
+	uint32_t reserved;
+};
+COOP_ABI_ASSERT_SIZE(struct coop_mon_bad, 16);
 
 /*
  * A one-way message window.  The producer appends messages and bumps

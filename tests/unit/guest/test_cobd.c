@@ -51,6 +51,8 @@ static uint64_t first_deadline;      /* deadline of the first block_until() */
 static const char *opt_timeout;      /* cmdline cobd_timeout_ms, or NULL */
 static bool opt_nocrc;               /* cmdline nocrc */
 static uint32_t vif = 1;
+static struct coop_mon_failed gave_up[4]; /* the driver's failure reports */
+static unsigned int ngave_up;
 
 struct coop_passage *passage(void)
 {
@@ -209,6 +211,18 @@ int msg_send_seq(uint16_t device, uint16_t unit, uint16_t type, uint64_t seq, ui
 	return 0;
 }
 
+/* The only other message the driver sends: it gave up on a request. */
+int msg_send(uint16_t device, uint16_t unit, uint16_t type, const void *payload, size_t len)
+{
+	ck_assert_uint_eq(device, COOP_DEV_MONITOR);
+	ck_assert_uint_eq(unit, 0);
+	ck_assert_uint_eq(type, COOP_MON_FAILED);
+	ck_assert_uint_eq(len, sizeof(gave_up[0]));
+	ck_assert_uint_lt(ngave_up, 4);
+	memcpy(&gave_up[ngave_up++], payload, len);
+	return 0;
+}
+
 int msg_flush(void)
 {
 	unsigned int first = nsent - queued;
@@ -351,6 +365,12 @@ START_TEST(test_drop_always)
 	ck_assert_uint_eq(stats().retries, 5);
 	ck_assert_uint_eq(stats().errors, 1);
 	ck_assert_uint_eq(vif, 1);
+	/* The host hears that this request failed for good. */
+	ck_assert_uint_eq(ngave_up, 1);
+	ck_assert_uint_eq(gave_up[0].seq, sent_hdr[0].seq);
+	ck_assert_uint_eq(gave_up[0].device, COOP_DEV_COBD);
+	ck_assert_uint_eq(gave_up[0].unit, UNIT_RW);
+	ck_assert_int_eq(gave_up[0].error, -ETIMEDOUT);
 }
 END_TEST
 
