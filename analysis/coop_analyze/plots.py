@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
+import stats  # noqa: E402
+
 MAX_MARKS = 20000      # marks per timeline row before thinning
 MAX_BARS = 4000        # world intervals drawn one by one before binning
 COLORS = plt.get_cmap("tab10").colors
@@ -63,29 +65,9 @@ def _hist_cdf(ax_h, ax_c, samples, title):
 
 def latency_plots(tr, st, aux, out, fmt, files):
     """One figure per latency family: histogram + CDF side by side."""
-    start, end, world, reason = aux["intervals"]
-    so = tr.ev("switch_out")
-    closed = np.zeros(world.size, bool)
-    closed[:-1] = (world[:-1] == 0) & (world[1:] == 1)
-    d, r = (end - start)[closed], reason[closed]
-    ws = {so.label("reason", v): d[r == v] for v in np.unique(r)}
-    fw = tr.ev("irq_forward")
-    lat = fw.f("latency_cycles").astype(np.float64)
-    if aux["tsc_per_ns"]:
-        lat = lat / aux["tsc_per_ns"]
-    irq = {fw.label("source", v): lat[fw.f("source") == v] for v in np.unique(fw.f("source"))}
-    vd, si = tr.ev("virq_deliver"), tr.ev("switch_in")
-    virq = {}
-    if len(vd):
-        cand = si.pos[si.f("pending") > 0]
-        cand_ts = si.ts[si.f("pending") > 0]
-        prev = np.concatenate([[-1], vd.pos[:-1]])
-        j = np.searchsorted(cand, prev, side="right")
-        ok = j < cand.size
-        ok[ok] &= cand[j[ok]] < vd.pos[ok]
-        l2 = (vd.ts[ok] - cand_ts[j[ok]]).astype(np.float64)
-        m = vd.f("mode")[ok]
-        virq = {vd.label("mode", v): l2[m == v] for v in np.unique(m)}
+    ws = stats.switch_samples(tr, aux["intervals"])[1]
+    irq = stats.irq_samples(tr, aux["tsc_per_ns"])[1]
+    virq = stats.virq_samples(tr)[1]
     rtt = {dev: p["rtt"] for dev, p in aux["pairs"].items()}
     for name, title, samples in (("latency_world_switch", "World switch by reason", ws),
                                  ("latency_irq_forward", "Interrupt forwarding by source", irq),
@@ -249,9 +231,10 @@ def faults(tr, st, out, fmt, files):
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 3.8))
     kinds = sorted(f["by_kind"])
     x = np.arange(len(kinds))
-    for i, o in enumerate(("injected", "detected", "recovered", "escaped")):
-        a.bar(x + (i - 1.5) * 0.2, [f["by_kind"][k][o] for k in kinds], 0.2, label=o,
-              color=("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")[i])
+    outcomes = ("injected", "detected", "recovered", "harmless", "escaped")
+    for i, o in enumerate(outcomes):
+        a.bar(x + (i - 2) * 0.16, [f["by_kind"][k].get(o, 0) for k in kinds], 0.16, label=o,
+              color=("#1f77b4", "#ff7f0e", "#2ca02c", "#9e9e9e", "#d62728")[i])
     a.set_xticks(x)
     a.set_xticklabels(kinds, rotation=20, fontsize=8)
     a.set_title("Faults by kind")

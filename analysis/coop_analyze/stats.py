@@ -58,8 +58,9 @@ def world_intervals(tr):
     return ts, end, world, reason
 
 
-def _switch_latency(tr, iv):
-    """Host time per switch out, by the switch_out's reason: out -> next in."""
+def switch_samples(tr, iv):
+    """Host time per switch out, by the switch_out's reason: out -> next in.
+    Returns (all samples, {reason: samples})."""
     start, end, world, reason = iv
     so = tr.ev("switch_out")
     host = world == 0
@@ -68,32 +69,26 @@ def _switch_latency(tr, iv):
     closed[:-1] = host[:-1] & (world[1:] == 1)
     d = (end - start)[closed]
     r = reason[closed]
-    by = {}
-    for v in np.unique(r):
-        by[so.label("reason", v)] = dist(d[r == v])
-    return {"all": dist(d), "by_reason": by,
-            "what": "switch_out -> the next switch_in (guest->host->guest round trip, "
-                    "host time included), by the switch_out's reason"}
+    return d, {so.label("reason", v): d[r == v] for v in np.unique(r)}
 
 
-def _irq_latency(tr, cyc_per_ns):
+def irq_samples(tr, cyc_per_ns):
+    """irq_forward latencies (ns at the fitted TSC rate, else cycles), by source."""
     fw = tr.ev("irq_forward")
     lat = fw.f("latency_cycles").astype(np.float64)
     if cyc_per_ns:
         lat = lat / cyc_per_ns
     src = fw.f("source")
-    by = {fw.label("source", v): dist(lat[src == v]) for v in np.unique(src)}
-    return {"all": dist(lat), "by_source": by,
-            "what": "irq_forward.latency_cycles (handler entry -> back in the handler) "
-                    + ("converted at the fitted TSC rate" if cyc_per_ns else "in TSC cycles (no rate)")}
+    return lat, {fw.label("source", v): lat[src == v] for v in np.unique(src)}
 
 
-def _virq_latency(tr):
+def virq_samples(tr):
     """virq_deliver - the first switch_in since the previous delivery that
-    found vIRQs pending (the guest resumed with one waiting)."""
+    found vIRQs pending (the guest resumed with one waiting).
+    Returns (all samples, {mode: samples}, deliveries without such a switch_in)."""
     vd, si = tr.ev("virq_deliver"), tr.ev("switch_in")
     if not len(vd):
-        return {"all": dist([]), "by_mode": {}, "unmatched": 0}
+        return np.zeros(0), {}, 0
     cand = si.pos[si.f("pending") > 0]
     cand_ts = si.ts[si.f("pending") > 0]
     prev = np.concatenate([[-1], vd.pos[:-1]])
@@ -102,8 +97,27 @@ def _virq_latency(tr):
     ok[ok] &= cand[j[ok]] < vd.pos[ok]
     lat = (vd.ts[ok] - cand_ts[j[ok]]).astype(np.float64)
     mode = vd.f("mode")[ok]
-    by = {vd.label("mode", v): dist(lat[mode == v]) for v in np.unique(mode)}
-    return {"all": dist(lat), "by_mode": by, "unmatched": int((~ok).sum()),
+    return lat, {vd.label("mode", v): lat[mode == v] for v in np.unique(mode)}, int((~ok).sum())
+
+
+def _switch_latency(tr, iv):
+    d, by = switch_samples(tr, iv)
+    return {"all": dist(d), "by_reason": {k: dist(v) for k, v in by.items()},
+            "what": "switch_out -> the next switch_in (guest->host->guest round trip, "
+                    "host time included), by the switch_out's reason"}
+
+
+def _irq_latency(tr, cyc_per_ns):
+    lat, by = irq_samples(tr, cyc_per_ns)
+    return {"all": dist(lat), "by_source": {k: dist(v) for k, v in by.items()},
+            "what": "irq_forward.latency_cycles (handler entry -> back in the handler) "
+                    + ("converted at the fitted TSC rate" if cyc_per_ns else "in TSC cycles (no rate)")}
+
+
+def _virq_latency(tr):
+    lat, by, unmatched = virq_samples(tr)
+    return {"all": dist(lat), "by_mode": {k: dist(v) for k, v in by.items()},
+            "unmatched": unmatched,
             "what": "virq_deliver - the first switch_in with pending vIRQs since the previous "
                     "delivery (ASYNC: onto interrupted code; SYNC: after IRQ_ENABLE)"}
 

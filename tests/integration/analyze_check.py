@@ -15,34 +15,12 @@ import zlib
 from collections import Counter
 from pathlib import Path
 
-LINE = re.compile(r"^\[[^]]*\] \([^)]*\) \S+ coop:(\w+): (.*)$")
-FIELD = re.compile(r'(\w+) = (\( "([^"]*)" : container = (-?\d+) \)|"((?:[^"\\]|\\.)*)"|[^,}]+)')
-
+from bt_text import events as bt_events  # beside this script
 
 def need(cond, what):
     if not cond:
         print("analyze check failed:", what)
         sys.exit(1)
-
-
-def bt_events(path):
-    """(name, fields) per event line of `babeltrace2 DIR` output."""
-    out = []
-    for line in open(path):
-        m = LINE.match(line.rstrip("\n"))
-        if not m:
-            continue
-        fields = {}
-        for f in FIELD.finditer(m.group(2).rsplit("}, {", 1)[-1]):
-            if f.group(3) is not None:
-                fields[f.group(1)] = f.group(3)
-            elif f.group(5) is not None:
-                fields[f.group(1)] = f.group(5)
-            else:
-                v = f.group(2).strip()
-                fields[f.group(1)] = int(v, 16) if v.startswith("0x") else int(v)
-        out.append((m.group(1), fields))
-    return out
 
 
 def png_pixels(path):

@@ -4,33 +4,9 @@
 #   trace_check.py workload|faults|crash|panic|interrupted EVENTS.txt REPORT.json
 # Prints what it found; exits 1 with the reason when a check fails.
 import json
-import re
 import sys
 
-LINE = re.compile(r"^\[[^]]*\] \([^)]*\) \S+ coop:(\w+): (.*)$")
-SEQ = re.compile(r"(\w+) = \[ (?:\[\d+\] = [^,\]]+(?:, )?)* \]")  # arrays: kept as a string
-FIELD = re.compile(r'(\w+) = (\( "([^"]*)" : container = (-?\d+) \)|"((?:[^"\\]|\\.)*)"|[^,}]+)')
-
-
-def events(path):
-    out = []
-    for line in open(path):
-        m = LINE.match(line.rstrip("\n"))
-        if not m:
-            continue
-        fields = {}
-        payload = m.group(2).rsplit("}, {", 1)[-1]  # the last {...}: the event's own fields
-        payload = SEQ.sub(r'\1 = "[...]"', payload)
-        for f in FIELD.finditer(payload):
-            if f.group(3) is not None:
-                fields[f.group(1)] = f.group(3)  # an enumeration: its label
-            elif f.group(5) is not None:
-                fields[f.group(1)] = f.group(5)
-            else:
-                v = f.group(2).strip()
-                fields[f.group(1)] = int(v, 16) if v.startswith("0x") else int(v)
-        out.append((m.group(1), fields))
-    return out
+from bt_text import events  # beside this script
 
 
 def need(cond, what):
