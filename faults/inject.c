@@ -111,7 +111,9 @@ static bool selects(const struct fault_rule *r, const struct fault_event *ev)
 	return ev->cls == want && (r->device < 0 || r->device == ev->device) &&
 	       (r->unit < 0 || r->unit == ev->unit) && (r->dir < 0 || r->dir == ev->dir) &&
 	       (r->type < 0 || r->type == ev->type) && (r->op < 0 || r->op == ev->op) &&
-	       (r->vector < 0 || r->vector == ev->vector) && ev->seq >= r->seq_lo &&
+	       /* a spurious rule's vector is what it raises, on any vIRQ event */
+	       (r->vector < 0 || r->vector == ev->vector || r->kind == FAULT_IRQ_SPURIOUS) &&
+	       ev->seq >= r->seq_lo &&
 	       ev->seq <= r->seq_hi;
 }
 

@@ -226,8 +226,12 @@ int shim_fault_io(struct shim_vm *vm, unsigned int unit, int op, uint64_t seq, b
 	return 0;
 }
 
-/* Raise a device vIRQ, unless the plan drops or delays it; maybe add a spurious one. */
-void shim_fault_raise(struct shim_vm *vm, unsigned int vector)
+/*
+ * Should vector be raised now?  Not if the plan drops or delays it (a
+ * delayed one is raised by shim_fault_raise_due); a spurious rule raises
+ * its own vector besides.
+ */
+static bool judge_raise(struct shim_vm *vm, unsigned int vector)
 {
 	int dev = (int)vector - COOP_VEC_COCON + COOP_DEV_COCON; /* router.c's mapping */
 	struct fault_event ev = { .cls = FAULT_CLASS_IRQ,
@@ -249,8 +253,34 @@ void shim_fault_raise(struct shim_vm *vm, unsigned int vector)
 		else if (f[i].kind == FAULT_IRQ_SPURIOUS)
 			shim_virq_raise(vm, r->vector >= 0 ? (unsigned int)r->vector : vector);
 	}
-	if (raise)
+	return raise;
+}
+
+/* Raise a device vIRQ, unless the plan drops or delays it; maybe add a spurious one. */
+void shim_fault_raise(struct shim_vm *vm, unsigned int vector)
+{
+	if (judge_raise(vm, vector))
 		shim_virq_raise(vm, vector);
+}
+
+/*
+ * The timer's vIRQ is raised in the tick's signal handler, where the fault
+ * engine cannot run; the host judges each new tick here, in host context,
+ * before the guest runs again, and takes the pending bit back if the plan
+ * drops or delays it.  (A tick the guest took with vIRQs enabled before
+ * the host saw it is past judging: it is judged late, as raised.)  The
+ * tick count itself is untouched: guest time stays right.
+ */
+void shim_fault_ticks(struct shim_vm *vm)
+{
+	uint64_t ticks = __atomic_load_n(&vm->passage->virq.ticks, __ATOMIC_RELAXED);
+	uint64_t *word = &vm->passage->virq.pending[COOP_VEC_TIMER / 64];
+
+	if (ticks == vm->fault_ticks)
+		return;
+	vm->fault_ticks = ticks;
+	if (!judge_raise(vm, COOP_VEC_TIMER))
+		__atomic_fetch_and(word, ~(1ull << (COOP_VEC_TIMER % 64)), __ATOMIC_SEQ_CST);
 }
 
 /* Raise the delayed vIRQs that are due; ns until the next one (0: none). */

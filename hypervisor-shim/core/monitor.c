@@ -303,7 +303,10 @@ static inline void trace_switch_out(struct shim_vm *vm)
 /* What the fault layer delayed and is due now; remember when the next is. */
 static void release_held(struct shim_vm *vm)
 {
-	uint64_t a = shim_faults_release(vm), b = shim_fault_raise_due(vm);
+	uint64_t a, b;
+
+	shim_fault_ticks(vm);
+	a = shim_faults_release(vm), b = shim_fault_raise_due(vm);
 
 	vm->fault_wait_ns = !a ? b : !b ? a : a < b ? a : b;
 }

@@ -228,6 +228,7 @@ struct shim_vm {
 	struct shim_faults *faults;  /* the fault layer, or NULL (no --faults) */
 	struct shim_fault_outcome *fault_outcome; /* its results once closed */
 	uint64_t irq_due_ns[COOP_VEC_COUNT]; /* vIRQs the fault layer delayed */
+	uint64_t fault_ticks;        /* ticks the fault layer has judged */
 	uint64_t fault_wait_ns;      /* until the next held message or vIRQ is due (0: none) */
 	/* irq_forward samples: host handler entry -> guest vIRQ handler entry */
 	struct shim_samples *fwd_samples; /* NULL: not measuring */
@@ -366,6 +367,7 @@ void shim_fault_to_guest(struct shim_vm *vm, struct shim_msg *m, const struct sh
 int shim_fault_io(struct shim_vm *vm, unsigned int unit, int op, uint64_t seq, bool *half);
 void shim_fault_raise(struct shim_vm *vm, unsigned int vector);
 uint64_t shim_fault_raise_due(struct shim_vm *vm);
+void shim_fault_ticks(struct shim_vm *vm);
 void shim_router_free(struct shim_vm *vm);
 
 /* crc32c.c */

@@ -110,7 +110,24 @@ print(f"I/O faults: eio {f['io_eio']}, short {f['io_short']}; sites: {s['backtra
 PY
 checks=$((checks + 1))
 
-# 5. A bad plan: exit 2 with FILE:LINE:COL, and the guest never boots.
+# 5. Virtual-interrupt faults (faults/examples/irq.plan): lost, late and
+# spurious vIRQs cost the guest latency, never data or its life.
+run run --disk "cobd0=$img" --cmdline cobd_max_kib=4 --faults "$PLANS/irq.plan" \
+	--report "$TMP/r6.json" --exec 'blk scrub 0 0 16384; sleep 300; echo alive'
+expect_status 0
+expect_in out "16384 sectors written and verified, 0 errors"
+expect_in out "alive"
+/usr/bin/python3 - "$TMP/r6.json" <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))["faults"]
+for k in ("irq_drop", "irq_delay", "irq_spurious"):
+    o = f[k]
+    assert o["injected"] > 0 and o["injected"] == o["harmless"] + o["detected"], (k, o)
+print("vIRQ faults:", {k: f[k]["injected"] for k in ("irq_drop", "irq_delay", "irq_spurious")})
+PY
+checks=$((checks + 1))
+
+# 6. A bad plan: exit 2 with FILE:LINE:COL, and the guest never boots.
 printf 'seed 1\ndrop prob=150%%\n' >"$TMP/bad.plan"
 run run --disk "cobd0=$img" --faults "$TMP/bad.plan" --exec 'echo booted'
 expect_status 2
