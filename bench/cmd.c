@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd.c - `coop bench`: run the benchmarks, pinned to one CPU, print a
- * table with each subject's ratio to its baseline, and write JSON/CSV.
- * Benchmarks are listed in one table; a baseline runs before the subjects
- * that compare with it.
+ * cmd.c - `coop bench`: run the benchmarks pinned to one CPU, print the
+ * machine, a table with each subject's ratio to its baseline and issue 7's
+ * targets, and write JSON/CSV/plots.  Benchmarks are listed in one table,
+ * each baseline before the subjects that compare with it; choosing a
+ * subject brings in what it is compared with.
+ * Try: build/bin/coop bench --quick --only switch
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,46 +13,82 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
 #include "core/shim.h"
 
 static const struct bench_entry {
-	const char *name;     /* as in the results */
-	const char *baseline; /* runs too whenever this one runs */
+	const char *name;  /* as in the results */
+	const char *group; /* --only GROUP */
+	const char *needs; /* baselines and whatever its target needs: "a" or "a+b" */
 	int (*run)(const struct bench_opts *o, struct bench_result *r);
 } benches[] = {
-	{ "signal_rtt", NULL, bench_signal_rtt },
-	{ "irq_forward", "signal_rtt", bench_irq_forward },
-	{ "world_switch_notrace_rtt", NULL, bench_world_switch_notrace },
-	{ "world_switch_rtt", "world_switch_notrace_rtt", bench_world_switch },
-	{ "world_switch_traced_rtt", "world_switch_rtt", bench_world_switch_traced },
-	{ "pread_4k", NULL, bench_pread_4k },
-	{ "cobd_read_4k_rtt", "pread_4k", bench_cobd_read_4k },
-	{ "pread_seq", NULL, bench_pread_seq },
-	{ "cobd_seq_read", "pread_seq", bench_cobd_seq_read },
-	{ "conet_raw_pps", NULL, bench_conet_raw_pps },
-	{ "conet_pps", "conet_raw_pps", bench_conet_pps },
+	/* the world switch, its floors and its relatives */
+	{ "coroutine_switch_rtt", "switch", NULL, bench_coroutine_switch },
+	{ "xsave_floor_rtt", "switch", NULL, bench_xsave_floor },
+	{ "swapcontext_rtt", "switch", NULL, bench_swapcontext },
+	{ "switch_asm_rtt", "switch", "coroutine_switch_rtt", bench_switch_asm },
+	{ "switch_asm_full_rtt", "switch", "xsave_floor_rtt", bench_switch_asm_full },
+	{ "world_switch_notrace_rtt", "switch", "coroutine_switch_rtt", bench_world_switch_notrace },
+	{ "world_switch_rtt", "switch", "world_switch_notrace_rtt+coroutine_switch_rtt",
+	  bench_world_switch },
+	{ "world_switch_full_rtt", "switch", "xsave_floor_rtt", bench_world_switch_full },
+	{ "world_switch_traced_rtt", "switch", "world_switch_rtt", bench_world_switch_traced },
+	{ "world_switch_faults_rtt", "switch", "world_switch_rtt", bench_world_switch_faults },
+	{ "cpuid_exit_rtt", "switch", NULL, bench_cpuid },
+	{ "kvm_exit_rtt", "switch", NULL, bench_kvm_exit },
+	/* interrupts, and the host kernel's own ways to pass an event */
+	{ "syscall_rtt", "irq", NULL, bench_syscall },
+	{ "signal_rtt", "irq", NULL, bench_signal_rtt },
+	{ "futex_pingpong_rtt", "irq", NULL, bench_futex_pingpong },
+	{ "pipe_pingpong_rtt", "irq", NULL, bench_pipe_pingpong },
+	{ "irq_forward", "irq", "signal_rtt", bench_irq_forward },
+	{ "virq_deliver", "irq", "signal_rtt", bench_virq_deliver },
+	/* the block device */
+	{ "pread_4k", "blk", NULL, bench_pread_4k },
+	{ "cobd_read_4k_rtt", "blk", "pread_4k+world_switch_rtt", bench_cobd_read_4k },
+	{ "cobd_read_4k_nocrc_rtt", "blk", "pread_4k+world_switch_rtt", bench_cobd_read_4k_nocrc },
+	{ "pread_seq", "blk", NULL, bench_pread_seq },
+	{ "cobd_seq_read", "blk", "pread_seq", bench_cobd_seq_read },
+	{ "cobd_seq_read_nocrc", "blk", "pread_seq", bench_cobd_seq_read_nocrc },
+	{ "pwrite_seq", "blk", NULL, bench_pwrite_seq },
+	{ "cobd_seq_write", "blk", "pwrite_seq", bench_cobd_seq_write },
+	{ "pread_rand_4k", "blk", NULL, bench_pread_rand },
+	{ "cobd_rand_read_4k", "blk", "pread_rand_4k", bench_cobd_rand_read },
+	{ "pwrite_rand_4k", "blk", NULL, bench_pwrite_rand },
+	{ "cobd_rand_write_4k", "blk", "pwrite_rand_4k", bench_cobd_rand_write },
+	/* the network and the console */
+	{ "conet_raw_rtt", "net", NULL, bench_conet_raw_rtt },
+	{ "conet_rtt", "net", "conet_raw_rtt", bench_conet_rtt },
+	{ "conet_raw_pps", "net", NULL, bench_conet_raw_pps },
+	{ "conet_pps", "net", "conet_raw_pps", bench_conet_pps },
+	{ "cocon_raw_rtt", "con", NULL, bench_cocon_raw_rtt },
+	{ "cocon_line_rtt", "con", "cocon_raw_rtt", bench_cocon_line_rtt },
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
 static const char usage[] =
 	"usage: coop bench [options]\n"
 	"\n"
-	"Measure coop's mechanisms as latency distributions, next to baselines\n"
-	"measured in the same run, pinned to one CPU (all figures same-core).\n"
+	"Measure coop's mechanisms as latency distributions and throughputs, next\n"
+	"to baselines measured in the same run, every thread pinned to one CPU.\n"
+	"Prints the machine, a table with each subject's ratio to its baseline,\n"
+	"and issue 7's targets.\n"
 	"\n"
 	"options:\n"
-	"  --quick           fewer iterations (a run of a few seconds)\n"
-	"  --iterations N    samples per benchmark\n"
-	"  --only A,B        run only these (and their baselines; see --list)\n"
-	"  --list            list the benchmarks\n"
+	"  --quick           fewer iterations: the whole suite in under 10 s\n"
+	"  --iterations N    samples per benchmark (default: each its own)\n"
+	"  --only A,B        run only these benchmarks or groups (switch, irq, blk,\n"
+	"                    net, con), with what they are compared with (see --list)\n"
+	"  --list            list the benchmarks: name, group, what it needs\n"
 	"  --cpu N           pin to CPU N (default 0)\n"
-	"  --kernel PATH     guest kernel (default: coop-guest.elf beside coop)\n"
+	"  --kernel PATH     guest kernel (default: coop-bench-guest.elf beside coop)\n"
 	"  --json FILE       write the results as JSON\n"
 	"  --csv FILE        write the results as CSV\n"
+	"  --plots DIR       histogram + CDF per benchmark into DIR (Debian's python3\n"
+	"                    with matplotlib; DIR/bench.json keeps every sample)\n"
+	"  --progress        a progress line on stderr even when it is not a terminal\n"
 	"  -h, --help        this text\n";
 
 static int bench_usage_error(const char *msg, const char *arg)
@@ -59,169 +97,179 @@ static int bench_usage_error(const char *msg, const char *arg)
 	return SHIM_EXIT_USAGE;
 }
 
-static bool selected(const char *only, const char *name)
+/* Is name in the list "a,b" (or "a+b")? */
+static bool listed(const char *list, const char *name)
 {
 	size_t n = strlen(name);
 
-	for (const char *p = only; p && *p;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+	for (const char *p = list; p && *p;) {
+		size_t len = strcspn(p, ",+");
 
 		if (len == n && !strncmp(p, name, n))
 			return true;
-		p = comma ? comma + 1 : NULL;
+		p += len + (p[len] != '\0');
 	}
-	return !only;
+	return false;
+}
+
+static bool selected(const char *only, const struct bench_entry *b)
+{
+	return !only || listed(only, b->name) || listed(only, b->group);
 }
 
 /*
- * Selected, or the baseline of a wanted benchmark, transitively: a ratio is
+ * Selected, or needed by a wanted benchmark, transitively: a ratio is
  * always against a baseline measured in the same run.
  */
-static bool wanted(const char *only, const char *name)
+static bool wanted(const char *only, const struct bench_entry *b)
 {
 	for (size_t i = 0; i < NBENCH; i++)
-		if (benches[i].baseline && !strcmp(benches[i].baseline, name) &&
-		    wanted(only, benches[i].name))
+		if (listed(benches[i].needs, b->name) && wanted(only, &benches[i]))
 			return true;
-	return selected(only, name);
+	return selected(only, b);
 }
 
-static void machine(FILE *out, const struct bench_opts *o)
+/* The progress line: on a terminal it is redrawn in place, else (--progress) one per line. */
+struct progress {
+	bool on, tty; /* shown at all; redrawn in place */
+	uint64_t t0;  /* start of the run, ns */
+	size_t total; /* benchmarks to run */
+};
+
+static void progress(const struct progress *p, size_t i, const char *name)
 {
-	char model[128] = "unknown CPU", line[256];
-	struct utsname u;
-	FILE *f = fopen("/proc/cpuinfo", "r");
+	double s = (double)(shim_now_ns() - p->t0) / 1e9;
 
-	while (f && fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-
-		if (!strncmp(line, "model name", 10) && colon) {
-			snprintf(model, sizeof(model), "%s", colon + 2);
-			model[strcspn(model, "\n")] = '\0';
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	uname(&u);
-	fprintf(out, "machine: %s, %ld CPUs, TSC %.1f MHz (calibrated against CLOCK_MONOTONIC_RAW), "
-		     "Linux %s\n",
-		model, sysconf(_SC_NPROCESSORS_ONLN), (double)shim_tsc_khz() / 1000, u.release);
-	fprintf(out, "method: fenced rdtsc, timer overhead subtracted, warm-up, pinned to CPU %d: "
-		     "every figure is same-core; user backend\n",
-		o->cpu);
-}
-
-static void print_table(const struct bench_result *r, size_t n)
-{
-	printf("%-24s %5s %8s %9s %9s %9s %9s %9s %9s  %s\n", "name", "unit", "iters", "min",
-	       "median", "p90", "p99", "p99.9", "max", "vs baseline");
-	for (size_t i = 0; i < n; i++) {
-		printf("%-24s %5s %8zu", r[i].name, r[i].unit, r[i].iterations);
-		for (int k = 0; k < 6; k++)
-			printf(" %9.0f", r[i].ns[k]);
-		if (r[i].baseline)
-			printf("  %.2fx %s", r[i].ratio, r[i].baseline);
-		printf("\n");
-	}
-	printf("(ns, or MB/s for throughput; cycles in --json/--csv)\n");
-}
-
-static int write_json(const char *path, const struct bench_result *r, size_t n)
-{
-	static const char *const key[6] = { "min", "median", "p90", "p99", "p999", "max" };
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -errno;
-	fprintf(f, "{\"tsc_khz\": %llu, \"results\": [\n", (unsigned long long)shim_tsc_khz());
-	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "  {\"name\": \"%s\", \"unit\": \"%s\", \"iterations\": %zu", r[i].name,
-			r[i].unit, r[i].iterations);
-		for (int k = 0; k < 6; k++)
-			fprintf(f, ", \"%s\": %.1f, \"%s_cycles\": %llu", key[k], r[i].ns[k], key[k],
-				(unsigned long long)r[i].cycles[k]);
-		if (r[i].baseline)
-			fprintf(f, ", \"baseline\": \"%s\", \"ratio\": %.3f", r[i].baseline, r[i].ratio);
-		fprintf(f, "}%s\n", i + 1 < n ? "," : "");
-	}
-	fprintf(f, "]}\n");
-	return fclose(f) ? -errno : 0;
-}
-
-static int write_csv(const char *path, const struct bench_result *r, size_t n)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -errno;
-	fprintf(f, "name,unit,iterations,min,median,p90,p99,p999,max,"
-		   "min_cycles,median_cycles,p90_cycles,p99_cycles,p999_cycles,max_cycles,"
-		   "baseline,ratio\n");
-	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "%s,%s,%zu", r[i].name, r[i].unit, r[i].iterations);
-		for (int k = 0; k < 6; k++)
-			fprintf(f, ",%.1f", r[i].ns[k]);
-		for (int k = 0; k < 6; k++)
-			fprintf(f, ",%llu", (unsigned long long)r[i].cycles[k]);
-		fprintf(f, ",%s,%.3f\n", r[i].baseline ? r[i].baseline : "",
-			r[i].baseline ? r[i].ratio : 0.0);
-	}
-	return fclose(f) ? -errno : 0;
+	if (!p->on)
+		return;
+	if (!name)
+		fprintf(stderr, p->tty ? "\r\033[K" : "coop bench: done in %.1f s\n", s);
+	else
+		fprintf(stderr,
+		        p->tty ? "\r\033[Kcoop bench: [%zu/%zu] %s (%.1f s)"
+		               : "coop bench: [%zu/%zu] %s (%.1f s)\n",
+		        i, p->total, name, s);
 }
 
 static void ratios(struct bench_result *r, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; r[i].baseline && j < n; j++)
-			if (!strcmp(r[j].name, r[i].baseline) && r[j].ns[1] > 0)
-				r[i].ratio = r[i].ns[1] / r[j].ns[1];
+	for (size_t i = 0; i < n; i++) {
+		double b = bench_base_median(r, n, r[i].baseline);
+
+		r[i].ratio = r[i].baseline && b > 0 ? r[i].val[1] / b : 0;
+	}
 }
 
-static int run_all(const struct bench_opts *o, const char *only, const char *json,
-		   const char *csv)
+/* Run what was asked for into res; the number of failures. */
+static int run_benches(const struct bench_opts *o, const char *only, struct progress *p,
+                       struct bench_result *res, size_t *n)
 {
-	struct bench_result res[NBENCH];
-	size_t n = 0;
-	int failed = 0, rc;
+	int failed = 0;
 
-	machine(stdout, o);
-	for (size_t i = 0; i < NBENCH; i++) {
-		if (!wanted(only, benches[i].name))
+	p->t0 = shim_now_ns();
+	for (size_t i = 0; i < NBENCH; i++)
+		p->total += wanted(only, &benches[i]);
+	for (size_t i = 0, k = 0; i < NBENCH; i++) {
+		struct bench_result *r = &res[*n];
+		int rc;
+
+		if (!wanted(only, &benches[i]))
 			continue;
-		fprintf(stderr, "coop bench: [%zu/%zu] %s ...\n", i + 1, NBENCH, benches[i].name);
-		memset(&res[n], 0, sizeof(res[n]));
-		rc = benches[i].run(o, &res[n]);
-		if (rc == BENCH_SKIPPED) /* it said why */
-			continue;
-		if (rc) {
+		progress(p, ++k, benches[i].name);
+		memset(r, 0, sizeof(*r));
+		r->name = benches[i].name;
+		rc = benches[i].run(o, r);
+		if (rc == BENCH_SKIPPED || (!rc && r->skipped[0])) {
+			r->unit = r->unit ? r->unit : "ns";
+			(*n)++;
+		} else if (rc) {
+			fprintf(stderr, "%scoop bench: %s failed: %s\n",
+			        p->on && p->tty ? "\r\033[K" : "", benches[i].name, strerror(-rc));
+			bench_result_free(r);
 			failed++;
-			continue;
+		} else {
+			(*n)++;
 		}
-		n++;
 	}
+	progress(p, 0, NULL);
+	return failed;
+}
+
+static int run_all(const struct bench_opts *o, const char *only, const char *json, const char *csv,
+                   const char *plots, struct progress *p)
+{
+	static struct bench_result res[NBENCH];
+	struct bench_machine m;
+	size_t n = 0, ran = 0;
+	int failed, rc = 0;
+
+	bench_machine_describe(&m, o);
+	failed = run_benches(o, only, p, res, &n);
 	bench_blk_cleanup();
 	ratios(res, n);
-	print_table(res, n);
-	if (json && write_json(json, res, n))
-		return bench_usage_error("cannot write", json);
-	if (csv && write_csv(csv, res, n))
-		return bench_usage_error("cannot write", csv);
-	return failed ? SHIM_EXIT_FAILURE : 0;
+	bench_print_machine(stdout, &m);
+	{
+		struct bench_result shown[NBENCH];
+
+		for (size_t i = 0; i < n; i++)
+			if (!res[i].skipped[0])
+				shown[ran++] = res[i];
+		bench_print_table(stdout, shown, ran);
+		bench_print_targets(stdout, shown, ran);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (res[i].skipped[0])
+			printf("skipped: %s: %s\n", res[i].name, res[i].skipped);
+	fflush(stdout);
+	if (json && bench_write_json(json, &m, o->quick, res, n))
+		rc = bench_usage_error("--json: cannot write", json);
+	if (!rc && csv && bench_write_csv(csv, res, n))
+		rc = bench_usage_error("--csv: cannot write", csv);
+	if (!rc && plots && bench_write_plots(plots, &m, o->quick, res, n))
+		rc = bench_usage_error("--plots: could not draw into", plots);
+	for (size_t i = 0; i < n; i++)
+		bench_result_free(&res[i]);
+	return rc ? rc : failed ? SHIM_EXIT_FAILURE : 0;
+}
+
+static void list(void)
+{
+	for (size_t i = 0; i < NBENCH; i++)
+		printf("%-26s %-7s %s\n", benches[i].name, benches[i].group,
+		       benches[i].needs ? benches[i].needs : "");
+}
+
+/* --only names benchmarks or groups that exist; 0 or the usage status. */
+static int check_only(const char *only)
+{
+	char copy[1024], *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", only);
+	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		bool any = false;
+
+		for (size_t i = 0; i < NBENCH; i++)
+			any |= !strcmp(w, benches[i].name) || !strcmp(w, benches[i].group);
+		if (!any)
+			return bench_usage_error("--only: no such benchmark or group:", w);
+	}
+	return 0;
 }
 
 int bench_cmd(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "quick", no_argument, NULL, 'q' },    { "iterations", required_argument, NULL, 'n' },
-		{ "only", required_argument, NULL, 'o' }, { "list", no_argument, NULL, 'l' },
-		{ "cpu", required_argument, NULL, 'c' }, { "kernel", required_argument, NULL, 'k' },
-		{ "json", required_argument, NULL, 'j' }, { "csv", required_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 },
+		{ "quick", no_argument, NULL, 'q' },      { "iterations", required_argument, NULL, 'n' },
+		{ "only", required_argument, NULL, 'o' },  { "list", no_argument, NULL, 'l' },
+		{ "cpu", required_argument, NULL, 'c' },   { "kernel", required_argument, NULL, 'k' },
+		{ "json", required_argument, NULL, 'j' },  { "csv", required_argument, NULL, 'v' },
+		{ "plots", required_argument, NULL, 'p' }, { "progress", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
 	};
 	struct bench_opts o = { .cpu = 0 };
-	const char *only = NULL, *json = NULL, *csv = NULL;
+	struct progress prog = { .tty = isatty(STDERR_FILENO) };
+	const char *only = NULL, *json = NULL, *csv = NULL, *plots = NULL;
+	static char kernel[4096];
 	cpu_set_t set;
 	char *end;
 	int opt;
@@ -230,45 +278,67 @@ int bench_cmd(int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'q': o.quick = true; break;
+		case 'q':
+			o.quick = true;
+			break;
 		case 'n':
 			o.iterations = strtoul(optarg, &end, 10);
-			if (*end || !o.iterations || o.iterations > 100000000)
-				return bench_usage_error("--iterations: expected 1..100000000, not", optarg);
+			if (*end || !o.iterations || o.iterations > 10000000)
+				return bench_usage_error("--iterations: expected 1..10000000, not",
+				                         optarg);
 			break;
-		case 'o': only = optarg; break;
+		case 'o':
+			only = optarg;
+			break;
 		case 'l':
-			for (size_t i = 0; i < NBENCH; i++)
-				printf("%s\n", benches[i].name);
+			list();
 			return 0;
 		case 'c':
 			o.cpu = (int)strtol(optarg, &end, 10);
 			if (*end || o.cpu < 0 || o.cpu >= CPU_SETSIZE)
 				return bench_usage_error("--cpu: not a CPU number:", optarg);
 			break;
-		case 'k': o.kernel = optarg; break;
-		case 'j': json = optarg; break;
-		case 'v': csv = optarg; break;
-		case 'h': fputs(usage, stdout); return 0;
-		case ':': return bench_usage_error("option needs a value:", argv[optind - 1]);
-		default: return bench_usage_error("unknown option", argv[optind - 1]);
+		case 'k':
+			o.kernel = optarg;
+			break;
+		case 'j':
+			json = optarg;
+			break;
+		case 'v':
+			csv = optarg;
+			break;
+		case 'p':
+			plots = optarg;
+			break;
+		case 'P':
+			prog.on = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case ':':
+			return bench_usage_error("option needs a value:", argv[optind - 1]);
+		default:
+			return bench_usage_error("unknown option", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		return bench_usage_error("unexpected argument", argv[optind]);
-	if (only) {
-		bool any = false;
-
-		for (size_t i = 0; i < NBENCH; i++)
-			any |= selected(only, benches[i].name);
-		if (!any)
-			return bench_usage_error("--only: no such benchmark:", only);
-	}
+	if (only && check_only(only))
+		return SHIM_EXIT_USAGE;
+	prog.on |= prog.tty;
 	CPU_ZERO(&set);
 	CPU_SET(o.cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		return bench_usage_error("--cpu: cannot run on CPU", strerror(errno));
-	if (!o.kernel)
-		o.kernel = shim_default_kernel();
-	return run_all(&o, only, json, csv);
+	if (!o.kernel) { /* the bench's guest, beside the default one */
+		const char *dflt = shim_default_kernel(), *slash = strrchr(dflt, '/');
+
+		snprintf(kernel, sizeof(kernel), "%.*scoop-bench-guest.elf",
+		         slash ? (int)(slash - dflt + 1) : 0, dflt);
+		o.kernel = kernel;
+	}
+	if (access(o.kernel, R_OK))
+		return bench_usage_error("--kernel: cannot read", o.kernel);
+	return run_all(&o, only, json, csv, plots, &prog);
 }

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * net.c - conet packets per second against the raw transport.  A peer
- * thread speaks Ethernet over a UNIX datagram socket: it answers ARP and
- * keeps a window of UDP datagrams in flight to the guest's echo service
- * (port 7) for a fixed time, counting echoes.  The baseline is the same
- * peer against a thread that echoes the same datagrams on the same kind
- * of socket: what the transport alone can do.  Samples are packets per
- * second over 50 ms slices.
+ * net.c - conet against the raw transport.  A peer thread speaks Ethernet
+ * over a UNIX datagram socket: it answers ARP and sends UDP datagrams to
+ * the guest's echo service (port 7).  Two ways:
+ *  - round trip (conet_rtt): one frame in flight, each timed from send to
+ *    its echo;
+ *  - packets per second (conet_pps): a window of frames in flight for a
+ *    fixed time, counting echoes; samples are rates over 50 ms slices.
+ * The baselines are the same peer against a thread that echoes the same
+ * datagrams on the same kind of socket: what the transport alone does.
+ * The guest is driven through its console, which powers it off when the
+ * peer is done.  Every thread runs on the one pinned CPU.
  */
 #include <errno.h>
 #include <poll.h>
@@ -22,8 +26,10 @@
 #include "bench/bench.h"
 #include "core/shim.h"
 
-#define WINDOW 8 /* datagrams in flight: below the socket queue (net.unix.max_dgram_qlen, 10 by default) */
-#define PAYLOAD 64       /* UDP payload bytes */
+#define WINDOW                                                                                     \
+	8 /* datagrams in flight: below the socket queue (net.unix.max_dgram_qlen, 10 by default)  \
+	   */
+#define PAYLOAD 64 /* UDP payload bytes */
 #define SLICE_NS 50000000ull
 #define PEER_IP 0x0ad50901u  /* 10.213.9.1 */
 #define GUEST_IP 0x0ad50902u /* 10.213.9.2 */
@@ -31,18 +37,28 @@
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 1 };
 
 struct peer {
-	int fd;                  /* our socket */
-	struct sockaddr_un to;   /* the guest's (or the echo thread's) socket */
-	uint8_t mac[6];          /* the other side's MAC, from ARP */
-	double seconds;          /* how long to measure */
-	uint64_t *slices;        /* pkt/s per slice */
-	size_t nslices, cap;     /* filled, room */
-	bool raw;                /* baseline: no ARP, the echo thread returns frames as they are */
-	int rc;                  /* 0 or -errno */
+	int fd;                /* our socket */
+	struct sockaddr_un to; /* the guest's (or the echo thread's) socket */
+	uint8_t mac[6];        /* the other side's MAC, from ARP */
+	double seconds;        /* pps: how long to measure */
+	uint64_t *slices;      /* pps: pkt/s per slice ... */
+	size_t nslices, cap;   /* ... filled, room */
+	uint64_t *rtt;         /* rtt mode (non-NULL): cycles per round trip ... */
+	size_t n, warm, got;   /* ... samples wanted, warm-up frames, taken */
+	bool raw;              /* baseline: no ARP, the echo thread returns frames as they are */
+	int rc;                /* 0 or -errno */
 };
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
 
 static uint16_t ip_csum(const uint8_t *h)
 {
@@ -96,7 +112,9 @@ static int handle_arp(struct peer *p, const uint8_t *f, ssize_t n)
 	if (n < 42 || f[12] != 0x08 || f[13] != 0x06)
 		return 0;
 	if (f[21] == 1) /* a request: for us, as we are the only other host */
-		send_to(p, reply, arp_frame(reply, 2, f + 22, (uint32_t)f[28] << 24 | f[29] << 16 | f[30] << 8 | f[31]));
+		send_to(p, reply,
+		        arp_frame(reply, 2, f + 22,
+		                  (uint32_t)f[28] << 24 | f[29] << 16 | f[30] << 8 | f[31]));
 	else
 		memcpy(p->mac, f + 22, 6);
 	return 1;
@@ -119,16 +137,47 @@ static int resolve(struct peer *p)
 	return -ETIMEDOUT;
 }
 
-static void *peer_main(void *arg)
+/* Wait for the next frame that is not ARP; 0, or -ETIMEDOUT after a second. */
+static int await_echo(struct peer *p)
 {
-	struct peer *p = arg;
-	uint8_t f[2048], out[256];
-	uint64_t end, slice_end, in_slice = 0, t;
-	size_t len;
+	uint8_t f[2048];
+	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
 
-	if (!p->raw && (p->rc = resolve(p)))
-		return NULL;
-	len = udp_frame(out, p->mac, 1);
+	for (;;) {
+		ssize_t n;
+
+		if (poll(&pfd, 1, 1000) <= 0)
+			return -ETIMEDOUT;
+		n = recv(p->fd, f, sizeof(f), 0);
+		if (n > 0 && !handle_arp(p, f, n))
+			return 0;
+	}
+}
+
+/* One frame in flight: each round trip timed. */
+static int peer_rtt(struct peer *p, const uint8_t *out, size_t len)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < p->warm + p->n; i++) {
+		uint64_t t0 = bench_tsc_begin();
+
+		rc = send_to(p, out, len);
+		if (!rc)
+			rc = await_echo(p);
+		t0 = bench_tsc_end() - t0;
+		if (!rc && i >= p->warm)
+			p->rtt[p->got++] = t0;
+	}
+	return rc;
+}
+
+/* WINDOW frames in flight for p->seconds: echoes counted per slice. */
+static void peer_pps(struct peer *p, const uint8_t *out, size_t len)
+{
+	uint8_t f[2048];
+	uint64_t end, slice_end, in_slice = 0, t;
+
 	for (int i = 0; i < WINDOW; i++)
 		send_to(p, out, len);
 	t = shim_now_ns();
@@ -151,17 +200,30 @@ static void *peer_main(void *arg)
 		in_slice++;
 		send_to(p, out, len); /* one back, one out: the window stays full */
 	}
-	return NULL;
 }
 
-/* A helper thread: host interrupts belong to the guest thread, not to us. */
-static void *peer_thread(void *arg)
+static void peer_main(struct peer *p)
 {
-	sigset_t all;
+	uint8_t out[256];
+	size_t len;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	return peer_main(arg);
+	if (!p->raw && (p->rc = resolve(p)))
+		return;
+	len = udp_frame(out, p->mac, 1);
+	if (p->rtt)
+		p->rc = peer_rtt(p, out, len);
+	else
+		peer_pps(p, out, len);
+}
+
+/* The console peer of a guest run: measure, then let the helper power it off. */
+static int peer_console(int fd, void *arg)
+{
+	struct peer *p = arg;
+
+	(void)fd;
+	peer_main(p);
+	return p->rc;
 }
 
 static int bind_dgram(const char *path)
@@ -179,56 +241,73 @@ static int bind_dgram(const char *path)
 	return fd;
 }
 
-static void result(struct bench_result *r, struct peer *p)
+/* The peer's samples as r; frees them. */
+static int result(struct bench_result *r, struct peer *p, int rc)
 {
-	if (!p->nslices) {
-		r->iterations = 0;
-		return;
-	}
-	bench_summarize(r, p->slices, p->nslices, 0, shim_tsc_khz());
-	r->unit = "pkt/s";
-	for (int k = 0; k < 6; k++)
-		r->ns[k] = (double)r->cycles[k]; /* the values are pkt/s, not time */
+	if (!rc && p->rtt)
+		rc = bench_latency(r, p->rtt, p->got, bench_timer_overhead(), 1);
+	else if (!rc)
+		rc = bench_rate_values(r, p->slices, p->nslices, "pkt/s");
+	free(p->slices);
+	free(p->rtt);
+	return rc;
 }
 
-/* The guest: conet0 on a UNIX socket whose peer is our thread. */
-int bench_conet_pps(const struct bench_opts *o, struct bench_result *r)
+/* The peer's samples: round trips, or pps slices. */
+static int peer_alloc(const struct bench_opts *o, struct peer *p, bool rtt)
 {
-	char dir[] = "/tmp/coop-bench-net-XXXXXX", g[64], pp[64], net[300], exec[64], *out = NULL;
-	const char *nets[1] = { net };
-	struct peer p = { .seconds = o->quick ? 0.5 : 2.0, .cap = 256 };
-	struct shim_config cfg = { .nnets = 1, .cmdline = "ip=10.213.9.2/24" };
-	pthread_t th;
-	int rc;
+	p->seconds = o->quick ? 0.5 : 2.0;
+	p->cap = 256;
+	p->n = bench_n(o, 2000, 20000);
+	p->warm = p->n / 10;
+	if (rtt)
+		p->rtt = calloc(p->n, sizeof(*p->rtt));
+	else
+		p->slices = calloc(p->cap, sizeof(*p->slices));
+	return p->rtt || p->slices ? 0 : -ENOMEM;
+}
 
-	if (!mkdtemp(dir))
-		return -errno;
+/* The guest: conet0 on a UNIX socket whose peer is us. */
+static int conet_guest(const struct bench_opts *o, struct bench_result *r, bool rtt)
+{
+	char dir[] = "/tmp/coop-bench-net-XXXXXX", g[64], pp[64], net[300];
+	const char *nets[1] = { net };
+	struct peer p = { .fd = -1 };
+	struct shim_config cfg = { .nnets = 1, .cmdline = "ip=10.213.9.2/24" };
+	int rc = peer_alloc(o, &p, rtt);
+
+	if (rc || !mkdtemp(dir))
+		return result(r, &p, rc ? rc : -errno);
 	snprintf(g, sizeof(g), "%s/guest", dir);
 	snprintf(pp, sizeof(pp), "%s/peer", dir);
 	snprintf(net, sizeof(net), "conet0=unix:%s:%s", g, pp);
 	memcpy(cfg.nets, nets, sizeof(nets));
 	p.fd = bind_dgram(pp);
-	p.slices = calloc(p.cap, sizeof(*p.slices));
 	p.to.sun_family = AF_UNIX;
 	snprintf(p.to.sun_path, sizeof(p.to.sun_path), "%s", g);
-	/* The guest idles while the peer measures, then powers off. */
-	snprintf(exec, sizeof(exec), "sleep %d; poweroff 0", (int)(p.seconds * 1000) + 1500);
-	rc = p.fd < 0 || !p.slices ? -ENOMEM : pthread_create(&th, NULL, peer_thread, &p);
-	if (!rc) {
-		rc = bench_guest_run(o, &cfg, exec, &out, NULL);
-		pthread_join(th, NULL);
-		rc = rc ? rc : p.rc;
-	}
-	r->name = "conet_pps";
-	r->note = "UDP echo round trips per second through the guest, 8 in flight";
-	r->baseline = "conet_raw_pps";
-	if (!rc)
-		result(r, &p);
+	rc = p.fd < 0 ? -errno : bench_guest_console(o, &cfg, peer_console, &p);
+	if (!rc && !p.rtt && !p.nslices)
+		rc = -EIO;
 	if (p.fd >= 0)
 		close(p.fd);
 	unlink(pp), unlink(g), rmdir(dir);
-	free(p.slices), free(out);
-	return rc ? rc : p.nslices ? 0 : -EIO;
+	return result(r, &p, rc);
+}
+
+int bench_conet_rtt(const struct bench_opts *o, struct bench_result *r)
+{
+	r->name = "conet_rtt";
+	r->note = "one UDP frame to the guest's echo service and back, one in flight";
+	r->baseline = "conet_raw_rtt";
+	return conet_guest(o, r, true);
+}
+
+int bench_conet_pps(const struct bench_opts *o, struct bench_result *r)
+{
+	r->name = "conet_pps";
+	r->note = "UDP echo round trips per second through the guest, 8 in flight";
+	r->baseline = "conet_raw_pps";
+	return conet_guest(o, r, false);
 }
 
 static void *echo_main(void *arg)
@@ -236,10 +315,8 @@ static void *echo_main(void *arg)
 	int fd = *(int *)arg;
 	uint8_t f[2048];
 	struct sockaddr_un from;
-	sigset_t all;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	bench_block_signals();
 	for (;;) {
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(fd, f, sizeof(f), 0, (struct sockaddr *)&from, &fl);
@@ -253,38 +330,47 @@ static void *echo_main(void *arg)
 }
 
 /* Baseline: the same peer and sockets, echoed by a thread instead of a guest. */
-int bench_conet_raw_pps(const struct bench_opts *o, struct bench_result *r)
+static int conet_raw(const struct bench_opts *o, struct bench_result *r, bool rtt)
 {
 	char dir[] = "/tmp/coop-bench-net-XXXXXX", e[64], pp[64];
-	struct peer p = { .seconds = o->quick ? 0.5 : 2.0, .cap = 256, .raw = true };
+	struct peer p = { .fd = -1, .raw = true };
 	pthread_t th;
-	int efd, rc = 0;
+	int efd = -1, rc = peer_alloc(o, &p, rtt);
 
-	if (!mkdtemp(dir))
-		return -errno;
+	if (rc || !mkdtemp(dir))
+		return result(r, &p, rc ? rc : -errno);
 	snprintf(e, sizeof(e), "%s/echo", dir);
 	snprintf(pp, sizeof(pp), "%s/peer", dir);
 	efd = bind_dgram(e);
 	p.fd = bind_dgram(pp);
-	p.slices = calloc(p.cap, sizeof(*p.slices));
 	p.to.sun_family = AF_UNIX;
 	snprintf(p.to.sun_path, sizeof(p.to.sun_path), "%s", e);
-	if (efd < 0 || p.fd < 0 || !p.slices || pthread_create(&th, NULL, echo_main, &efd)) {
+	if (efd < 0 || p.fd < 0 || pthread_create(&th, NULL, echo_main, &efd)) {
 		rc = -ENOMEM;
 	} else {
 		peer_main(&p);
 		send_to(&p, (const uint8_t *)"", 1);
 		pthread_join(th, NULL);
+		rc = p.rc ? p.rc : !p.rtt && !p.nslices ? -EIO : 0;
 	}
-	r->name = "conet_raw_pps";
-	r->note = "the same datagrams echoed by a thread over the same socket type";
-	if (!rc)
-		result(r, &p);
 	if (efd >= 0)
 		close(efd);
 	if (p.fd >= 0)
 		close(p.fd);
 	unlink(e), unlink(pp), rmdir(dir);
-	free(p.slices);
-	return rc ? rc : p.nslices ? 0 : -EIO;
+	return result(r, &p, rc);
+}
+
+int bench_conet_raw_rtt(const struct bench_opts *o, struct bench_result *r)
+{
+	r->name = "conet_raw_rtt";
+	r->note = "the same frame echoed by a thread over the same socket type, one in flight";
+	return conet_raw(o, r, true);
+}
+
+int bench_conet_raw_pps(const struct bench_opts *o, struct bench_result *r)
+{
+	r->name = "conet_raw_pps";
+	r->note = "the same datagrams echoed by a thread over the same socket type, 8 in flight";
+	return conet_raw(o, r, false);
 }

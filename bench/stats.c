@@ -1,12 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * stats.c - from raw TSC samples to a distribution: the timer's own cost
- * subtracted, sorted, percentiles (nearest rank), cycles and ns.
+ * subtracted, a batch's mean per operation, sorted, percentiles (nearest
+ * rank) in cycles and in the result's unit; every sample kept for plots.
  */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench/bench.h"
 #include "core/shim.h"
+
+static const double quantile[6] = { 0, 0.5, 0.9, 0.99, 0.999, 1 };
+
+int bench_skip(struct bench_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->skipped, sizeof(r->skipped), fmt, ap);
+	va_end(ap);
+	return BENCH_SKIPPED;
+}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -15,35 +32,135 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* What two back-to-back fenced rdtsc reads cost: the median of many. */
-uint64_t bench_tsc_overhead(void)
+static size_t rank(size_t n, int k)
 {
-	enum { N = 4001 };
-	static uint64_t d[N];
-
-	for (int i = 0; i < N; i++) {
-		uint64_t t0 = shim_rdtsc();
-
-		d[i] = shim_rdtsc() - t0;
-	}
-	qsort(d, N, sizeof(d[0]), cmp_u64);
-	return d[N / 2];
+	return (size_t)(quantile[k] * (double)(n - 1) + 0.5);
 }
 
-void bench_summarize(struct bench_result *r, uint64_t *cycles, size_t n, uint64_t overhead,
-		     uint64_t tsc_khz)
-{
-	static const double q[6] = { 0, 0.5, 0.9, 0.99, 0.999, 1 };
+/* The median of many back-to-back reads of a timer pair. */
+#define OVERHEAD(begin, end)                                                                       \
+	({                                                                                         \
+		enum { N = 4001 };                                                                 \
+		static uint64_t d[N];                                                              \
+		for (int i = 0; i < N; i++) {                                                      \
+			uint64_t t0 = begin();                                                     \
+			d[i] = end() - t0;                                                         \
+		}                                                                                  \
+		qsort(d, N, sizeof(d[0]), cmp_u64);                                                \
+		d[N / 2];                                                                          \
+	})
 
+/* What the host's pair (bench_tsc_begin ... bench_tsc_end) costs. */
+uint64_t bench_timer_overhead(void)
+{
+	static uint64_t v;
+
+	return v ? v : (v = OVERHEAD(bench_tsc_begin, bench_tsc_end));
+}
+
+/* What the guest's pair (lfence; rdtsc twice, its rdtsc_ordered) costs. */
+uint64_t bench_guest_timer_overhead(void)
+{
+	static uint64_t v;
+
+	return v ? v : (v = OVERHEAD(shim_rdtsc, shim_rdtsc));
+}
+
+static double cycles_ns(uint64_t c)
+{
+	return (double)c * 1e6 / (double)shim_tsc_khz();
+}
+
+/*
+ * Latency samples of `batch` operations each: overhead (cycles, once per
+ * sample) subtracted, divided by batch (rounded), sorted.  Fills r->val in
+ * ns, r->cycles, and r->samples.  0 or -ENOMEM / -EIO (no samples).
+ */
+int bench_latency(struct bench_result *r, uint64_t *cycles, size_t n, uint64_t overhead,
+                  unsigned int batch)
+{
+	if (!n)
+		return -EIO;
 	for (size_t i = 0; i < n; i++)
-		cycles[i] = cycles[i] > overhead ? cycles[i] - overhead : 0;
+		cycles[i] = ((cycles[i] > overhead ? cycles[i] - overhead : 0) + batch / 2) / batch;
 	qsort(cycles, n, sizeof(cycles[0]), cmp_u64);
 	r->iterations = n;
+	r->batch = batch;
 	r->unit = "ns";
 	for (int k = 0; k < 6; k++) {
-		size_t at = n ? (size_t)(q[k] * (double)(n - 1) + 0.5) : 0;
-
-		r->cycles[k] = n ? cycles[at] : 0;
-		r->ns[k] = (double)r->cycles[k] * 1e6 / (double)tsc_khz;
+		r->cycles[k] = cycles[rank(n, k)];
+		r->val[k] = cycles_ns(r->cycles[k]);
 	}
+	free(r->samples);
+	r->samples = malloc(n * sizeof(*r->samples));
+	if (!r->samples)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		r->samples[i] = cycles_ns(cycles[i]);
+	r->nsamples = n;
+	return 0;
+}
+
+/*
+ * Throughput from per-request cycles of `bytes` each: the rates of the
+ * single requests as a distribution, lowest first; unit MB/s for requests
+ * of 64 KiB and more, else IOPS.  r->cycles stays cycles per request.
+ */
+int bench_rate(struct bench_result *r, uint64_t *cycles, size_t n, double bytes)
+{
+	bool mb = bytes >= 65536;
+	int rc = bench_latency(r, cycles, n, 0, 1);
+
+	if (rc)
+		return rc;
+	r->unit = mb ? "MB/s" : "IOPS";
+	for (size_t i = 0; i < n; i++) /* ascending rate = descending time */
+		r->samples[i] = 1e9 / cycles_ns(cycles[n - 1 - i] ? cycles[n - 1 - i] : 1);
+	for (int k = 0; k < 6; k++)
+		r->val[k] = r->samples[rank(n, k)] * (mb ? bytes / 1e6 : 1);
+	r->iops = r->samples[rank(n, 1)];
+	r->mbps = r->iops * bytes / 1e6;
+	if (mb)
+		for (size_t i = 0; i < n; i++)
+			r->samples[i] *= bytes / 1e6;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Rates measured as counts per second (pkt/s per time slice). */
+int bench_rate_values(struct bench_result *r, const uint64_t *per_s, size_t n, const char *unit)
+{
+	uint64_t *c = calloc(n ? n : 1, sizeof(*c));
+	uint64_t khz = shim_tsc_khz();
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) /* cycles per operation */
+		c[i] = per_s[i] ? khz * 1000 / per_s[i] : 0;
+	rc = bench_latency(r, c, n, 0, 1);
+	free(c);
+	if (rc)
+		return rc;
+	r->unit = unit;
+	for (size_t i = 0; i < n; i++)
+		r->samples[i] = (double)per_s[i];
+	qsort(r->samples, n, sizeof(r->samples[0]), cmp_double);
+	for (int k = 0; k < 6; k++)
+		r->val[k] = r->samples[rank(n, k)];
+	r->iops = r->val[1];
+	return 0;
+}
+
+void bench_result_free(struct bench_result *r)
+{
+	free(r->samples);
+	r->samples = NULL;
+	r->nsamples = 0;
 }

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * switch.c - the world-switch round trip as guest code sees it: the guest's
- * `bench switch N` times N null hypercalls (COOP_OP_NOP: switch out, the
- * monitor's loop, switch back), one SWBENCH line of cycles per batch of
- * BATCH round trips: a sample is the mean of BATCH consecutive round trips,
- * because the TSC of some VMs ticks in steps of 26 cycles (10 ns), too
- * coarse for a 2 ns comparison of single round trips.  Three ways:
+ * `bench switch N BATCH` times N samples of BATCH null hypercalls
+ * (COOP_OP_NOP: switch out, the monitor's loop, switch back) and prints one
+ * SWBENCH line of cycles per sample; a sample is the mean of BATCH round
+ * trips, because this TSC ticks in steps of 26 cycles (10 ns).  Variants,
+ * same guest, same host process, same CPU, one after the other:
  *  - world_switch_notrace_rtt: the run loop built without tracepoints
- *    (core/monitor.c compiled again with -DCOOP_NO_TRACE as
- *    shim_monitor_run_notrace; for a NOP the loop is the only host code
- *    on the path, so this is exactly "coop without tracepoints");
+ *    (core/monitor.c compiled again with -DCOOP_NO_TRACE; for a NOP the
+ *    loop is the only host code on the path);
  *  - world_switch_rtt: the real loop, tracepoints compiled in, no session;
- *  - world_switch_traced_rtt: the real loop while a session records coop:*
- *    (two events per round trip: switch_out, switch_in).
- * Same guest, same host process, same CPU, one after the other.
+ *  - world_switch_full_rtt: the same in full-state switch mode;
+ *  - world_switch_traced_rtt: while a session records coop:* (two events
+ *    per round trip: switch_out, switch_in);
+ *  - world_switch_faults_rtt: with a fault plan loaded whose rules select
+ *    events that never come (checked: the fault log stays empty).
  */
 #include <errno.h>
 #include <ftw.h>
@@ -26,35 +27,34 @@
 #include "core/shim.h"
 #include "trace/trace.h"
 
-#define EVENTS_PER_RTT 2 /* coop:switch_out + coop:switch_in */
-#define BATCH 16          /* round trips per sample */
+/*
+ * A plan that injects nothing, yet is consulted on the switch path's
+ * events: every rule selects something, none ever fires.
+ */
+static const char idle_plan[] =
+	"# coop bench: a plan that injects nothing\n"
+	"seed 1\n"
+	"# every cocon message is an event of this rule; its window never opens\n"
+	"drop device=cocon window=1000000000-\n"
+	"# the timer vIRQs (250 Hz) are events too; they would fire from the billionth on\n"
+	"irq drop vector=timer window=1000000000-\n"
+	"# a device this guest does not have\n"
+	"corrupt device=conet\n";
 
-/* Medians (ns) of the runs so far, for the overhead lines. */
-static double notrace_ns, plain_ns;
-
-static size_t samples(const struct bench_opts *o)
+/* Run `bench switch n BATCH` on loop; *v gets *got samples (cycles, as printed). */
+static int guest_switches(const struct bench_opts *o, struct shim_config *cfg, size_t n,
+                          int (*loop)(struct shim_vm *), uint64_t **v, size_t *got)
 {
-	return o->iterations ? o->iterations : o->quick ? 2000 : 20000;
-}
-
-/* Run `bench switch n` on loop; *v gets *got samples (cycles). */
-static int guest_switches(const struct bench_opts *o, size_t n, int (*loop)(struct shim_vm *),
-			  uint64_t **v, size_t *got)
-{
-	struct shim_config cfg = { .cmdline = "" };
-	char exec[64], *text = NULL, *line, *save = NULL;
+	char exec[64], *text = NULL;
 	int rc;
 
 	*got = 0;
 	*v = calloc(n, sizeof(**v));
 	if (!*v)
 		return -ENOMEM;
-	snprintf(exec, sizeof(exec), "bench switch %zu %d; poweroff 0", n, BATCH);
-	rc = bench_guest_run_loop(o, &cfg, exec, &text, NULL, loop);
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line && *got < n;
-	     line = strtok_r(NULL, "\n", &save))
-		if (sscanf(line, "SWBENCH %llu", (unsigned long long *)&(*v)[*got]) == 1)
-			(*got)++;
+	snprintf(exec, sizeof(exec), "bench switch %zu %d; poweroff 0", n, BENCH_BATCH);
+	rc = bench_guest_run_loop(o, cfg, exec, &text, NULL, loop);
+	*got = text ? bench_guest_samples(text, "SWBENCH", *v, n) : 0;
 	free(text);
 	if (!rc && !*got) {
 		fprintf(stderr, "coop bench: the guest's bench switch printed no samples\n");
@@ -63,54 +63,66 @@ static int guest_switches(const struct bench_opts *o, size_t n, int (*loop)(stru
 	return rc;
 }
 
-static int measure(const struct bench_opts *o, struct bench_result *r,
-		   int (*loop)(struct shim_vm *))
+/*
+ * A warm-up guest (the first boot pays for page faults and cold caches),
+ * then the samples from ROUNDS guests, pooled: a few milliseconds of a
+ * noisy neighbour then weigh on one round, not on the whole figure.
+ */
+static int measure(const struct bench_opts *o, struct bench_result *r, struct shim_config *cfg,
+                   int (*loop)(struct shim_vm *))
 {
-	uint64_t *v = NULL, overhead = bench_tsc_overhead();
-	size_t got;
-	int rc;
+	enum { ROUNDS = 4 };
+	size_t n = bench_n(o, 5000, 50000), per = (n + ROUNDS - 1) / ROUNDS, got, all = 0;
+	uint64_t *pool = calloc(per * ROUNDS, sizeof(*pool)), *v = NULL;
+	int rc = pool ? guest_switches(o, cfg, per / 4 + 1, loop, &v, &got) : -ENOMEM;
 
-	/* A warm-up guest first: the first boot pays for page faults and cold caches. */
-	rc = guest_switches(o, samples(o) / 4 + 1, loop, &v, &got);
+	for (int round = 0; !rc && round < ROUNDS; round++) {
+		free(v);
+		v = NULL;
+		rc = guest_switches(o, cfg, per, loop, &v, &got);
+		memcpy(pool + all, v, got * sizeof(*v));
+		all += rc ? 0 : got;
+	}
 	free(v);
-	v = NULL;
 	if (!rc)
-		rc = guest_switches(o, samples(o), loop, &v, &got);
-
-	/* per round trip: the timer's cost once per batch, then the mean (rounded) */
-	for (size_t i = 0; !rc && i < got; i++)
-		v[i] = ((v[i] > overhead ? v[i] - overhead : 0) + BATCH / 2) / BATCH;
-	if (!rc)
-		bench_summarize(r, v, got, 0, shim_tsc_khz());
-	free(v);
+		rc = bench_latency(r, pool, all, bench_guest_timer_overhead(), BENCH_BATCH);
+	free(pool);
 	return rc;
 }
 
 int bench_world_switch_notrace(const struct bench_opts *o, struct bench_result *r)
 {
-	int rc;
+	struct shim_config cfg = { .cmdline = "" };
 
 	r->name = "world_switch_notrace_rtt";
 	r->note = "null hypercall round trip, run loop built without tracepoints";
-	rc = measure(o, r, shim_monitor_run_notrace);
-	notrace_ns = rc ? 0 : r->ns[1];
-	return rc;
+	r->baseline = "coroutine_switch_rtt";
+	return measure(o, r, &cfg, shim_monitor_run_notrace);
 }
 
 int bench_world_switch(const struct bench_opts *o, struct bench_result *r)
 {
-	int rc;
+	struct shim_config cfg = { .cmdline = "" };
 
 	r->name = "world_switch_rtt";
-	r->note = "null hypercall round trip (tracepoints compiled in, not recording)";
-	r->baseline = "world_switch_notrace_rtt";
-	rc = measure(o, r, shim_monitor_run);
-	plain_ns = rc ? 0 : r->ns[1];
-	if (!rc && notrace_ns > 0)
-		printf("world_switch: tracepoints compiled in, not recording: %+.1f ns per round trip "
-		       "(median %.1f vs %.1f ns without them; target within 2 ns)\n",
-		       plain_ns - notrace_ns, plain_ns, notrace_ns);
-	return rc;
+	r->note = "null hypercall round trip guest->host->guest, default switch mode "
+	          "(tracepoints compiled in, not recording)";
+	r->baseline = "world_switch_notrace_rtt"; /* the ratio: what the tracepoints cost */
+	return measure(o, r, &cfg, shim_monitor_run);
+}
+
+int bench_world_switch_full(const struct bench_opts *o, struct bench_result *r)
+{
+	struct shim_config cfg = { .cmdline = "", .switch_mode = COOP_SWITCH_FULL };
+	char why[256];
+
+	r->name = "world_switch_full_rtt";
+	r->note = "null hypercall round trip in full-state mode (every GPR, rflags, FS/GS base, "
+	          "xsave area)";
+	r->baseline = "xsave_floor_rtt";
+	if (host_switch_mode_check(COOP_SWITCH_FULL, why, sizeof(why)))
+		return bench_skip(r, "%s", why);
+	return measure(o, r, &cfg, shim_monitor_run);
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -122,30 +134,77 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 int bench_world_switch_traced(const struct bench_opts *o, struct bench_result *r)
 {
 	char dir[] = "/tmp/coop-bench-trace-XXXXXX", err[512];
+	struct shim_config cfg = { .cmdline = "" };
 	struct coop_trace_session ts;
 	struct coop_trace_stats st;
 	int rc;
 
 	r->name = "world_switch_traced_rtt";
-	r->note = "null hypercall round trip while LTTng records coop:*";
+	r->note = "null hypercall round trip while LTTng records coop:* (2 events per round trip)";
 	r->baseline = "world_switch_rtt";
 	if (!mkdtemp(dir))
 		return -errno;
 	rc = coop_trace_start(&ts, dir, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "coop bench: world_switch_traced_rtt %s: %s\n",
-			rc == -ENOENT ? "skipped" : "failed", err);
 		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-		return rc == -ENOENT ? BENCH_SKIPPED : rc;
+		if (rc == -ENOENT)
+			return bench_skip(r, "%s", err);
+		fprintf(stderr, "coop bench: world_switch_traced_rtt: %s\n", err);
+		return rc;
 	}
-	rc = measure(o, r, shim_monitor_run);
+	rc = measure(o, r, &cfg, shim_monitor_run);
 	if (coop_trace_stop(&ts, &st, err, sizeof(err)))
 		fprintf(stderr, "coop bench: world_switch_traced_rtt: %s\n", err);
+	else if (st.discarded_events)
+		fprintf(stderr,
+		        "coop bench: world_switch_traced_rtt: the tracer discarded %llu events\n",
+		        (unsigned long long)st.discarded_events);
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	if (!rc && plain_ns > 0)
-		printf("world_switch: recording coop:* costs %.1f ns per event (%d events per round "
-		       "trip; %llu events discarded by the tracer)\n",
-		       (r->ns[1] - plain_ns) / EVENTS_PER_RTT, EVENTS_PER_RTT,
-		       (unsigned long long)st.discarded_events);
+	return rc;
+}
+
+/* Lines of the fault log that are faults (not # comments). */
+static long injected(const char *log)
+{
+	char line[512];
+	long n = 0;
+	FILE *f = fopen(log, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += line[0] != '#' && line[0] != '\n';
+	fclose(f);
+	return n;
+}
+
+int bench_world_switch_faults(const struct bench_opts *o, struct bench_result *r)
+{
+	char dir[] = "/tmp/coop-bench-faults-XXXXXX", plan[64], log[64];
+	struct shim_config cfg = { .cmdline = "", .faults = plan, .fault_log = log };
+	FILE *f;
+	long bad;
+	int rc;
+
+	r->name = "world_switch_faults_rtt";
+	r->note = "null hypercall round trip with a fault plan loaded that injects nothing";
+	r->baseline = "world_switch_rtt";
+	if (!mkdtemp(dir))
+		return -errno;
+	snprintf(plan, sizeof(plan), "%s/idle.plan", dir);
+	snprintf(log, sizeof(log), "%s/fault.log", dir);
+	f = fopen(plan, "w");
+	rc = !f || fputs(idle_plan, f) < 0 ? -EIO : 0;
+	if (f && fclose(f))
+		rc = -errno;
+	if (!rc)
+		rc = measure(o, r, &cfg, shim_monitor_run);
+	bad = injected(log);
+	if (!rc && bad) {
+		fprintf(stderr, "coop bench: world_switch_faults_rtt: the plan %s (%ld)\n",
+		        bad < 0 ? "left no fault log" : "injected faults", bad);
+		rc = -EIO;
+	}
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return rc;
 }

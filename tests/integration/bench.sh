@@ -1,44 +1,114 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # bench.sh - `coop bench` runs and writes complete, well-formed results:
-# every selected benchmark present, numbers positive and ordered
-# min <= median <= p90 <= p99 <= p99.9 <= max, ratios where a baseline is
-# named.  It asserts the shape of the output, never a timing.
+# every benchmark of --list present in the JSON and the CSV (or skipped
+# with a reason), numbers positive and ordered min <= median <= p90 <= p99
+# <= p99.9 <= max in the unit and in cycles, ratios where a baseline is
+# named, the targets block, plots when matplotlib is there; a guest kernel
+# without the bench's guest commands skips, never fails.  It asserts the
+# shape of the output, never a timing.
 set -e
 . "$(dirname "$0")/lib.sh"
 
-run bench --quick --iterations 300 --json "$TMP/b.json" --csv "$TMP/b.csv"
+"$COOP" bench --list >"$TMP/list"
+[ "$(wc -l <"$TMP/list")" -ge 30 ] || fail "bench --list lists too few benchmarks"
+
+run bench --quick --iterations 200 --json "$TMP/b.json" --csv "$TMP/b.csv"
 expect_status 0
 expect_in out "machine:"
-for name in signal_rtt irq_forward world_switch_notrace_rtt world_switch_rtt pread_4k \
-	cobd_read_4k_rtt pread_seq cobd_seq_read conet_raw_pps conet_pps; do
-	expect_in out "$name"
-done
+expect_in out "kvm:"
+expect_in out "method:"
+expect_in out "issue 7 targets"
+# Not a terminal and no --progress: nothing but failures would go to stderr.
+[ ! -s "$TMP/err" ] || fail "stderr should be empty without --progress"
+while read -r name _; do
+	grep -qE "^($name +|skipped: $name:)" "$TMP/out" || fail "$name is not in the table"
+done <"$TMP/list"
+checks=$((checks + 1))
 
-/usr/bin/python3 - "$TMP/b.json" "$TMP/b.csv" <<'PY'
+/usr/bin/python3 - "$TMP/list" "$TMP/b.json" "$TMP/b.csv" <<'PY'
 import csv, json, sys
-res = json.load(open(sys.argv[1]))["results"]
-names = {r["name"]: r for r in res}
-want = {"signal_rtt", "irq_forward", "world_switch_notrace_rtt", "world_switch_rtt",
-        "pread_4k", "cobd_read_4k_rtt", "pread_seq", "cobd_seq_read", "conet_raw_pps",
-        "conet_pps"}
-assert want <= set(names), f"missing: {want - set(names)}"
+listed = {l.split()[0]: (l.split() + [""] * 2)[2] for l in open(sys.argv[1]) if l.strip()}
+doc = json.load(open(sys.argv[2]))
+res = {r["name"]: r for r in doc["results"]}
+skipped = {s["name"]: s["reason"] for s in doc["skipped"]}
+assert set(listed) == set(res) | set(skipped), \
+    f"missing: {set(listed) - set(res) - set(skipped)}, extra: {set(res) | set(skipped) - set(listed)}"
+assert all(skipped.values()), "a skip without a reason"
+must = {"coroutine_switch_rtt", "world_switch_rtt", "world_switch_notrace_rtt",
+        "world_switch_faults_rtt", "swapcontext_rtt", "syscall_rtt", "signal_rtt",
+        "futex_pingpong_rtt", "pipe_pingpong_rtt", "irq_forward", "virq_deliver", "pread_4k",
+        "cobd_read_4k_rtt", "pread_seq", "cobd_seq_read", "cobd_seq_write", "cobd_rand_read_4k",
+        "cobd_rand_write_4k", "conet_raw_rtt", "conet_rtt", "conet_raw_pps", "conet_pps",
+        "cocon_raw_rtt", "cocon_line_rtt"}
+assert must <= set(res), f"did not run: {must - set(res)} ({skipped})"
 keys = ["min", "median", "p90", "p99", "p999", "max"]
-for r in res:
+for r in res.values():
     for unit in ("", "_cycles"):
         v = [r[k + unit] for k in keys]
         assert v[0] > 0 and v == sorted(v), f"{r['name']}{unit}: {v}"
-    assert r["iterations"] > 0 and r["unit"] in ("ns", "MB/s", "pkt/s"), r
-for subject, base in (("irq_forward", "signal_rtt"), ("cobd_read_4k_rtt", "pread_4k"),
-                      ("cobd_seq_read", "pread_seq"), ("conet_pps", "conet_raw_pps"),
-                      ("world_switch_rtt", "world_switch_notrace_rtt")):
-    assert names[subject]["baseline"] == base and names[subject]["ratio"] > 0, subject
-assert names["cobd_seq_read"]["unit"] == "MB/s" and names["conet_pps"]["unit"] == "pkt/s"
-rows = list(csv.DictReader(open(sys.argv[2])))
-assert {r["name"] for r in rows} == set(names), "CSV and JSON disagree"
-print("bench output: %d results well-formed" % len(res))
+    assert r["iterations"] > 0 and r["batch"] >= 1, r
+    assert r["unit"] in ("ns", "MB/s", "IOPS", "pkt/s"), r
+    assert r["note"], r["name"]
+    # its baseline runs with it: --list names it among what it needs
+    needs = set(filter(None, listed[r["name"]].split("+")))
+    assert set(filter(None, (r.get("baseline") or "").split("+"))) <= needs, (r["name"], needs)
+    assert bool(r.get("baseline")) == bool(needs), r["name"]
+    if r.get("baseline") and all(p in res for p in r["baseline"].split("+")):
+        assert r["ratio"] > 0, r["name"]
+for name in ("cobd_seq_read", "cobd_seq_write"):
+    assert res[name]["unit"] == "MB/s" and res[name]["mb_s"] > 0 and res[name]["iops"] > 0
+for name in ("cobd_rand_read_4k", "cobd_rand_write_4k"):
+    assert res[name]["unit"] == "IOPS" and res[name]["mb_s"] > 0
+assert res["conet_pps"]["unit"] == "pkt/s"
+m = doc["machine"]
+assert m["tsc_mhz"] > 0 and m["cpus"] >= 1 and m["kvm"] and m["cpu"], m
+assert len(doc["targets"]) == 6 and all(t["holds"] in (True, False) for t in doc["targets"]
+                                        if t["subject"] in res), doc["targets"]
+rows = list(csv.DictReader(open(sys.argv[3])))
+assert {r["name"] for r in rows} == set(res), "CSV and JSON disagree"
+for row in rows:
+    v = [float(row[k]) for k in keys]
+    assert v == sorted(v) and v[0] > 0, row
+    assert abs(float(row["median"]) - res[row["name"]]["median"]) < 0.11, row["name"]
+print("bench output: %d results, %d skipped, well-formed" % (len(res), len(skipped)))
 PY
 checks=$((checks + 1))
+
+# --only takes groups and names and brings in what they compare with.
+run bench --quick --iterations 50 --only cobd_read_4k_rtt,con --progress --json "$TMP/o.json"
+expect_status 0
+expect_in err "[1/"
+/usr/bin/python3 - "$TMP/o.json" <<'PY'
+import json, sys
+names = {r["name"] for r in json.load(open(sys.argv[1]))["results"]}
+want = {"cobd_read_4k_rtt", "pread_4k", "world_switch_rtt", "coroutine_switch_rtt",
+        "world_switch_notrace_rtt", "cocon_raw_rtt", "cocon_line_rtt"}
+assert names == want, names ^ want
+PY
+checks=$((checks + 1))
+
+# A guest kernel without the bench's guest commands: those benchmarks skip, with the reason.
+run bench --quick --iterations 50 --only cobd_rand_read_4k --kernel "$COOP_GUEST" \
+	--json "$TMP/k.json"
+expect_status 0
+expect_in out "skipped: cobd_rand_read_4k:"
+/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert [s["name"] for s in d["skipped"]] == ["cobd_rand_read_4k"], d["skipped"]' "$TMP/k.json"
+checks=$((checks + 1))
+
+# Plots: a histogram + CDF per benchmark, through analysis/ (needs Debian's matplotlib).
+if /usr/bin/python3 -c 'import matplotlib, numpy' 2>/dev/null; then
+	run bench --quick --iterations 50 --only signal_rtt,irq_forward --plots "$TMP/plots"
+	expect_status 0
+	for f in signal_rtt.png irq_forward.png ratios.png index.html bench.json; do
+		[ -s "$TMP/plots/$f" ] || fail "--plots did not write $f"
+	done
+	checks=$((checks + 1))
+else
+	echo "note: no matplotlib for /usr/bin/python3: --plots not checked"
+fi
 
 # Bad options are usage errors.
 run bench --only nosuchbench
@@ -46,5 +116,8 @@ expect_status 2
 expect_stderr_line "no such benchmark"
 run bench --iterations 0
 expect_status 2
+run bench --kernel /nonexistent/kernel.elf
+expect_status 2
+expect_stderr_line "/nonexistent/kernel.elf"
 
 done_ok

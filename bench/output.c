@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * output.c - what `coop bench` writes: the machine, the table with each
+ * subject's ratio to its baseline, issue 7's targets with the figures that
+ * decide them, the JSON and CSV of CLI.md, and the samples for --plots
+ * (drawn by analysis/coop_analyze/benchplots.py with Debian's python3).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "core/shim.h"
+
+#define PLOT_PYTHON "/usr/bin/python3"
+
+static const char *const key[6] = { "min", "median", "p90", "p99", "p999", "max" };
+
+/* Issue 7's targets, on medians measured in the same run. */
+const struct bench_target bench_targets[] = {
+	{ "world switch <= 1.5x the minimal coroutine switch", "world_switch_rtt",
+	  "coroutine_switch_rtt", 1.5, false, false },
+	{ "full-state world switch <= 1.15x the register+xsave floor", "world_switch_full_rtt",
+	  "xsave_floor_rtt", 1.15, false, false },
+	{ "interrupt forwarding <= 1.3x the same-core signal round trip", "irq_forward",
+	  "signal_rtt", 1.3, false, false },
+	{ "cobd 4 KiB read <= 1.5x (host pread 4 KiB + one world switch)", "cobd_read_4k_rtt",
+	  "pread_4k+world_switch_rtt", 1.5, false, false },
+	{ "cobd sequential read >= 0.8x host pread throughput", "cobd_seq_read", "pread_seq", 0.8,
+	  true, false },
+	{ "tracepoints compiled in, not recording: <= 2 ns per world switch", "world_switch_rtt",
+	  "world_switch_notrace_rtt", 2.0, false, true },
+};
+const size_t bench_ntargets = sizeof(bench_targets) / sizeof(bench_targets[0]);
+
+/* Figures derived from two medians: what one thing adds, per unit of it. */
+static const struct derived {
+	const char *what;  /* printed before the figure */
+	const char *a, *b; /* (a - b) / per */
+	double per;
+	const char *unit;  /* printed after it */
+} derived[] = {
+	{ "LTTng recording coop:* (2 events per round trip)", "world_switch_traced_rtt",
+	  "world_switch_rtt", 2, "ns per event" },
+	{ "a loaded fault plan that injects nothing", "world_switch_faults_rtt", "world_switch_rtt",
+	  1, "ns per round trip" },
+	{ "the run loop and the hypercall around the switch routine", "world_switch_rtt",
+	  "switch_asm_rtt", 1, "ns per round trip" },
+	{ "full-state mode over default", "world_switch_full_rtt", "world_switch_rtt", 1,
+	  "ns per round trip" },
+	{ "data and message CRCs", "cobd_read_4k_rtt", "cobd_read_4k_nocrc_rtt", 1,
+	  "ns per 4 KiB cobd read" },
+};
+
+static const struct bench_result *find(const struct bench_result *r, size_t n, const char *name,
+                                       size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(r[i].name) == len && !strncmp(r[i].name, name, len))
+			return &r[i];
+	return NULL;
+}
+
+/* The median of base, or the sum of the medians of "a+b"; NAN if one is missing. */
+double bench_base_median(const struct bench_result *r, size_t n, const char *base)
+{
+	double sum = 0;
+
+	for (const char *p = base; p && *p;) {
+		size_t len = strcspn(p, "+");
+		const struct bench_result *b = find(r, n, p, len);
+
+		if (!b)
+			return NAN;
+		sum += b->val[1];
+		p += len + (p[len] == '+');
+	}
+	return base ? sum : NAN;
+}
+
+void bench_print_machine(FILE *out, const struct bench_machine *m)
+{
+	fprintf(out,
+	        "machine: %s, %ld CPUs, TSC %.1f MHz (calibrated against "
+	        "CLOCK_MONOTONIC_RAW), %s, %s\n",
+	        m->cpu, m->cpus, m->tsc_mhz, m->kernel, m->virt);
+	fprintf(out, "kvm: %s\n", m->kvm);
+	fprintf(out,
+	        "method: %s; fenced rdtsc (lfence; rdtsc .. rdtscp; lfence), timer overhead "
+	        "subtracted (%llu cycles host, %llu guest), warm-up, medians of samples; "
+	        "sub-µs figures are means of %d round trips per sample (the TSC steps by 26 "
+	        "cycles); every thread pinned to CPU %d: no figure crosses cores\n",
+	        m->coop, (unsigned long long)m->timer_cycles,
+	        (unsigned long long)m->guest_timer_cycles, BENCH_BATCH, m->cpu_pinned);
+}
+
+static void print_val(FILE *out, double v)
+{
+	fprintf(out, v < 100 ? " %9.1f" : " %9.0f", v);
+}
+
+void bench_print_table(FILE *out, const struct bench_result *r, size_t n)
+{
+	fprintf(out, "%-26s %5s %7s %9s %9s %9s %9s %9s %9s  %s\n", "name", "unit", "iters", "min",
+	        "median", "p90", "p99", "p99.9", "max", "median vs baseline");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "%-26s %5s %7zu", r[i].name, r[i].unit, r[i].iterations);
+		for (int k = 0; k < 6; k++)
+			print_val(out, r[i].val[k]);
+		if (r[i].baseline && r[i].ratio > 0)
+			fprintf(out, "  %6.2fx %s", r[i].ratio, r[i].baseline);
+		fprintf(out, "\n");
+	}
+	fprintf(out, "(ns for latencies, lowest first; for throughput the rate's percentiles, "
+	             "lowest first; cycles in --json/--csv)\n");
+}
+
+static void print_derived(FILE *out, const struct bench_result *r, size_t n)
+{
+	fprintf(out, "derived (differences of medians):\n");
+	for (size_t i = 0; i < sizeof(derived) / sizeof(derived[0]); i++) {
+		const struct derived *d = &derived[i];
+		const struct bench_result *a = find(r, n, d->a, strlen(d->a));
+		const struct bench_result *b = find(r, n, d->b, strlen(d->b));
+
+		if (a && b)
+			fprintf(out, "  %-66s %+.1f %s\n", d->what, (a->val[1] - b->val[1]) / d->per,
+				d->unit);
+	}
+}
+
+void bench_print_targets(FILE *out, const struct bench_result *r, size_t n)
+{
+	print_derived(out, r, n);
+	fprintf(out, "issue 7 targets (medians of this run):\n");
+	for (size_t i = 0; i < bench_ntargets; i++) {
+		const struct bench_target *t = &bench_targets[i];
+		const struct bench_result *s = find(r, n, t->subject, strlen(t->subject));
+		double b = bench_base_median(r, n, t->base), v, x;
+		bool holds;
+
+		if (!s || isnan(b) || b <= 0) {
+			fprintf(out, "  %-66s not measured in this run\n", t->what);
+			continue;
+		}
+		v = s->val[1];
+		x = t->ns_diff ? v - b : v / b;
+		holds = t->at_least ? x >= t->bound : x <= t->bound;
+		if (t->ns_diff)
+			fprintf(out, "  %-66s %+.1f ns (%.1f vs %.1f)  %s\n", t->what, x, v, b,
+			        holds ? "holds" : "MISSED");
+		else
+			fprintf(out, "  %-66s %.2fx (%.1f / %.1f %s)  %s\n", t->what, x, v, b,
+			        s->unit, holds ? "holds" : "MISSED");
+	}
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void json_machine(FILE *f, const struct bench_machine *m, bool quick)
+{
+	fprintf(f, "  \"tsc_khz\": %llu,\n  \"quick\": %s,\n  \"machine\": {\"cpu\": ",
+	        (unsigned long long)shim_tsc_khz(), quick ? "true" : "false");
+	json_str(f, m->cpu);
+	fprintf(f, ", \"cpus\": %ld, \"tsc_mhz\": %.1f, \"kernel\": ", m->cpus, m->tsc_mhz);
+	json_str(f, m->kernel);
+	fprintf(f, ", \"virtualization\": ");
+	json_str(f, m->virt);
+	fprintf(f, ", \"kvm\": ");
+	json_str(f, m->kvm);
+	fprintf(f, ", \"coop\": ");
+	json_str(f, m->coop);
+	fprintf(f,
+	        ", \"pinned_cpu\": %d, \"cross_core\": false, \"timer_overhead_cycles\": %llu, "
+	        "\"guest_timer_overhead_cycles\": %llu, \"batch\": %d},\n",
+	        m->cpu_pinned, (unsigned long long)m->timer_cycles,
+	        (unsigned long long)m->guest_timer_cycles, BENCH_BATCH);
+}
+
+static void json_result(FILE *f, const struct bench_result *r, bool samples)
+{
+	fprintf(f, "    {\"name\": ");
+	json_str(f, r->name);
+	fprintf(f, ", \"unit\": ");
+	json_str(f, r->unit);
+	fprintf(f, ", \"iterations\": %zu, \"batch\": %u", r->iterations, r->batch);
+	for (int k = 0; k < 6; k++)
+		fprintf(f, ", \"%s\": %.1f, \"%s_cycles\": %llu", key[k], r->val[k], key[k],
+		        (unsigned long long)r->cycles[k]);
+	if (r->baseline) {
+		fprintf(f, ", \"baseline\": ");
+		json_str(f, r->baseline);
+		fprintf(f, ", \"ratio\": %.3f", r->ratio);
+	}
+	if (r->mbps > 0 || r->iops > 0)
+		fprintf(f, ", \"mb_s\": %.1f, \"iops\": %.0f", r->mbps, r->iops);
+	fprintf(f, ", \"note\": ");
+	json_str(f, r->note);
+	if (samples) {
+		fprintf(f, ", \"samples\": [");
+		for (size_t i = 0; i < r->nsamples; i++)
+			fprintf(f, "%s%.6g", i ? "," : "", r->samples[i]);
+		fprintf(f, "]");
+	}
+	fprintf(f, "}");
+}
+
+static void json_targets(FILE *f, const struct bench_result *r, size_t n)
+{
+	fprintf(f, "  \"targets\": [\n");
+	for (size_t i = 0; i < bench_ntargets; i++) {
+		const struct bench_target *t = &bench_targets[i];
+		const struct bench_result *s = find(r, n, t->subject, strlen(t->subject));
+		double b = bench_base_median(r, n, t->base);
+		double x = !s || isnan(b) || b <= 0 ? NAN
+		           : t->ns_diff             ? s->val[1] - b
+		                                    : s->val[1] / b;
+
+		fprintf(f, "    {\"what\": ");
+		json_str(f, t->what);
+		fprintf(f,
+		        ", \"subject\": \"%s\", \"baseline\": \"%s\", \"bound\": %.2f, "
+		        "\"kind\": \"%s\", ",
+		        t->subject, t->base, t->bound,
+		        t->ns_diff    ? "ns_added_max"
+		        : t->at_least ? "ratio_min"
+		                      : "ratio_max");
+		if (isnan(x))
+			fprintf(f, "\"value\": null, \"holds\": null}");
+		else
+			fprintf(f, "\"value\": %.3f, \"holds\": %s}", x,
+			        (t->at_least ? x >= t->bound : x <= t->bound) ? "true" : "false");
+		fprintf(f, "%s\n", i + 1 < bench_ntargets ? "," : "");
+	}
+	fprintf(f, "  ],\n");
+}
+
+/* Results with data, then the skipped ones with their reasons. */
+static int write_json(const char *path, const struct bench_machine *m, bool quick,
+                      const struct bench_result *r, size_t n, bool samples)
+{
+	FILE *f = fopen(path, "w");
+	size_t done = 0, skipped = 0;
+
+	if (!f)
+		return -errno;
+	fprintf(f, "{\n");
+	json_machine(f, m, quick);
+	json_targets(f, r, n);
+	fprintf(f, "  \"results\": [\n");
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].skipped[0])
+			continue;
+		fprintf(f, "%s", done++ ? ",\n" : "");
+		json_result(f, &r[i], samples);
+	}
+	fprintf(f, "\n  ],\n  \"skipped\": [");
+	for (size_t i = 0; i < n; i++) {
+		if (!r[i].skipped[0])
+			continue;
+		fprintf(f, "%s\n    {\"name\": \"%s\", \"reason\": ", skipped++ ? "," : "",
+		        r[i].name);
+		json_str(f, r[i].skipped);
+		fprintf(f, "}");
+	}
+	fprintf(f, "%s]\n}\n", skipped ? "\n  " : "");
+	return fclose(f) ? -errno : 0;
+}
+
+int bench_write_json(const char *path, const struct bench_machine *m, bool quick,
+                     const struct bench_result *r, size_t n)
+{
+	return write_json(path, m, quick, r, n, false);
+}
+
+/* A CSV field: quoted, with its quotes doubled. */
+static void csv_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++)
+		fprintf(f, *s == '"' ? "\"\"" : "%c", *s);
+	fputc('"', f);
+}
+
+int bench_write_csv(const char *path, const struct bench_result *r, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fprintf(f, "name,unit,iterations,min,median,p90,p99,p999,max,"
+	           "min_cycles,median_cycles,p90_cycles,p99_cycles,p999_cycles,max_cycles,"
+	           "baseline,ratio,batch,mb_s,iops,note\n");
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].skipped[0])
+			continue;
+		fprintf(f, "%s,%s,%zu", r[i].name, r[i].unit, r[i].iterations);
+		for (int k = 0; k < 6; k++)
+			fprintf(f, ",%.1f", r[i].val[k]);
+		for (int k = 0; k < 6; k++)
+			fprintf(f, ",%llu", (unsigned long long)r[i].cycles[k]);
+		fprintf(f, ",%s,%.3f,%u,%.1f,%.0f,", r[i].baseline ? r[i].baseline : "",
+		        r[i].baseline ? r[i].ratio : 0.0, r[i].batch, r[i].mbps, r[i].iops);
+		csv_str(f, r[i].note);
+		fprintf(f, "\n");
+	}
+	return fclose(f) ? -errno : 0;
+}
+
+/* The analysis package: $COOP_ANALYZE_DIR, else coop-analyze/ beside coop. */
+static int plot_script(char *path, size_t len)
+{
+	const char *env = getenv("COOP_ANALYZE_DIR");
+	char exe[PATH_MAX];
+	ssize_t got = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct stat st;
+
+	if (env && *env)
+		snprintf(path, len, "%s/benchplots.py", env);
+	else if (got > 0 && (exe[got] = '\0', strrchr(exe, '/')))
+		snprintf(path, len, "%.*s/coop-analyze/benchplots.py",
+		         (int)(strrchr(exe, '/') - exe), exe);
+	else
+		return -ENOENT;
+	return stat(path, &st) ? -errno : 0;
+}
+
+/* DIR/bench.json with every sample, then benchplots.py draws DIR/<name>.png. */
+int bench_write_plots(const char *dir, const struct bench_machine *m, bool quick,
+                      const struct bench_result *r, size_t n)
+{
+	static char python[] = PLOT_PYTHON;
+	char json[PATH_MAX], script[PATH_MAX];
+	char *argv[] = { python, script, json, (char *)dir, NULL };
+	extern char **environ;
+	int status, rc;
+	pid_t pid;
+
+	if (mkdir(dir, 0777) && errno != EEXIST)
+		return -errno;
+	snprintf(json, sizeof(json), "%s/bench.json", dir);
+	if ((rc = write_json(json, m, quick, r, n, true)))
+		return rc;
+	if (plot_script(script, sizeof(script))) {
+		fprintf(stderr, "coop bench: --plots: the analysis scripts are not beside coop "
+		                "(coop-analyze/); set COOP_ANALYZE_DIR to analysis/coop_analyze\n");
+		return -ENOENT;
+	}
+	fflush(NULL);
+	rc = posix_spawn(&pid, PLOT_PYTHON, NULL, NULL, argv, environ);
+	if (rc) {
+		fprintf(stderr, "coop bench: --plots: cannot run %s: %s\n", PLOT_PYTHON,
+		        strerror(rc));
+		return -rc;
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
+}
