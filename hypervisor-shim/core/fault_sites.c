@@ -226,6 +226,14 @@ int shim_fault_io(struct shim_vm *vm, unsigned int unit, int op, uint64_t seq, b
 	return 0;
 }
 
+/* Raise vector v in delay_ns (a later delay of the same vector replaces it). */
+static void delay_irq(struct shim_vm *vm, unsigned int v, uint64_t delay_ns)
+{
+	if (!vm->irq_due_ns[v])
+		vm->irq_due_count++;
+	vm->irq_due_ns[v] = shim_now_ns() + delay_ns;
+}
+
 /*
  * Should vector be raised now?  Not if the plan drops or delays it (a
  * delayed one is raised by shim_fault_raise_due); a spurious rule raises
@@ -249,7 +257,7 @@ static bool judge_raise(struct shim_vm *vm, unsigned int vector)
 		if (f[i].kind == FAULT_IRQ_DROP)
 			raise = false;
 		else if (f[i].kind == FAULT_IRQ_DELAY)
-			raise = false, vm->irq_due_ns[vector % COOP_VEC_COUNT] = shim_now_ns() + f[i].delay_ns;
+			raise = false, delay_irq(vm, vector % COOP_VEC_COUNT, f[i].delay_ns);
 		else if (f[i].kind == FAULT_IRQ_SPURIOUS)
 			shim_virq_raise(vm, r->vector >= 0 ? (unsigned int)r->vector : vector);
 	}
@@ -286,13 +294,17 @@ void shim_fault_ticks(struct shim_vm *vm)
 /* Raise the delayed vIRQs that are due; ns until the next one (0: none). */
 uint64_t shim_fault_raise_due(struct shim_vm *vm)
 {
-	uint64_t now = shim_now_ns(), next = 0;
+	uint64_t now, next = 0;
 
-	for (unsigned int v = 0; vm->faults && v < COOP_VEC_COUNT; v++) {
+	if (!vm->irq_due_count) /* the usual case: nothing to look at, not even the clock */
+		return 0;
+	now = shim_now_ns();
+	for (unsigned int v = 0; v < COOP_VEC_COUNT; v++) {
 		if (!vm->irq_due_ns[v])
 			continue;
 		if (vm->irq_due_ns[v] <= now) {
 			vm->irq_due_ns[v] = 0;
+			vm->irq_due_count--;
 			shim_virq_raise(vm, v);
 		} else if (!next || vm->irq_due_ns[v] - now < next) {
 			next = vm->irq_due_ns[v] - now;

@@ -243,10 +243,11 @@ void shim_faults_cancel_stale(struct shim_vm *vm, const struct coop_msg_hdr *hdr
 uint64_t shim_faults_release(struct shim_vm *vm)
 {
 	struct held **pp;
-	uint64_t now = shim_now_ns(), next = 0;
+	uint64_t now, next = 0;
 
-	if (!vm->faults)
+	if (!vm->faults || !vm->faults->held) /* nothing held: not even the clock */
 		return 0;
+	now = shim_now_ns();
 	for (pp = &vm->faults->held; *pp;) {
 		struct held *h = *pp;
 

@@ -207,7 +207,8 @@ static void serve(struct shim_vm *vm)
 	uint32_t code = op->code;
 
 	vm->stats.by_op[code < COOP_OP_COUNT ? code : COOP_OP_NONE]++;
-	vm->progress_tsc = shim_rdtsc();
+	/* For the watchdog, which judges in milliseconds: no fence needed (~8 ns a switch). */
+	vm->progress_tsc = __builtin_ia32_rdtsc();
 	op->result = 0;
 	if (!vm->hello_done && code != COOP_OP_HELLO) {
 		shim_kill_guest(vm, "guest's first operation is %s (%u), not the ABI handshake HELLO",

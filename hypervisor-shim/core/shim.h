@@ -228,6 +228,7 @@ struct shim_vm {
 	struct shim_faults *faults;  /* the fault layer, or NULL (no --faults) */
 	struct shim_fault_outcome *fault_outcome; /* its results once closed */
 	uint64_t irq_due_ns[COOP_VEC_COUNT]; /* vIRQs the fault layer delayed */
+	unsigned int irq_due_count;  /* ... how many of them (nonzero entries) */
 	uint64_t fault_ticks;        /* ticks the fault layer has judged */
 	uint64_t fault_wait_ns;      /* until the next held message or vIRQ is due (0: none) */
 	/* irq_forward samples: host handler entry -> guest vIRQ handler entry */
