@@ -110,7 +110,7 @@ int bench_guest_run(const struct bench_opts *o, struct shim_config *cfg, const c
 int bench_guest_run_loop(const struct bench_opts *o, struct shim_config *cfg, const char *exec,
                          char **out, struct shim_samples *fwd, int (*loop)(struct shim_vm *vm));
 size_t bench_guest_samples(const char *text, const char *tag, uint64_t *v, size_t cap);
-bool bench_guest_lacks(const char *text, const char *what);
+bool bench_guest_lacks(const char *text, const char *cmd);
 /* A guest driven through its console: peer(fd, arg) talks to the shell, then coop powers it off. */
 int bench_guest_console(const struct bench_opts *o, struct shim_config *cfg,
                         int (*peer)(int fd, void *arg), void *arg);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * blk.c - the block device against the host's own I/O on the same image
- * file, page cache warm for both.  The guest's side is `bench blk` of the
- * bench's guest (guest/bench_blk.c): requests timed in the guest from
+ * file, page cache warm for both.  The guest's side is the guest shell's
+ * `bench blk` (guest/apps/bench.c): requests timed in the guest from
  * request to reply.  The host's is pread/pwrite timed around the call.
  *  - cobd_read_4k_rtt vs pread_4k: one 4 KiB read, sequential offsets;
  *  - cobd_seq_read / cobd_seq_write vs pread_seq / pwrite_seq: 1 MiB
@@ -143,7 +143,7 @@ static int guest_io(const struct bench_opts *o, const struct blk_io *io, size_t 
 		rc = bench_guest_run(o, &cfg, exec, &text, NULL);
 	*got = text ? bench_guest_samples(text, "BLKBENCH", *out, n) : 0;
 	if (!rc && !*got)
-		rc = bench_guest_lacks(text, "bench") ? -ENOTSUP : -EIO;
+		rc = bench_guest_lacks(text, "bench blk") ? -ENOTSUP : -EIO;
 	free(text);
 	return rc;
 }
@@ -157,9 +157,7 @@ static int blk_bench(const struct bench_opts *o, struct bench_result *r, const s
 	int rc = guest ? guest_io(o, io, n, &v, &got) : host_io(o, io, n, &v);
 
 	if (rc == -ENOTSUP)
-		rc = bench_skip(r,
-		                "the guest kernel %s has no `bench blk` (the bench's guest, "
-		                "coop-bench-guest.elf, has)",
+		rc = bench_skip(r, "the guest kernel %s has no `bench blk` (coop-guest.elf has)",
 		                o->kernel);
 	else if (!rc && latency)
 		rc = bench_latency(

@@ -83,7 +83,7 @@ static const char usage[] =
 	"                    net, con), with what they are compared with (see --list)\n"
 	"  --list            list the benchmarks: name, group, what it needs\n"
 	"  --cpu N           pin to CPU N (default 0)\n"
-	"  --kernel PATH     guest kernel (default: coop-bench-guest.elf beside coop)\n"
+	"  --kernel PATH     guest kernel (default: coop-guest.elf beside coop)\n"
 	"  --json FILE       write the results as JSON\n"
 	"  --csv FILE        write the results as CSV\n"
 	"  --plots DIR       histogram + CDF per benchmark into DIR (Debian's python3\n"
@@ -269,7 +269,6 @@ int bench_cmd(int argc, char **argv)
 	struct bench_opts o = { .cpu = 0 };
 	struct progress prog = { .tty = isatty(STDERR_FILENO) };
 	const char *only = NULL, *json = NULL, *csv = NULL, *plots = NULL;
-	static char kernel[4096];
 	cpu_set_t set;
 	char *end;
 	int opt;
@@ -331,13 +330,8 @@ int bench_cmd(int argc, char **argv)
 	CPU_SET(o.cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		return bench_usage_error("--cpu: cannot run on CPU", strerror(errno));
-	if (!o.kernel) { /* the bench's guest, beside the default one */
-		const char *dflt = shim_default_kernel(), *slash = strrchr(dflt, '/');
-
-		snprintf(kernel, sizeof(kernel), "%.*scoop-bench-guest.elf",
-		         slash ? (int)(slash - dflt + 1) : 0, dflt);
-		o.kernel = kernel;
-	}
+	if (!o.kernel)
+		o.kernel = shim_default_kernel();
 	if (access(o.kernel, R_OK))
 		return bench_usage_error("--kernel: cannot read", o.kernel);
 	return run_all(&o, only, json, csv, plots, &prog);

@@ -95,10 +95,15 @@ size_t bench_guest_samples(const char *text, const char *tag, uint64_t *v, size_
 	return got;
 }
 
-/* Did the guest answer a command with its usage (a kernel without it)? */
-bool bench_guest_lacks(const char *text, const char *what)
+/*
+ * Did the guest answer cmd ("bench blk") as a kernel without it does: with
+ * a usage that does not name it, or "command not found"?  A usage that
+ * names it means the command is there and refused our arguments: a failure.
+ */
+bool bench_guest_lacks(const char *text, const char *cmd)
 {
-	return text && strstr(text, "usage:") && strstr(text, what);
+	return text && ((strstr(text, "usage:") && !strstr(text, cmd)) ||
+	                strstr(text, ": command not found"));
 }
 
 /* Helper threads leave host interrupts (signals) to the guest's thread. */

@@ -162,34 +162,19 @@ void bench_print_targets(FILE *out, const struct bench_result *r, size_t n)
 	}
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void json_machine(FILE *f, const struct bench_machine *m, bool quick)
 {
 	fprintf(f, "  \"tsc_khz\": %llu,\n  \"quick\": %s,\n  \"machine\": {\"cpu\": ",
 	        (unsigned long long)shim_tsc_khz(), quick ? "true" : "false");
-	json_str(f, m->cpu);
+	shim_json_str(f, m->cpu);
 	fprintf(f, ", \"cpus\": %ld, \"tsc_mhz\": %.1f, \"kernel\": ", m->cpus, m->tsc_mhz);
-	json_str(f, m->kernel);
+	shim_json_str(f, m->kernel);
 	fprintf(f, ", \"virtualization\": ");
-	json_str(f, m->virt);
+	shim_json_str(f, m->virt);
 	fprintf(f, ", \"kvm\": ");
-	json_str(f, m->kvm);
+	shim_json_str(f, m->kvm);
 	fprintf(f, ", \"coop\": ");
-	json_str(f, m->coop);
+	shim_json_str(f, m->coop);
 	fprintf(f,
 	        ", \"pinned_cpu\": %d, \"cross_core\": false, \"timer_overhead_cycles\": %llu, "
 	        "\"guest_timer_overhead_cycles\": %llu, \"batch\": %d},\n",
@@ -200,22 +185,22 @@ static void json_machine(FILE *f, const struct bench_machine *m, bool quick)
 static void json_result(FILE *f, const struct bench_result *r, bool samples)
 {
 	fprintf(f, "    {\"name\": ");
-	json_str(f, r->name);
+	shim_json_str(f, r->name);
 	fprintf(f, ", \"unit\": ");
-	json_str(f, r->unit);
+	shim_json_str(f, r->unit);
 	fprintf(f, ", \"iterations\": %zu, \"batch\": %u", r->iterations, r->batch);
 	for (int k = 0; k < 6; k++)
 		fprintf(f, ", \"%s\": %.1f, \"%s_cycles\": %llu", key[k], r->val[k], key[k],
 		        (unsigned long long)r->cycles[k]);
 	if (r->baseline) {
 		fprintf(f, ", \"baseline\": ");
-		json_str(f, r->baseline);
+		shim_json_str(f, r->baseline);
 		fprintf(f, ", \"ratio\": %.3f", r->ratio);
 	}
 	if (r->mbps > 0 || r->iops > 0)
 		fprintf(f, ", \"mb_s\": %.1f, \"iops\": %.0f", r->mbps, r->iops);
 	fprintf(f, ", \"note\": ");
-	json_str(f, r->note);
+	shim_json_str(f, r->note);
 	if (samples) {
 		fprintf(f, ", \"samples\": [");
 		for (size_t i = 0; i < r->nsamples; i++)
@@ -237,7 +222,7 @@ static void json_targets(FILE *f, const struct bench_result *r, size_t n)
 		                                    : s->val[1] / b;
 
 		fprintf(f, "    {\"what\": ");
-		json_str(f, t->what);
+		shim_json_str(f, t->what);
 		fprintf(f,
 		        ", \"subject\": \"%s\", \"baseline\": \"%s\", \"bound\": %.2f, "
 		        "\"kind\": \"%s\", ",
@@ -280,7 +265,7 @@ static int write_json(const char *path, const struct bench_machine *m, bool quic
 			continue;
 		fprintf(f, "%s\n    {\"name\": \"%s\", \"reason\": ", skipped++ ? "," : "",
 		        r[i].name);
-		json_str(f, r[i].skipped);
+		shim_json_str(f, r[i].skipped);
 		fprintf(f, "}");
 	}
 	fprintf(f, "%s]\n}\n", skipped ? "\n  " : "");

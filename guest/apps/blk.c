@@ -2,8 +2,9 @@
 /*
  * blk.c - the `blk` shell command over the block driver: info, read,
  * write/verify of a pattern that differs per sector and seed, scrub (the
- * "nothing lost" check of fault experiments), sum (SHA-256, to compare with
- * dd | sha256sum on the host) and bench.  Sectors are 512 bytes.
+ * "nothing lost" check of fault experiments) and sum (SHA-256, to compare
+ * with dd | sha256sum on the host).  Sectors are 512 bytes.  (Timed I/O for
+ * `coop bench` is `bench blk`, apps/bench.c.)
  * Try: coop run --disk cobd0=IMG --exec 'blk info; blk scrub 0; blk sum 0 0 8'
  */
 #include "defs.h"
@@ -13,7 +14,6 @@
 #define BLK_BUF_SECTORS (BLK_BUF / SECTOR)
 #define BLK_PROGRESS (16ull << 20)      /* scrub reports every this many bytes */
 #define BLK_REPORT_MAX 8                /* bad sectors / errors described, then counted */
-#define BLK_BENCH_MAX 1000000           /* samples at most */
 #define BLK_WORDS (SECTOR / 8)          /* 64-bit words in a sector */
 
 /* A range of sectors of one unit, as the command line gave it. */
@@ -98,7 +98,6 @@ static int blk_usage(void)
 		"       blk write|verify UNIT START COUNT SEED\n"
 		"       blk scrub UNIT [START COUNT [SEED]]\n"
 		"       blk sum UNIT START COUNT\n"
-		"       blk bench UNIT COUNT [KIB]\n"
 		"UNIT is N or cobdN; START and COUNT are 512-byte sectors\n");
 	return 2;
 }
@@ -496,7 +495,7 @@ static int blk_scrub(int argc, char **argv)
 	return t.bad || t.io_errors ? 1 : 0;
 }
 
-/* ---- sum, bench ---------------------------------------------------------------- */
+/* ---- sum ------------------------------------------------------------------------- */
 
 static int blk_sum(int argc, char **argv)
 {
@@ -532,84 +531,6 @@ static int blk_sum(int argc, char **argv)
 	return 0;
 }
 
-/* UNIT COUNT [KIB] of bench: 0, or 2 with a message. */
-static int blk_bench_parse(int argc, char **argv, struct blk_range *r, uint64_t *kib)
-{
-	int err;
-
-	*kib = 4;
-	if (argc != 4 && argc != 5)
-		return blk_usage();
-	if ((err = blk_unit(argv[2], &r->u)) || (err = blk_number("COUNT", argv[3], 10, &r->count)) ||
-	    (argc == 5 && (err = blk_number("KIB", argv[4], 10, kib))))
-		return err;
-	if (!r->count || r->count > BLK_BENCH_MAX || !*kib || *kib > COOP_COBD_MAX_IO / 1024 ||
-	    *kib * 1024 > r->u.size) {
-		kprintf("blk bench: COUNT 1..%u, KIB 1..%u and at most the unit's size\n",
-			BLK_BENCH_MAX, COOP_COBD_MAX_IO / 1024);
-		return 2;
-	}
-	return 0;
-}
-
-/*
- * COUNT sequential reads of @len bytes from sector 0 on, wrapping at the
- * end; each timed in TSC cycles (lfence; rdtsc) around the driver call, so
- * a sample is one request's round trip as a guest thread sees it.  The
- * samples are printed afterwards: printing is a hypercall of its own.
- */
-static int blk_bench_loop(const struct blk_range *r, uint64_t len, uint8_t *buf,
-			  uint64_t *cycles, uint64_t *total)
-{
-	uint64_t off = 0, i, t0;
-	int err;
-
-	for (i = 0; i < r->count; i++, off += len) {
-		if (off + len > r->u.size)
-			off = 0;
-		t0 = rdtsc_ordered();
-		err = cobd_read(r->u.unit, off, buf, len);
-		cycles[i] = rdtsc_ordered() - t0;
-		*total += cycles[i];
-		if (err) {
-			blk_err("bench", r->u.unit, off / SECTOR, len / SECTOR, err);
-			return err;
-		}
-	}
-	return 0;
-}
-
-static int blk_bench(int argc, char **argv)
-{
-	uint64_t kib, len, i, total = 0;
-	struct blk_range r;
-	uint64_t *cycles;
-	uint8_t *buf;
-	int err = 0;
-
-	if ((err = blk_bench_parse(argc, argv, &r, &kib)))
-		return err;
-	len = kib * 1024;
-	buf = kalloc(len);
-	cycles = kalloc(r.count * sizeof(*cycles));
-	if (!buf || !cycles) {
-		kfree(buf);
-		kfree(cycles);
-		kprintf("blk bench: no memory\n");
-		return 1;
-	}
-	err = blk_bench_loop(&r, len, buf, cycles, &total);
-	for (i = 0; !err && i < r.count; i++)
-		kprintf("BLKBENCH %llu\n", (unsigned long long)cycles[i]);
-	if (!err)
-		kprintf("blk bench cobd%u: %llu reads of %llu KiB, %llu bytes in %llu cycles\n",
-			r.u.unit, (unsigned long long)r.count, (unsigned long long)kib,
-			(unsigned long long)(r.count * len), (unsigned long long)total);
-	kfree(buf);
-	kfree(cycles);
-	return err ? 1 : 0;
-}
-
 /* ---- the command ------------------------------------------------------------------ */
 
 /* A subcommand of blk. */
@@ -621,7 +542,6 @@ struct blk_cmd {
 static const struct blk_cmd blk_cmds[] = {
 	{ "info", blk_info },   { "read", blk_read },   { "write", blk_write },
 	{ "verify", blk_verify }, { "scrub", blk_scrub }, { "sum", blk_sum },
-	{ "bench", blk_bench },
 };
 
 int cmd_blk(int argc, char **argv)

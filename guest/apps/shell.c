@@ -220,11 +220,12 @@ static const struct shell_cmd shell_cmds[] = {
 	{ "crash", cmd_crash, "segv|ud|div|stack|hang", "crash the guest in the way named" },
 	{ "selftest", cmd_selftest, "[NAME|all]", "list the self-tests, run one or all" },
 	{ "blk", cmd_blk, "SUBCMD UNIT ...",
-	  "block devices: info read write verify scrub sum bench" },
+	  "block devices: info read write verify scrub sum" },
 	{ "net", cmd_net, "info|ping|echo ...",
 	  "network: net info, net ping ADDR [COUNT], net echo ADDR PORT TEXT" },
-	{ "bench", cmd_bench, "switch N [BATCH]",
-	  "time N batches of null hypercalls (SWBENCH lines, cycles)" },
+	{ "bench", cmd_bench, "switch|blk ...",
+	  "guest halves of coop bench, in cycles: bench switch N [BATCH] (SWBENCH lines), "
+	  "bench blk UNIT COUNT KIB seq|rand read|write (BLKBENCH lines)" },
 };
 
 static int cmd_help(int argc, char **argv)

@@ -25,11 +25,14 @@ static const char *end_name(enum shim_vm_state s)
 	}
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void json_str(FILE *f, const char *s)
+/*
+ * A JSON string: quotes, backslashes and control characters escaped; NULL
+ * is "".  Also what `coop bench` writes its JSON with (bench/output.c).
+ */
+void shim_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (; *s; s++) {
+	for (; s && *s; s++) {
 		if (*s == '"' || *s == '\\')
 			fprintf(f, "\\%c", *s);
 		else if ((unsigned char)*s < 0x20)
@@ -130,7 +133,7 @@ static void faults(FILE *f, const struct shim_vm *vm)
 				fault_kind_name(o->sites[i].kind), (unsigned long long)o->sites[i].count);
 			for (unsigned int k = 0; k < o->sites[i].depth; k++) {
 				fprintf(f, "%s", k ? ", " : "");
-				json_str(f, o->sites[i].frame[k]);
+				shim_json_str(f, o->sites[i].frame[k]);
 			}
 			fprintf(f, "]}");
 		}
@@ -150,7 +153,7 @@ int shim_report_write(const struct shim_vm *vm, const char *path)
 		return -errno;
 	fprintf(f, "{\n  \"guest\": {\"exit_status\": %d, \"end\": \"%s\", \"reason\": ",
 		vm->exit_status, end_name(vm->state));
-	json_str(f, vm->reason);
+	shim_json_str(f, vm->reason);
 	fprintf(f, "},\n");
 	switches(f, vm);
 	fprintf(f, "  \"irqs\": {\"forwarded\": %llu, \"delivered\": %llu},\n",

@@ -295,6 +295,7 @@ int shim_watch_pollfds(struct shim_vm *vm, struct pollfd *pfd, int max);
 /* report.c */
 __attribute__((warn_unused_result)) int shim_report_write(const struct shim_vm *vm,
 							  const char *path);
+void shim_json_str(FILE *f, const char *s);
 
 /* crash.c */
 void shim_crash_end(struct shim_vm *vm);
