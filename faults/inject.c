@@ -108,6 +108,13 @@ static bool selects(const struct fault_rule *r, const struct fault_event *ev)
 
 	if (r->kind == FAULT_IO_ENOSPC && ev->op != COOP_COBD_WRITE)
 		return false; /* only a write can find the disk full */
+	/*
+	 * The console carries the experiment's own commands and results: a
+	 * lost --exec line would leave the guest waiting for input forever.
+	 * Only a rule that names it (device=cocon) touches its messages.
+	 */
+	if (r->device < 0 && ev->cls == FAULT_CLASS_MSG && ev->device == COOP_DEV_COCON)
+		return false;
 	return ev->cls == want && (r->device < 0 || r->device == ev->device) &&
 	       (r->unit < 0 || r->unit == ev->unit) && (r->dir < 0 || r->dir == ev->dir) &&
 	       (r->type < 0 || r->type == ev->type) && (r->op < 0 || r->op == ev->op) &&

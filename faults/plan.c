@@ -965,7 +965,7 @@ static void describe_messages(const struct fault_rule *r, FILE *out)
 	if (r->device >= 0)
 		fprintf(out, "%s ", dev_names[r->device]);
 	else if (r->type < 0)
-		fputs("all ", out);
+		fputs("cobd and conet ", out); /* cocon only when named: see selects() */
 	if (r->device >= 0 && r->unit >= 0)
 		fprintf(out, "unit %d ", r->unit);
 	if (noun)

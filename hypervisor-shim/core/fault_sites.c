@@ -79,11 +79,14 @@ static void opened(struct shim_vm *vm, const struct coop_msg_hdr *h, enum fault_
  * payload short (the CRC stays as it was, so either is detectable).  The
  * length field is kept: it frames the message in the window and in the
  * host's own buffers, and a transport that lost its framing would lose
- * the message outright - that is what `drop` is for.
+ * the message outright - that is what `drop` is for.  So are the flags:
+ * COOP_MSG_F_NOCRC says whether the receiver checks the CRC at all, and a
+ * flip there would switch an experiment's protection off behind its back.
  */
 static void damage(struct shim_vm *vm, struct shim_msg *m, const struct fault_fired *f)
 {
 	uint32_t len = m->hdr.length;
+	uint16_t flags = m->hdr.flags;
 
 	if (f->kind == FAULT_TRUNCATE) {
 		m->hdr.length = f->keep < len ? f->keep : len;
@@ -91,6 +94,7 @@ static void damage(struct shim_vm *vm, struct shim_msg *m, const struct fault_fi
 	}
 	fault_engine_flip(f, (uint8_t *)&m->hdr, sizeof(m->hdr) + len);
 	m->hdr.length = len;
+	m->hdr.flags = flags;
 }
 
 /*

@@ -60,6 +60,7 @@ struct shim_faults {
 	struct open_fault *open[OPEN_BUCKETS]; /* faults on request ids, by id */
 	struct held *held;                   /* delayed and reordered messages */
 	uint64_t host_detected;              /* corrupt/truncate caught by the host's CRC check */
+	bool dispatching, refused;           /* a device has a message the layer handed it ... */
 };
 
 int shim_faults_open(struct shim_vm *vm, const struct shim_config *cfg, char *err,
@@ -387,6 +388,32 @@ void shim_faults_injected(struct shim_vm *vm, const struct fault_event *ev,
 			   (uint32_t)ev->device, (uint32_t)ev->unit, ev->dir, ev->vector, ev->seq,
 			   f[i].delay_ns, bt, (uint32_t)depth);
 	}
+}
+
+/*
+ * The layer hands a device a message it held, copied or damaged (on): a
+ * refusal that would end the guest is the layer's doing, not the guest's,
+ * so shim_faults_absorb_kill() turns it into a dropped message.  Off: was
+ * the message refused?
+ */
+bool shim_faults_dispatching(struct shim_vm *vm, bool on)
+{
+	struct shim_faults *f = vm->faults;
+	bool refused = f->refused;
+
+	f->dispatching = on;
+	f->refused = false;
+	return refused;
+}
+
+bool shim_faults_absorb_kill(struct shim_vm *vm)
+{
+	struct shim_faults *f = vm->faults;
+
+	if (!f || !f->dispatching || vm->crashed)
+		return false;
+	f->refused = true;
+	return true;
 }
 
 void shim_faults_host_detected(struct shim_vm *vm, int device, enum fault_kind kind)

@@ -58,6 +58,8 @@ static __attribute__((format(printf, 3, 4))) void kill_guest_as(struct shim_vm *
 {
 	va_list ap;
 
+	if (shim_faults_absorb_kill(vm))
+		return; /* a device refused what the fault layer made of a message */
 	va_start(ap, fmt);
 	end_guest(vm, SHIM_VM_KILLED, kind, SHIM_EXIT_CRASH, fmt, ap);
 	va_end(ap);

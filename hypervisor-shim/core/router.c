@@ -200,7 +200,11 @@ bool shim_router_dispatch(struct shim_vm *vm, const struct shim_msg *m)
 	    !devices[h->device] || h->src != COOP_EP_GUEST || h->dst != COOP_EP_HOST ||
 	    (!(h->flags & COOP_MSG_F_NOCRC) && shim_msg_crc(h, m->payload) != h->crc32c))
 		return false;
+	if (vm->faults)
+		shim_faults_dispatching(vm, true);
 	devices[h->device]->from_guest(vm, h, m->payload);
+	if (vm->faults && shim_faults_dispatching(vm, false))
+		return false; /* the device refused it: dropped, as a damaged message */
 	if (vm->faults)
 		shim_faults_overtaken(vm, 0);
 	return true;

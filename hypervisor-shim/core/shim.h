@@ -359,6 +359,8 @@ uint64_t shim_faults_release(struct shim_vm *vm);
 void shim_faults_check(struct shim_vm *vm, uint64_t checked, uint64_t bad);
 void shim_faults_injected(struct shim_vm *vm, const struct fault_event *ev,
 			  const struct fault_fired *f, unsigned int n);
+bool shim_faults_dispatching(struct shim_vm *vm, bool on);
+bool shim_faults_absorb_kill(struct shim_vm *vm);
 void shim_faults_host_detected(struct shim_vm *vm, int device, enum fault_kind kind);
 struct fault_outcome shim_faults_total(const struct shim_fault_outcome *o, enum fault_kind k);
 void shim_faults_summary(const struct shim_vm *vm, FILE *out);

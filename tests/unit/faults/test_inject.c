@@ -131,6 +131,19 @@ START_TEST(selectors_and_enospc)
 	ck_assert_int_eq(f[0].kind, FAULT_IO_ENOSPC);
 	ck_assert_uint_eq(fire(1, f), 0); /* a cobd message: not for the conet rule */
 	fault_engine_finish(&eng);
+
+	/* The console only when named: it carries the experiment's commands. */
+	struct fault_event con = { .cls = FAULT_CLASS_MSG, .device = COOP_DEV_COCON, .unit = 0,
+				   .dir = 1, .type = COOP_COCON_INPUT, .op = -1, .vector = -1,
+				   .seq = 1 };
+
+	engine("drop\n", 1, NULL);
+	ck_assert_uint_eq(fault_engine_match(&eng, &con, 0, f, 8), 0);
+	ck_assert_uint_eq(fire(1, f), 1);
+	fault_engine_finish(&eng);
+	engine("drop device=cocon\n", 1, NULL);
+	ck_assert_uint_eq(fault_engine_match(&eng, &con, 0, f, 8), 1);
+	fault_engine_finish(&eng);
 }
 END_TEST
 

@@ -213,7 +213,7 @@ START_TEST(describe)
 		"rule 5 (line 7): cut short cobd image writes, every 2nd\n"
 		"rule 6 (line 8): delay uniformly 1ms..1500us of vIRQs on vector 32 (timer), "
 		"every time, only between 1s and 2s after boot\n"
-		"rule 7 (line 9): truncate all messages to 1 payload byte, every time\n");
+		"rule 7 (line 9): truncate cobd and conet messages to 1 payload byte, every time\n");
 	free(buf);
 }
 END_TEST
