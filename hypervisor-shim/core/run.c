@@ -28,7 +28,8 @@ static const char run_usage[] =
 	"the end of input.\n"
 	"\n"
 	"options:\n"
-	"  --backend user        how worlds switch (default user; kmod: not built yet)\n"
+	"  --backend user|kmod   how worlds switch: user (default), a coroutine in this\n"
+	"                        process; kmod, ring 0 through coop.ko (/dev/coop, root)\n"
 	"  --kernel PATH         guest kernel ELF (default: coop-guest.elf beside coop)\n"
 	"  --mem SIZE            guest RAM, e.g. 64M, 1G (default 64M, at least 4M)\n"
 	"  --cmdline STRING      guest kernel command line (at most 511 bytes)\n"
@@ -143,9 +144,11 @@ static int parse_one(int opt, struct shim_config *cfg)
 	switch (opt) {
 	case OPT_BACKEND:
 		if (!strcmp(optarg, "kmod"))
-			return usage_error("--backend kmod: the kernel-module backend is not built yet");
-		if (strcmp(optarg, "user"))
-			return usage_error("--backend %s: unknown backend (expected user)", optarg);
+			cfg->backend = SHIM_BACKEND_KMOD;
+		else if (!strcmp(optarg, "user"))
+			cfg->backend = SHIM_BACKEND_USER;
+		else
+			return usage_error("--backend %s: unknown backend (expected user or kmod)", optarg);
 		return 0;
 	case OPT_KERNEL:
 		cfg->kernel = optarg;
@@ -322,7 +325,8 @@ int shim_cmd_run(int argc, char **argv)
 		fprintf(stderr, "coop run: %s\n", err);
 		if (cfg.trace)
 			trace_end(&ts, &vm.stats, 0);
-		return rc == -ENOMEM ? SHIM_EXIT_FAILURE : SHIM_EXIT_USAGE;
+		/* -ENODEV: the kmod backend's module is missing or refused. */
+		return rc == -ENOMEM || rc == -ENODEV ? SHIM_EXIT_FAILURE : SHIM_EXIT_USAGE;
 	}
 	rc = shim_monitor_run(&vm);
 	if (cfg.trace) {

@@ -17,6 +17,7 @@
 
 #include <coop/abi.h>
 
+#include "backend/kmod/kmod.h"
 #include "backend/user/user.h"
 #include "core/loader.h"
 #include "faults/faults.h"
@@ -32,6 +33,7 @@ struct shim_vm;
 
 /* What `coop run` was asked to do. */
 struct shim_config {
+	unsigned int backend; /* SHIM_BACKEND_USER or _KMOD (backend/kmod/kmod.h) */
 	const char *kernel;   /* guest kernel ELF */
 	uint64_t mem_size;    /* guest RAM bytes, page-aligned */
 	const char *cmdline;  /* guest kernel command line ("" if none) */
@@ -191,6 +193,7 @@ struct shim_faults; /* core/faults.c */
 /* One guest: its RAM, its switch, its state and its devices. */
 struct shim_vm {
 	void *ram;                   /* host address of guest RAM */
+	struct shim_kmod *kmod;      /* the kmod backend's /dev/coop, or NULL (user backend) */
 	uint64_t mem_size;           /* its size in bytes */
 	struct coop_passage *passage; /* the first COOP_PASSAGE_SIZE bytes of ram */
 	struct shim_elf_image image; /* the loaded guest kernel */

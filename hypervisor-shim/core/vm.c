@@ -136,13 +136,21 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 	vm->mem_size = cfg->mem_size;
 	vm->switch_mode = cfg->switch_mode;
 	vm->switch_fn = host_switch_fn(cfg->switch_mode);
-	rc = host_switch_mode_check(cfg->switch_mode, err, errlen);
+	/* The kmod backend always makes a full ring-0 switch (host_kmod_load). */
+	rc = cfg->backend == SHIM_BACKEND_KMOD ? 0 :
+	     host_switch_mode_check(cfg->switch_mode, err, errlen);
 	if (rc)
 		return rc;
 	vm->ram = host_ram_map(vm->mem_size, err, errlen);
 	if (!vm->ram)
 		return -ENOMEM;
 	vm->passage = vm->ram;
+	/* kmod: the module pins this very RAM and gives the guest its own page tables. */
+	if (cfg->backend == SHIM_BACKEND_KMOD) {
+		rc = host_kmod_create(vm, err, errlen);
+		if (rc)
+			goto err_unmap;
+	}
 	rc = load_kernel(vm, cfg, guard, err, errlen);
 	if (rc)
 		goto err_unmap;
@@ -163,6 +171,11 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 	if (rc)
 		goto err_devices;
 	passage_init(vm, cfg, page_up(vm->image.end), guard);
+	if (vm->kmod) {
+		rc = host_kmod_load(vm, COOP_GUEST_BASE + vm->mem_size, guard, err, errlen);
+		if (rc)
+			goto err_devices;
+	}
 	return 0;
 
 err_devices:
@@ -174,6 +187,7 @@ err_devices:
 err_irq:
 	host_irq_fini(vm);
 err_unmap:
+	host_kmod_destroy(vm);
 	shim_symbols_unregister_unwind(vm);
 	shim_symbols_free(&vm->syms);
 	host_ram_unmap(vm->ram, vm->mem_size);
@@ -195,6 +209,7 @@ void shim_vm_destroy(struct shim_vm *vm)
 	shim_symbols_free(&vm->syms);
 	free(vm->report);
 	vm->report = NULL;
+	host_kmod_destroy(vm); /* before the RAM it pins goes */
 	host_ram_unmap(vm->ram, vm->mem_size);
 	vm->ram = NULL;
 }

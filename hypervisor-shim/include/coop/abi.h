@@ -165,8 +165,13 @@
 
 #if !defined(__ASSEMBLER__) && !defined(COOP_LINKER_SCRIPT)
 
+#ifdef __KERNEL__ /* the kmod backend's module: no libc headers there */
+#include <linux/stddef.h>
+#include <linux/types.h>
+#else
 #include <stddef.h>
 #include <stdint.h>
+#endif
 
 #define COOP_ABI_ASSERT_SIZE(type, size) \
 	_Static_assert(sizeof(type) == (size), #type " has the size the ABI says")

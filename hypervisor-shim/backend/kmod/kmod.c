@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmod.c - the kmod backend's user-space half: drive /dev/coop (coop.ko,
+ * backend/kmod/module/) for the monitor.  `coop run --backend kmod`.
+ *
+ * The monitor stays as it is: it calls vm->switch_fn to run the guest,
+ * and here that is one RUN ioctl.  RUN comes back when the guest left an
+ * operation (the monitor serves it), when a signal waits for this thread
+ * or the module's time slice ended (a forwarded interrupt: the monitor
+ * serves its events and the module delivers the vIRQs they raised on the
+ * next RUN), or when the guest took a CPU exception (a crash report from
+ * its registers, as the user backend makes one from a signal).
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include <coop/kmod.h>
+
+#include "core/shim.h"
+
+struct shim_kmod {
+	int fd;                        /* /dev/coop, one guest */
+	struct coop_kmod_create create; /* where the switcher is */
+};
+
+/* The loader's segment flags go to the module as they are. */
+_Static_assert(PF_R == COOP_KMOD_SEG_R && PF_W == COOP_KMOD_SEG_W && PF_X == COOP_KMOD_SEG_X,
+	       "COOP_KMOD_SEG_* are the ELF p_flags bits");
+
+/* The guest RUN enters: switch_fn has no room for it (user.h's signature). */
+static struct shim_vm *kmod_vm;
+
+int host_kmod_create(struct shim_vm *vm, char *err, size_t errlen)
+{
+	struct coop_kmod_version v = { 0 };
+	struct shim_kmod *k = calloc(1, sizeof(*k));
+	int rc = -ENODEV;
+
+	if (!k) {
+		snprintf(err, errlen, "--backend kmod: out of memory");
+		return -ENOMEM;
+	}
+	k->fd = open(COOP_KMOD_DEVICE, O_RDWR | O_CLOEXEC);
+	if (k->fd < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "--backend kmod: %s: %s%s", COOP_KMOD_DEVICE, strerror(e),
+			 e == ENOENT ? " (load the module: insmod coop.ko)" :
+			 e == EACCES ? " (the kmod backend needs root)" : "");
+		goto err_free;
+	}
+	if (ioctl(k->fd, COOP_KMOD_VERSION, &v)) {
+		snprintf(err, errlen, "--backend kmod: %s does not answer VERSION (%s): not coop.ko?",
+			 COOP_KMOD_DEVICE, strerror(errno));
+		goto err_close;
+	}
+	if (v.api_major != COOP_KMOD_API_MAJOR) {
+		snprintf(err, errlen, "--backend kmod: %s speaks API %u.%u, coop %u.%u: rebuild the module",
+			 COOP_KMOD_DEVICE, v.api_major, v.api_minor, COOP_KMOD_API_MAJOR,
+			 COOP_KMOD_API_MINOR);
+		goto err_close;
+	}
+	k->create = (struct coop_kmod_create){ .ram_addr = (uint64_t)(uintptr_t)vm->ram,
+					       .ram_size = vm->mem_size };
+	if (ioctl(k->fd, COOP_KMOD_CREATE, &k->create)) {
+		snprintf(err, errlen, "--backend kmod: cannot create the guest: %s", strerror(errno));
+		goto err_close;
+	}
+	vm->kmod = k;
+	kmod_vm = vm;
+	return 0;
+
+err_close:
+	close(k->fd);
+err_free:
+	free(k);
+	return rc;
+}
+
+/* The crash the user backend would see as a signal (crash.c words it). */
+static void exception_signal(struct shim_crash *c, const struct coop_kmod_run *r, uint64_t rip)
+{
+	c->addr = 0;
+	c->code = 0;
+	switch (r->vector) {
+	case 0: /* #DE */
+		c->sig = SIGFPE, c->code = FPE_INTDIV;
+		break;
+	case 16: /* #MF */
+	case 19: /* #XM */
+		c->sig = SIGFPE;
+		break;
+	case 6: /* #UD */
+		c->sig = SIGILL, c->code = ILL_ILLOPN, c->addr = rip;
+		break;
+	case 14: /* #PF: present bit set means a permission fault */
+		c->sig = SIGSEGV, c->addr = r->cr2;
+		c->code = r->error & 1 ? SEGV_ACCERR : SEGV_MAPERR;
+		break;
+	case 17: /* #AC */
+	case 18: /* #MC */
+		c->sig = SIGBUS;
+		break;
+	case 1: /* #DB */
+	case 3: /* #BP */
+		c->sig = SIGTRAP;
+		break;
+	default: /* #GP, #SS, #NP, #TS, #DF, ... */
+		c->sig = SIGSEGV;
+	}
+}
+
+/*
+ * The guest's backtrace, as the user backend takes it: guest RAM is this
+ * process's memory at the guest's own addresses and the guest's unwind
+ * tables are registered with libunwind (core/symbols.c), so a signal-frame
+ * context made of the guest's registers unwinds it with its CFI.  The walk
+ * ends at the entry's return address, the switcher's trap, which has none.
+ */
+static void backtrace_guest(const struct shim_vm *vm, struct shim_crash *c, ucontext_t *uc)
+{
+	unw_cursor_t cur;
+
+	c->nframes = 0;
+	if (unw_init_local2(&cur, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME))
+		return;
+	do {
+		unw_word_t ip;
+
+		unw_get_reg(&cur, UNW_REG_IP, &ip);
+		if (!shim_guest_text(vm, ip))
+			break;
+		c->frames[c->nframes++] = (struct shim_frame){ .ip = ip, .guest = true };
+	} while (c->nframes < SHIM_MAX_FRAMES && unw_step(&cur) > 0);
+}
+
+/* Fill vm->crash from the guest's registers, as a signal handler would. */
+static void capture(struct shim_vm *vm, const struct coop_kmod_run *r, int sig)
+{
+	struct shim_crash *c = &vm->crash;
+	struct coop_kmod_state s;
+	ucontext_t uc;
+
+	memset(c, 0, sizeof(*c));
+	if (ioctl(vm->kmod->fd, COOP_KMOD_GET_STATE, &s))
+		memset(&s, 0, sizeof(s));
+	if (r)
+		exception_signal(c, r, s.regs.rip);
+	else
+		c->sig = sig;
+	c->gregs[REG_R8] = (long long)s.regs.r8, c->gregs[REG_R9] = (long long)s.regs.r9;
+	c->gregs[REG_R10] = (long long)s.regs.r10, c->gregs[REG_R11] = (long long)s.regs.r11;
+	c->gregs[REG_R12] = (long long)s.regs.r12, c->gregs[REG_R13] = (long long)s.regs.r13;
+	c->gregs[REG_R14] = (long long)s.regs.r14, c->gregs[REG_R15] = (long long)s.regs.r15;
+	c->gregs[REG_RDI] = (long long)s.regs.rdi, c->gregs[REG_RSI] = (long long)s.regs.rsi;
+	c->gregs[REG_RBP] = (long long)s.regs.rbp, c->gregs[REG_RBX] = (long long)s.regs.rbx;
+	c->gregs[REG_RDX] = (long long)s.regs.rdx, c->gregs[REG_RAX] = (long long)s.regs.rax;
+	c->gregs[REG_RCX] = (long long)s.regs.rcx, c->gregs[REG_RSP] = (long long)s.regs.rsp;
+	c->gregs[REG_RIP] = (long long)s.regs.rip, c->gregs[REG_EFL] = (long long)s.regs.rflags;
+	c->gregs[REG_ERR] = (long long)s.regs.error;
+	c->gregs[REG_TRAPNO] = (long long)s.regs.vector;
+	getcontext(&uc); /* a valid context; its registers are then the guest's */
+	memcpy(uc.uc_mcontext.gregs, c->gregs, sizeof(c->gregs));
+	backtrace_guest(vm, c, &uc);
+	if (!c->nframes) { /* no unwind info at rip: at least the frame itself */
+		c->frames[0] = (struct shim_frame){ .ip = s.regs.rip,
+						    .guest = shim_guest_text(vm, s.regs.rip) };
+		c->nframes = 1;
+	}
+	vm->crashed = true;
+}
+
+/* As the user backend's watchdog: vIRQs off and no hypercall for too long. */
+static bool hung(const struct shim_vm *vm)
+{
+	uint64_t ms = (shim_rdtsc() - vm->progress_tsc) / shim_tsc_khz();
+
+	return vm->watchdog_ns && !vm->passage->virq.vif && ms * 1000000u >= vm->watchdog_ns;
+}
+
+/* After RUN: the monitor's counters, and whether the guest made progress. */
+static void account(struct shim_vm *vm, const struct coop_kmod_run *r)
+{
+	vm->stats.irqs_forwarded += r->stats.irqs_forwarded;
+	vm->stats.irqs_delivered += r->stats.virqs_delivered;
+	if (r->stats.virqs_delivered)
+		vm->progress_tsc = shim_rdtsc();
+	/*
+	 * switches.total counts round trips; one RUN may hold many (each
+	 * forwarded interrupt is one).  The monitor adds 1 when we return,
+	 * so add the rest (modulo 2^64: -1 when RUN never entered).
+	 */
+	vm->stats.switches += r->stats.entries - 1;
+}
+
+/* vm->switch_fn: run the guest until it needs the monitor. */
+static void kmod_switch(struct coop_cpu_context *save, struct coop_cpu_context *load)
+{
+	struct shim_vm *vm = kmod_vm;
+	struct coop_kmod_run r;
+
+	(void)save, (void)load; /* the module keeps both sides' state */
+	memset(&r, 0, sizeof(r));
+	if (ioctl(vm->kmod->fd, COOP_KMOD_RUN, &r)) {
+		/* A signal before RUN got going is just an early return. */
+		r.exit = errno == EINTR ? COOP_KMOD_EXIT_INTERRUPTED : 0;
+		if (!r.exit)
+			shim_kill_guest(vm, "--backend kmod: RUN: %s", strerror(errno));
+	}
+	account(vm, &r);
+	vm->forwarded = r.exit != COOP_KMOD_EXIT_OPERATION;
+	switch (r.exit) {
+	case COOP_KMOD_EXIT_INTERRUPTED:
+		if (hung(vm))
+			capture(vm, NULL, 0);
+		break;
+	case COOP_KMOD_EXIT_EXCEPTION:
+		capture(vm, &r, 0);
+		break;
+	case COOP_KMOD_EXIT_BAD_VIRQ:
+		shim_kill_guest(vm, "cannot deliver a vIRQ: its frame at %#llx is not writable guest memory "
+				    "(stack overflow?) or the entry is not guest code",
+				(unsigned long long)r.cr2);
+		break;
+	default:
+		break;
+	}
+}
+
+int host_kmod_load(struct shim_vm *vm, uint64_t stack_top, uint64_t guard, char *err,
+		   size_t errlen)
+{
+	struct shim_kmod *k = vm->kmod;
+	uint64_t *top = (uint64_t *)(uintptr_t)(stack_top & ~(uint64_t)15);
+	struct coop_kmod_load l = { .rip = vm->image.entry, .guard = guard };
+	const uint64_t page = COOP_PAGE_SIZE;
+
+	for (unsigned int i = 0; i < vm->image.nsegs; i++) {
+		const struct shim_elf_seg *s = &vm->image.segs[i];
+
+		l.segs[l.nsegs++] = (struct coop_kmod_seg){
+			.start = s->vaddr & ~(page - 1),
+			.end = (s->vaddr + s->memsz + page - 1) & ~(page - 1),
+			.flags = s->flags & (COOP_KMOD_SEG_R | COOP_KMOD_SEG_W | COOP_KMOD_SEG_X),
+		};
+	}
+	/*
+	 * The boot frame: the entry point is entered as if called, its
+	 * return address a trap in the switcher (returning ends the guest).
+	 */
+	top[-1] = 0;
+	top[-2] = 0;
+	top[-3] = k->create.return_trap;
+	l.rsp = (uint64_t)(uintptr_t)&top[-3];
+	if (ioctl(k->fd, COOP_KMOD_LOAD, &l)) {
+		snprintf(err, errlen, "--backend kmod: the module refused the guest's layout: %s",
+			 strerror(errno));
+		return -ENODEV;
+	}
+	vm->passage->hdr.switch_to_host = k->create.switch_to_host;
+	vm->passage->hdr.switch_mode = COOP_SWITCH_FULL; /* a ring-0 switch exchanges it all */
+	vm->switch_mode = COOP_SWITCH_FULL;
+	vm->switch_fn = kmod_switch;
+	return 0;
+}
+
+void host_kmod_destroy(struct shim_vm *vm)
+{
+	struct shim_kmod *k = vm->kmod;
+
+	if (!k)
+		return;
+	close(k->fd);
+	free(k);
+	vm->kmod = NULL;
+	if (kmod_vm == vm)
+		kmod_vm = NULL;
+}

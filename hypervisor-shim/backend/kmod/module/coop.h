@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * coop.h - the module's one internal header: the switch state the
+ * switcher (switcher.S) shares with C, the guest, and every cross-file
+ * function grouped by the file that defines it.  User space sees none of
+ * this; its contract is <coop/kmod.h>, the guest's is <coop/abi.h>.
+ */
+#ifndef COOP_KMOD_COOP_H
+#define COOP_KMOD_COOP_H
+
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <asm/desc_defs.h>
+#include <asm/page_64_types.h>
+#include <asm/processor.h>
+
+#include <coop/abi.h>
+#include <coop/kmod.h>
+
+/* GDT selectors the guest world shares with the host's (asm/segment.h). */
+#define COOP_GDT_ENTRIES GDT_ENTRIES
+#define COOP_TSS_SEL (GDT_ENTRY_TSS * 8)
+
+/*
+ * Interrupt stacks of the guest's TSS, as gate numbers (1-based; the TSS's
+ * ist[] is 0-based).  Twice in a switch (switcher.S, E2..E3 and X2..X3)
+ * the host's IDT is loaded while TR is the guest's TSS: a host NMI, #MC,
+ * #DB, #DF or #VC then takes its stack from our TSS at the host's own
+ * index.  So every index the host uses (IST_INDEX_*) holds a real stack
+ * here.  The guest's NMI stub has a stack of its own, so that it never
+ * writes where Linux's NMI entry keeps its "NMI executing" word; the
+ * guest's #DF and #MC (fatal to it anyway) share the host's.
+ */
+#define COOP_IST_DF (IST_INDEX_DF + 1)
+#define COOP_IST_NMI (IST_INDEX_NMI + 1)
+#define COOP_IST_DB (IST_INDEX_DB + 1)
+#define COOP_IST_MC (IST_INDEX_MCE + 1)
+#define COOP_IST_VC (IST_INDEX_VC + 1)
+#define COOP_IST_GUEST_NMI 6 /* the guest's NMI stub; no host use */
+#define COOP_IST_REGS 7      /* every other vector: the frame lands in sw->guest; no host use */
+#define COOP_SW_STACK 8192 /* bytes of each real IST stack (Linux's are 4 KiB) */
+
+/* Bytes of one interrupt stub in switcher.S: gate v points at stubs + v * this. */
+#define COOP_STUB_SIZE 16
+
+/*
+ * A GDTR/IDTR image: lgdt, lidt and sgdt take the 10 bytes at &limit.  The
+ * padding keeps base 8-byte aligned, as Linux's struct desc_ptr does not.
+ */
+struct coop_dtr {
+	u16 pad[3];
+	u16 limit;
+	u64 base;
+};
+
+/*
+ * The switch state of one guest: everything the switcher touches while
+ * either address space is loaded.  One physically contiguous allocation,
+ * page-aligned, mapped in the guest's page tables at the very address it
+ * has in the host's direct map, so that no pointer in it changes meaning
+ * when CR3 does.  The guest's page tables map it writable, so the guest
+ * could scribble on it: the guest is trusted, as in coLinux.
+ */
+struct coop_sw {
+	/*
+	 * The guest's registers while the host runs.  The top of IST 2 is
+	 * the end of this struct: an interrupt or exception in the guest
+	 * pushes its frame (and error code) right into rip .. ss, the stub
+	 * pushes vector and the rest, and the registers are saved in place
+	 * with no copy.  16-byte aligned, as the CPU aligns IST stacks.
+	 */
+	struct coop_kmod_regs guest;
+	u64 host_rsp;      /* the host's stack inside coop_sw_run */
+	u64 host_cr3;      /* the host's CR3 (+ PCID, + no-flush bit) */
+	u64 guest_cr3;     /* the root of the guest's page tables */
+	u64 cr2;           /* CR2 at the guest's exit: a #PF's address */
+	u64 host_ss;       /* the host's SS selector (interrupts keep it) */
+	struct coop_dtr host_gdtr;  /* the host's GDTR: the read-only fixmap GDT */
+	struct coop_dtr host_idtr;  /* the host's IDTR */
+	struct coop_dtr guest_gdtr; /* -> gdt */
+	struct coop_dtr guest_idtr; /* -> idt */
+	struct coop_dtr xgdtr;      /* -> xgdt, to reload the host's TR */
+	u8 nmi_pending;    /* an NMI hit the switcher: replay it in the host */
+	u8 pad0[7];
+	/* Page 1: descriptor tables. */
+	struct desc_struct gdt[COOP_GDT_ENTRIES] __aligned(PAGE_SIZE);
+	/*
+	 * The transition GDT: the guest's, but with the current CPU's host
+	 * TSS descriptor marked available, for ltr on the way back (ltr
+	 * wants an available descriptor and sets its busy bit; the host's
+	 * own GDT is read-only and its descriptor busy).
+	 */
+	struct desc_struct xgdt[COOP_GDT_ENTRIES];
+	struct x86_hw_tss tss; /* the guest's TSS: only ist[] matters */
+	/* Page 2: the guest's IDT. */
+	gate_desc idt[256] __aligned(PAGE_SIZE);
+	/* Pages 3..: the real IST stacks (the host's handlers may use them too). */
+	u8 df_stack[COOP_SW_STACK] __aligned(PAGE_SIZE);
+	u8 nmi_stack[COOP_SW_STACK];
+	u8 db_stack[COOP_SW_STACK];
+	u8 mc_stack[COOP_SW_STACK];
+	u8 vc_stack[COOP_SW_STACK];
+	u8 guest_nmi_stack[PAGE_SIZE]; /* coop_sw_nmi only */
+};
+
+/* A guest: the state behind one open /dev/coop. */
+struct coop_vm {
+	struct mutex lock;       /* one ioctl at a time */
+	struct mm_struct *mm;    /* the creator's address space (pins count there) */
+	u64 ram_size;            /* bytes of guest RAM */
+	unsigned long npages;    /* pages of guest RAM */
+	struct page **pages;     /* pinned guest RAM, by guest page number */
+	struct coop_passage *passage; /* the passage, vmap()ed for the kernel */
+	struct coop_sw *sw;      /* the switch state */
+	u64 *pt_root;            /* the root of the guest's page tables */
+	void **pt_pages;         /* every page-table page, to free them */
+	unsigned int pt_count;   /* ... in use */
+	unsigned int pt_cap;     /* ... allocated */
+	unsigned int levels;     /* 4 or 5 */
+	void *fpu;               /* the guest's xsave/fxsave area */
+	unsigned int fpu_order;  /* its allocation order */
+	u32 flags;               /* COOP_KMOD_CREATE_* */
+	bool loaded;             /* LOAD happened: RUN may enter */
+	u32 nsegs;               /* loaded segments ... */
+	struct coop_kmod_seg segs[COOP_KMOD_MAX_SEGS]; /* ... for vIRQ entry checks */
+	u64 guard;               /* the unmapped stack guard page, 0: none */
+	struct coop_kmod_stats stats; /* totals since CREATE */
+	u64 tsc_in, tsc_out;     /* TSC at the last switch in / out */
+};
+
+/* switcher.S */
+void coop_sw_run(struct coop_sw *sw);
+void coop_sw_replay(unsigned long handler);
+void coop_sw_guest_call(void);
+void coop_sw_return_trap(void);
+extern const u8 coop_sw_stubs[];
+void coop_sw_nmi(void);
+void coop_sw_df(void);
+void coop_sw_mc(void);
+extern const u8 __coop_switcher_start[], __coop_switcher_end[];
+
+/* vm.c */
+int coop_vm_create(struct coop_vm *vm, struct coop_kmod_create *c);
+int coop_vm_load(struct coop_vm *vm, const struct coop_kmod_load *l);
+void coop_vm_destroy(struct coop_vm *vm);
+void coop_vm_state(struct coop_vm *vm, struct coop_kmod_state *s);
+bool coop_guest_range(const struct coop_vm *vm, u64 addr, u64 len);
+bool coop_guest_text(const struct coop_vm *vm, u64 addr);
+bool coop_guest_writable(const struct coop_vm *vm, u64 addr, u64 len);
+void coop_guest_write(struct coop_vm *vm, u64 addr, const void *buf, size_t len);
+
+/* page_tables.c */
+int coop_pt_init(struct coop_vm *vm);
+int coop_pt_map(struct coop_vm *vm, u64 va, u64 phys, bool write, bool exec);
+int coop_pt_protect(struct coop_vm *vm, u64 va, bool write, bool exec);
+int coop_pt_unmap(struct coop_vm *vm, u64 va);
+u64 coop_pt_cr3(const struct coop_vm *vm);
+void coop_pt_free(struct coop_vm *vm);
+
+/* segments.c */
+void coop_segments_init(struct coop_sw *sw);
+void coop_segments_host(struct coop_sw *sw);
+
+/* run.c */
+int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r);
+int coop_fpu_init(struct coop_vm *vm);
+void coop_fpu_free(struct coop_vm *vm);
+
+/* main.c */
+u32 coop_features(void);
+
+#endif /* COOP_KMOD_COOP_H */

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * coop_trace.h - the module's tracepoints, system "coop": the world switch
+ * (switch_in, switch_out), interrupt forwarding (irq_forward) and vIRQ
+ * delivery (virq_deliver), with the names and fields of the user
+ * backend's LTTng events (trace/coop-tp.h).  Read them with ftrace:
+ *   echo 1 > /sys/kernel/tracing/events/coop/enable; cat /sys/kernel/tracing/trace
+ * or with LTTng's kernel tracer (lttng enable-event -k 'coop:*').
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM coop
+
+#if !defined(COOP_KMOD_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define COOP_KMOD_TRACE_H
+
+#include <linux/tracepoint.h>
+
+/* coop:switch_out reasons besides COOP_OP_* (trace/events.h has the same). */
+#define COOP_KTRACE_REASON_FORWARD 64 /* a host interrupt hit the guest */
+#define COOP_KTRACE_REASON_FAULT 65   /* a guest CPU exception */
+/* coop:irq_forward sources of the kernel backend (after the user backend's 0..3). */
+#define COOP_KTRACE_IRQ_HOST 4 /* a host hardware interrupt, replayed */
+#define COOP_KTRACE_IRQ_NMI 5  /* an NMI that hit the guest, replayed */
+#define COOP_KTRACE_IRQ_NMI_SWITCH 6 /* an NMI that hit the switch, noted, replayed after it */
+
+#define coop_show_reason(r)                                                              \
+	__print_symbolic(r, { 0, "INVALID" }, { 1, "HELLO" }, { 2, "IDLE" },           \
+			 { 3, "MESSAGE" }, { 4, "TERMINATE" }, { 5, "PANIC" }, { 6, "TIMER" }, \
+			 { 7, "IRQ_ENABLE" }, { 8, "NOP" },                              \
+			 { COOP_KTRACE_REASON_FORWARD, "FORWARD_INTERRUPT" },            \
+			 { COOP_KTRACE_REASON_FAULT, "GUEST_FAULT" })
+
+/* The guest has switched out to the host; guest_cycles since switch_in. */
+TRACE_EVENT(switch_out,
+	TP_PROTO(u32 reason, u64 op_seq, u64 tsc, u64 guest_cycles),
+	TP_ARGS(reason, op_seq, tsc, guest_cycles),
+	TP_STRUCT__entry(
+		__field(u8, direction)
+		__field(u8, reason)
+		__field(u64, op_seq)
+		__field(u64, tsc)
+		__field(u64, guest_cycles)
+	),
+	TP_fast_assign(
+		__entry->direction = 0;
+		__entry->reason = reason;
+		__entry->op_seq = op_seq;
+		__entry->tsc = tsc;
+		__entry->guest_cycles = guest_cycles;
+	),
+	TP_printk("direction=TO_HOST reason=%s op_seq=%llu tsc=%llu guest_cycles=%llu",
+		  coop_show_reason(__entry->reason), __entry->op_seq, __entry->tsc,
+		  __entry->guest_cycles)
+);
+
+/* The host switches (back) into the guest; host_cycles since switch_out. */
+TRACE_EVENT(switch_in,
+	TP_PROTO(u64 tsc, u64 host_cycles, u32 vif, u32 pending),
+	TP_ARGS(tsc, host_cycles, vif, pending),
+	TP_STRUCT__entry(
+		__field(u8, direction)
+		__field(u64, tsc)
+		__field(u64, host_cycles)
+		__field(u8, vif)
+		__field(u16, pending)
+	),
+	TP_fast_assign(
+		__entry->direction = 1;
+		__entry->tsc = tsc;
+		__entry->host_cycles = host_cycles;
+		__entry->vif = vif;
+		__entry->pending = pending;
+	),
+	TP_printk("direction=TO_GUEST tsc=%llu host_cycles=%llu vif=%u pending=%u",
+		  __entry->tsc, __entry->host_cycles, __entry->vif, __entry->pending)
+);
+
+/*
+ * A host interrupt hit the guest and was replayed into the host's handler.
+ * host_signal carries the host's vector (the user backend's field carries
+ * the signal); latency_cycles: guest exit -> the host handler has run.
+ */
+TRACE_EVENT(irq_forward,
+	TP_PROTO(int host_signal, u32 source, u32 guest_vector, u32 overrun, u64 latency_cycles,
+		 u32 delivered),
+	TP_ARGS(host_signal, source, guest_vector, overrun, latency_cycles, delivered),
+	TP_STRUCT__entry(
+		__field(int, host_signal)
+		__field(u8, source)
+		__field(u16, guest_vector)
+		__field(u32, overrun)
+		__field(u64, latency_cycles)
+		__field(u16, delivered)
+	),
+	TP_fast_assign(
+		__entry->host_signal = host_signal;
+		__entry->source = source;
+		__entry->guest_vector = guest_vector;
+		__entry->overrun = overrun;
+		__entry->latency_cycles = latency_cycles;
+		__entry->delivered = delivered;
+	),
+	TP_printk("host_signal=%d source=%s guest_vector=%u overrun=%u latency_cycles=%llu delivered=%u",
+		  __entry->host_signal,
+		  __print_symbolic(__entry->source, { 0, "TICK" }, { 1, "IO" }, { 2, "WATCHDOG" },
+				   { 3, "STOP" }, { COOP_KTRACE_IRQ_HOST, "HOST" },
+				   { COOP_KTRACE_IRQ_NMI, "NMI" },
+				   { COOP_KTRACE_IRQ_NMI_SWITCH, "NMI_IN_SWITCH" }),
+		  __entry->guest_vector, __entry->overrun, __entry->latency_cycles,
+		  __entry->delivered)
+);
+
+/* Virtual interrupts handed to the guest: vector is the highest of count. */
+TRACE_EVENT(virq_deliver,
+	TP_PROTO(u32 vector, u32 count, u32 mode),
+	TP_ARGS(vector, count, mode),
+	TP_STRUCT__entry(
+		__field(u16, vector)
+		__field(u16, count)
+		__field(u8, mode)
+	),
+	TP_fast_assign(
+		__entry->vector = vector;
+		__entry->count = count;
+		__entry->mode = mode;
+	),
+	TP_printk("vector=%u count=%u mode=%s", __entry->vector, __entry->count,
+		  __print_symbolic(__entry->mode, { 0, "ASYNC" }, { 1, "SYNC" }))
+);
+
+#endif /* COOP_KMOD_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE coop_trace
+#include <trace/define_trace.h>

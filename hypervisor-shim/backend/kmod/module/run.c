@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * run.c - RUN: the loop "deliver pending vIRQs -> switch into the guest ->
+ * forward what brought it back", until the guest leaves an operation for
+ * user space, takes a CPU exception, a signal waits for the caller, or the
+ * time slice (COOP_KMOD_SLICE_MS) is over.  Between two switches the host
+ * is an ordinary kernel again: interrupts on, preemptible, rescheduling.
+ *
+ * Around each switch, with interrupts off: the host's descriptor tables
+ * and CR3 (segments.c), the MSRs the guest could change, and the FPU
+ * (the guest's own xsave area inside kernel_fpu_begin/end).  A host
+ * interrupt that hit the guest is replayed into the host's handler for
+ * its vector while interrupts are still off, as if it had arrived here.
+ */
+#include <linux/jiffies.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <asm/cpufeature.h>
+#include <asm/debugreg.h>
+#include <asm/desc.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/types.h>
+#include <asm/fpu/xcr.h>
+#include <asm/idtentry.h>
+#include <asm/msr.h>
+#include <asm/traps.h>
+
+#include "coop.h"
+#include "coop_trace.h"
+
+#define MXCSR_DEFAULT 0x1f80  /* all SIMD exceptions masked */
+#define FCW_DEFAULT 0x037f    /* all x87 exceptions masked, 64-bit precision */
+
+static bool use_xsave(void)
+{
+	return boot_cpu_has(X86_FEATURE_XSAVE);
+}
+
+/*
+ * The components the guest's xsave area holds: the user ones XCR0 enables,
+ * but PKRU (the host's protection keys for its user pages stay in force
+ * for the host's code) and AMX tiles (they need the XFD handling of
+ * Linux's own FPU code, and the guest has no use for them).
+ */
+static u64 xsave_mask(void)
+{
+	return xgetbv(XCR_XFEATURE_ENABLED_MASK) & ~(XFEATURE_MASK_PKRU | XFEATURE_MASK_XTILE);
+}
+
+/* The guest's FPU state starts in the init state, control words at their defaults. */
+int coop_fpu_init(struct coop_vm *vm)
+{
+	size_t size = use_xsave() ? cpuid_ebx(0xd) : 512;
+
+	vm->fpu_order = get_order(size);
+	vm->fpu = (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO, vm->fpu_order);
+	if (!vm->fpu)
+		return -ENOMEM;
+	*(u16 *)vm->fpu = FCW_DEFAULT;
+	*(u32 *)(vm->fpu + 24) = MXCSR_DEFAULT;
+	return 0;
+}
+
+void coop_fpu_free(struct coop_vm *vm)
+{
+	if (vm->fpu)
+		free_pages((unsigned long)vm->fpu, vm->fpu_order);
+	vm->fpu = NULL;
+}
+
+static void fpu_load(struct coop_vm *vm)
+{
+	u64 m;
+
+	if (!use_xsave()) {
+		asm volatile("fxrstor64 (%0)" : : "r"(vm->fpu) : "memory");
+		return;
+	}
+	m = xsave_mask();
+	asm volatile("xrstor64 (%0)" : : "r"(vm->fpu), "a"((u32)m), "d"((u32)(m >> 32)) : "memory");
+}
+
+static void fpu_save(struct coop_vm *vm)
+{
+	u64 m;
+
+	if (!use_xsave()) {
+		asm volatile("fxsave64 (%0)" : : "r"(vm->fpu) : "memory");
+		return;
+	}
+	m = xsave_mask();
+	asm volatile("xsave64 (%0)" : : "r"(vm->fpu), "a"((u32)m), "d"((u32)(m >> 32)) : "memory");
+}
+
+/*
+ * MSRs the switch does not load but a ring-0 guest could change: the
+ * segment bases (GS is the host's per-CPU base: nothing that uses
+ * `current` may run before it is back) and, with kernel IBT, S_CET,
+ * which the guest gets without ENDBR checks (it is not built with them).
+ */
+struct host_msrs {
+	u64 fs, gs, kernel_gs, s_cet;
+};
+
+static void msrs_save(struct host_msrs *m)
+{
+	rdmsrl(MSR_FS_BASE, m->fs);
+	rdmsrl(MSR_GS_BASE, m->gs);
+	rdmsrl(MSR_KERNEL_GS_BASE, m->kernel_gs);
+	if (cpu_feature_enabled(X86_FEATURE_IBT)) {
+		rdmsrl(MSR_IA32_S_CET, m->s_cet);
+		wrmsrl(MSR_IA32_S_CET, m->s_cet & ~CET_ENDBR_EN);
+	}
+}
+
+static void msr_restore(u32 msr, u64 want)
+{
+	u64 now;
+
+	rdmsrl(msr, now);
+	if (now != want)
+		wrmsrl(msr, want);
+}
+
+static void msrs_restore(const struct host_msrs *m)
+{
+	msr_restore(MSR_GS_BASE, m->gs); /* first: per-CPU data hangs off it */
+	msr_restore(MSR_FS_BASE, m->fs);
+	msr_restore(MSR_KERNEL_GS_BASE, m->kernel_gs);
+	if (cpu_feature_enabled(X86_FEATURE_IBT))
+		wrmsrl(MSR_IA32_S_CET, m->s_cet);
+}
+
+/* Vectors the guest may take now: pending and not masked. */
+static unsigned int virq_deliverable(const struct coop_virq_state *v, unsigned int *highest)
+{
+	unsigned int n = 0, w;
+
+	*highest = 0;
+	for (w = 0; w < 4; w++) {
+		u64 bits = READ_ONCE(v->pending[w]) & ~READ_ONCE(v->masked[w]);
+
+		n += hweight64(bits);
+		if (bits)
+			*highest = w * 64 + 63 - __builtin_clzll(bits);
+	}
+	return n;
+}
+
+/*
+ * Deliver pending virtual interrupts into the interrupted guest, as the
+ * user backend does from its signal handler (abi.h, struct
+ * coop_virq_state): push a struct coop_irq_frame right below its rsp and
+ * resume it at the guest's entry with rdi = rsp = the frame, vif = 0.
+ * Returns false, with run.exit set, if the frame cannot go there.
+ */
+static bool deliver_virqs(struct coop_vm *vm, struct coop_kmod_run *r)
+{
+	struct coop_virq_state *v = &vm->passage->virq;
+	struct coop_kmod_regs *g = &vm->sw->guest;
+	struct coop_irq_frame f;
+	unsigned int n, highest;
+	u64 entry = READ_ONCE(v->entry);
+	u64 at = g->rsp - sizeof(f);
+
+	if (!READ_ONCE(v->vif) || !entry)
+		return true;
+	n = virq_deliverable(v, &highest);
+	if (!n)
+		return true;
+	if (!coop_guest_text(vm, entry) || !coop_guest_writable(vm, at, sizeof(f))) {
+		r->exit = COOP_KMOD_EXIT_BAD_VIRQ;
+		r->cr2 = at;
+		return false;
+	}
+	f = (struct coop_irq_frame){
+		.r15 = g->r15, .r14 = g->r14, .r13 = g->r13, .r12 = g->r12,
+		.r11 = g->r11, .r10 = g->r10, .r9 = g->r9,   .r8 = g->r8,
+		.rbp = g->rbp, .rdi = g->rdi, .rsi = g->rsi, .rdx = g->rdx,
+		.rcx = g->rcx, .rbx = g->rbx, .rax = g->rax,
+		.rflags = g->rflags, .rip = g->rip,
+	};
+	coop_guest_write(vm, at, &f, sizeof(f));
+	WRITE_ONCE(v->vif, 0); /* the guest enters its handler with interrupts off */
+	g->rsp = at;
+	g->rdi = at;
+	g->rip = entry;
+	r->stats.virqs_delivered += n;
+	trace_virq_deliver(highest, n, 0 /* ASYNC */);
+	return true;
+}
+
+/* Why the guest left, in coop:switch_out's words. */
+static u32 exit_reason(const struct coop_vm *vm, u64 vector)
+{
+	if (vector == COOP_KMOD_VEC_CALL)
+		return READ_ONCE(vm->passage->op.code);
+	if (vector < FIRST_EXTERNAL_VECTOR && vector != X86_TRAP_NMI)
+		return COOP_KTRACE_REASON_FAULT;
+	return COOP_KTRACE_REASON_FORWARD;
+}
+
+/*
+ * A host interrupt or NMI hit the guest (or, for an NMI, the switch):
+ * run the host's handler for it now, interrupts still off.  An NMI goes
+ * to the entry made for this (asm_exc_nmi_noist: on this stack, NMIs
+ * possibly still blocked since the guest's NMI stub did not iretq).
+ */
+static void forward(struct coop_vm *vm, u64 vector, struct coop_kmod_run *r)
+{
+	struct coop_sw *sw = vm->sw;
+	u64 t;
+
+	if (sw->nmi_pending || vector == X86_TRAP_NMI) {
+		u32 src = sw->nmi_pending ? COOP_KTRACE_IRQ_NMI_SWITCH : COOP_KTRACE_IRQ_NMI;
+
+		r->stats.nmis_in_switch += sw->nmi_pending;
+		sw->nmi_pending = 0;
+		coop_sw_replay((unsigned long)asm_exc_nmi_noist);
+		r->stats.nmis_forwarded++;
+		r->stats.irqs_forwarded++;
+		t = rdtsc();
+		trace_irq_forward(X86_TRAP_NMI, src, 0, 0, t - vm->tsc_out, 0);
+	}
+	if (vector >= FIRST_EXTERNAL_VECTOR && vector < NR_VECTORS) {
+		const gate_desc *gate = (const gate_desc *)sw->host_idtr.base + vector;
+
+		coop_sw_replay(gate_offset(gate));
+		r->stats.irqs_forwarded++;
+		t = rdtsc();
+		trace_irq_forward(vector, COOP_KTRACE_IRQ_HOST, 0, 0, t - vm->tsc_out, 0);
+	}
+}
+
+static void trace_in(struct coop_vm *vm)
+{
+	const struct coop_virq_state *v = &vm->passage->virq;
+	unsigned int highest;
+	u64 now = rdtsc();
+
+	trace_switch_in(now, vm->tsc_out ? now - vm->tsc_out : 0, READ_ONCE(v->vif),
+			virq_deliverable(v, &highest));
+}
+
+/* One round trip through the guest; returns the vector that ended it. */
+static u64 switch_once(struct coop_vm *vm, struct coop_kmod_run *r)
+{
+	struct coop_sw *sw = vm->sw;
+	struct host_msrs m;
+	unsigned long dr7;
+	u64 vector;
+
+	/* The guest's FPU registers may be loaded: the user's are saved now. */
+	kernel_fpu_begin();
+	/* From here to the replay of what the guest got, this CPU is ours. */
+	local_irq_disable();
+	coop_segments_host(sw);
+	msrs_save(&m);
+	/* Host breakpoints (a debugger's) must not fire on guest addresses. */
+	dr7 = local_db_save();
+	fpu_load(vm);
+	if (trace_switch_in_enabled())
+		trace_in(vm);
+	vm->tsc_in = rdtsc();
+	coop_sw_run(sw);
+	msrs_restore(&m); /* first: GS, and with it `current`, must be the host's */
+	vm->tsc_out = rdtsc();
+	fpu_save(vm);
+	local_db_restore(dr7);
+	vector = sw->guest.vector;
+	r->stats.entries++;
+	if (trace_switch_out_enabled())
+		trace_switch_out(exit_reason(vm, vector), READ_ONCE(vm->passage->op.seq),
+				 vm->tsc_out, vm->tsc_out - vm->tsc_in);
+	forward(vm, vector, r);
+	local_irq_enable();
+	kernel_fpu_end();
+	return vector;
+}
+
+static void stats_add(struct coop_kmod_stats *to, const struct coop_kmod_stats *s)
+{
+	to->entries += s->entries;
+	to->exits_call += s->exits_call;
+	to->irqs_forwarded += s->irqs_forwarded;
+	to->nmis_forwarded += s->nmis_forwarded;
+	to->virqs_delivered += s->virqs_delivered;
+	to->exceptions += s->exceptions;
+	to->slices += s->slices;
+	to->nmis_in_switch += s->nmis_in_switch;
+	to->nops_in_kernel += s->nops_in_kernel;
+}
+
+/* NOP_IN_KERNEL: answer a null hypercall here, as the monitor would. */
+static bool nop_in_kernel(struct coop_vm *vm)
+{
+	struct coop_op *op = &vm->passage->op;
+
+	if (!(vm->flags & COOP_KMOD_CREATE_NOP_IN_KERNEL) || READ_ONCE(op->code) != COOP_OP_NOP)
+		return false;
+	WRITE_ONCE(op->result, 0);
+	return true;
+}
+
+int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r)
+{
+	const struct coop_kmod_regs *g = &vm->sw->guest;
+	unsigned long end = jiffies + msecs_to_jiffies(COOP_KMOD_SLICE_MS);
+	u64 vector;
+
+	for (;;) {
+		/* The caller's signals are its host interrupts: let it serve them. */
+		if (signal_pending(current)) {
+			r->exit = COOP_KMOD_EXIT_INTERRUPTED;
+			break;
+		}
+		if (time_after_eq(jiffies, end)) {
+			r->exit = COOP_KMOD_EXIT_INTERRUPTED;
+			r->stats.slices++;
+			break;
+		}
+		cond_resched();
+		if (!deliver_virqs(vm, r))
+			break;
+		vector = switch_once(vm, r);
+		if (vector == COOP_KMOD_VEC_CALL) {
+			r->stats.exits_call++;
+			if (nop_in_kernel(vm)) {
+				r->stats.nops_in_kernel++;
+				continue;
+			}
+			r->exit = COOP_KMOD_EXIT_OPERATION;
+			break;
+		}
+		if (vector < FIRST_EXTERNAL_VECTOR && vector != X86_TRAP_NMI) {
+			r->exit = COOP_KMOD_EXIT_EXCEPTION;
+			r->vector = (u32)vector;
+			r->error = g->error;
+			r->cr2 = vector == X86_TRAP_PF ? vm->sw->cr2 : 0;
+			r->stats.exceptions++;
+			if (vector == X86_TRAP_MC)
+				pr_warn_ratelimited("coop: machine check in a guest; it ends\n");
+			break;
+		}
+		/* A forwarded interrupt: the guest runs on. */
+	}
+	r->tsc_in = vm->tsc_in;
+	r->tsc_out = vm->tsc_out;
+	stats_add(&vm->stats, &r->stats);
+	return 0;
+}

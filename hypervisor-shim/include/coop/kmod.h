@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * coop/kmod.h - the user-space API of the kernel-module backend: the ioctls
+ * of /dev/coop (hypervisor-shim/backend/kmod/module/) and their argument
+ * structs.  Included by the module (Kbuild, __KERNEL__) and by `coop`
+ * (backend/kmod/kmod.c) and its tests, so that both sides see one layout.
+ *
+ * Rules, as for abi.h: fixed-width types only, explicit reserved fields
+ * instead of compiler padding, a _Static_assert on every struct size (the
+ * ioctl numbers encode the sizes, so a mismatch is also -ENOTTY at run
+ * time), and an API version the module reports (COOP_KMOD_VERSION) that
+ * `coop` checks before anything else.  One open file descriptor of
+ * /dev/coop holds at most one guest.
+ *
+ * Life of a guest:
+ *   VERSION          what the module speaks and what this CPU gives it
+ *   CREATE           pin the caller's guest-RAM mapping, build the guest's
+ *                    page tables, GDT, IDT and TSS
+ *   LOAD             segment permissions, stack guard, first rip and rsp
+ *   RUN ...          run until the guest leaves an operation in the
+ *                    passage, a signal or the time slice sends us back to
+ *                    user space, or the guest takes a CPU exception
+ *   GET_STATE        registers and counters (crash reports, tests)
+ *   DESTROY / close  unpin and free everything
+ */
+#ifndef COOP_KMOD_H
+#define COOP_KMOD_H
+
+#ifndef __ASSEMBLER__
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdint.h>
+#endif
+#include <linux/ioctl.h>
+#endif
+
+#define COOP_KMOD_DEVICE "/dev/coop"  /* a misc device, mode 0600 */
+#define COOP_KMOD_API_MAJOR 1          /* incompatible ioctl changes */
+#define COOP_KMOD_API_MINOR 0          /* additions at the end of a struct */
+
+/* Features of the host CPU and kernel the module found (version.features). */
+#define COOP_KMOD_F_LA57 0x0001  /* 5-level paging: guest tables have 5 levels too */
+#define COOP_KMOD_F_PCID 0x0002  /* CR4.PCIDE: host CR3 reloaded without a flush */
+#define COOP_KMOD_F_SMEP 0x0004  /* CR4.SMEP (guest pages are supervisor pages) */
+#define COOP_KMOD_F_SMAP 0x0008  /* CR4.SMAP */
+#define COOP_KMOD_F_UMIP 0x0010  /* CR4.UMIP */
+#define COOP_KMOD_F_XSAVE 0x0020 /* guest FPU state by xsave (else fxsave) */
+#define COOP_KMOD_F_IBT 0x0040   /* kernel IBT: S_CET is cleared while the guest runs */
+#define COOP_KMOD_F_PTI 0x0080   /* page-table isolation on the host */
+#define COOP_KMOD_F_HYPERVISOR 0x0100 /* the host itself runs under a hypervisor */
+
+/*
+ * What RUN returned for (run.exit).  Anything but OPERATION leaves the
+ * passage's operation as it was.
+ */
+#define COOP_KMOD_EXIT_OPERATION 1   /* the guest called the switch: serve passage.op */
+#define COOP_KMOD_EXIT_INTERRUPTED 2 /* a signal is pending or the slice is over */
+#define COOP_KMOD_EXIT_EXCEPTION 3   /* a guest CPU exception: run.vector, error, cr2 */
+#define COOP_KMOD_EXIT_BAD_VIRQ 4    /* a vIRQ could not be delivered: run.cr2 = frame address */
+
+/*
+ * CREATE flags.  NOP_IN_KERNEL: RUN answers COOP_OP_NOP itself (result 0)
+ * and switches straight back, so that a guest's null hypercalls time the
+ * bare ring-0 round trip; user space never sees those operations.  For
+ * benchmarks: the monitor's counters then miss them.
+ */
+#define COOP_KMOD_CREATE_NOP_IN_KERNEL 0x1
+
+/* The switch's pseudo-vector for "the guest called switch_to_host". */
+#define COOP_KMOD_VEC_CALL 256
+
+/* Segment permissions for LOAD (ELF p_flags values, so the loader passes them on). */
+#define COOP_KMOD_SEG_X 0x1
+#define COOP_KMOD_SEG_W 0x2
+#define COOP_KMOD_SEG_R 0x4
+#define COOP_KMOD_MAX_SEGS 16 /* as many as the loader allows */
+
+/* The length of a time slice: RUN returns to user space at least this often. */
+#define COOP_KMOD_SLICE_MS 10
+
+#ifndef __ASSEMBLER__
+
+#define COOP_KMOD_ASSERT_SIZE(type, size) \
+	_Static_assert(sizeof(type) == (size), #type " has the size the API says")
+
+/* COOP_KMOD_VERSION (read). */
+struct coop_kmod_version {
+	uint16_t api_major;   /* COOP_KMOD_API_MAJOR of the module */
+	uint16_t api_minor;   /* COOP_KMOD_API_MINOR of the module */
+	uint16_t abi_major;   /* the passage ABI it was built with (abi.h) */
+	uint16_t abi_minor;
+	uint32_t features;    /* COOP_KMOD_F_* */
+	uint32_t paging_levels; /* 4 or 5, as the host's */
+	uint64_t reserved[4];
+};
+COOP_KMOD_ASSERT_SIZE(struct coop_kmod_version, 48);
+
+/* COOP_KMOD_CREATE (read/write). */
+struct coop_kmod_create {
+	uint64_t ram_addr;       /* in: the caller's guest-RAM mapping; == COOP_GUEST_BASE */
+	uint64_t ram_size;       /* in: bytes, a page multiple, COOP_MEM_MIN..COOP_MEM_MAX */
+	uint32_t flags;          /* in: COOP_KMOD_CREATE_* */
+	uint32_t reserved0;
+	uint64_t switch_to_host; /* out: for passage hdr.switch_to_host */
+	uint64_t return_trap;    /* out: a return address that ends the guest (boot frame) */
+	uint64_t reserved[4];
+};
+COOP_KMOD_ASSERT_SIZE(struct coop_kmod_create, 72);
+
+/* A loaded segment: [start, end) page-aligned guest addresses, COOP_KMOD_SEG_* */
+struct coop_kmod_seg {
+	uint64_t start;
+	uint64_t end;
+	uint32_t flags;
+	uint32_t reserved;
+};
+COOP_KMOD_ASSERT_SIZE(struct coop_kmod_seg, 24);
+
+/*
+ * COOP_KMOD_LOAD (write), after user space put the kernel image into guest
+ * RAM.  Guest RAM is mapped read-write, never executable; each segment
+ * gets its own permissions (W^X enforced: a segment may not be both); the
+ * guard page is left unmapped.  Once only: the first RUN resumes at rip.
+ */
+struct coop_kmod_load {
+	uint64_t rip;       /* the guest's first instruction (its entry point) */
+	uint64_t rsp;       /* its stack pointer then */
+	uint64_t guard;     /* page-aligned guest address left unmapped, 0: none */
+	uint32_t nsegs;     /* valid entries in segs */
+	uint32_t reserved0;
+	struct coop_kmod_seg segs[COOP_KMOD_MAX_SEGS];
+	uint64_t reserved[4];
+};
+COOP_KMOD_ASSERT_SIZE(struct coop_kmod_load, 32 + 24 * COOP_KMOD_MAX_SEGS + 32);
+
+/*
+ * The guest's registers as the switch saves them: Linux's struct pt_regs
+ * order, so that the hardware's interrupt frame (rip .. ss) and the error
+ * code land in place on the switch's interrupt stack.  vector is the
+ * reason for the last exit (exception or interrupt vector, or
+ * COOP_KMOD_VEC_CALL); error the exception's error code (0 if none).
+ */
+struct coop_kmod_regs {
+	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
+	uint64_t rax, rcx, rdx, rsi, rdi;
+	uint64_t vector;
+	uint64_t error;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+COOP_KMOD_ASSERT_SIZE(struct coop_kmod_regs, 22 * 8);
+
+/* Counters since CREATE (state.stats) or during one RUN (run.stats). */
+struct coop_kmod_stats {
+	uint64_t entries;        /* switches into the guest */
+	uint64_t exits_call;     /* ... back because it called the switch */
+	uint64_t irqs_forwarded; /* host interrupts that hit the guest, replayed in the host */
+	uint64_t nmis_forwarded; /* NMIs among them (including ones that hit the switch) */
+	uint64_t virqs_delivered; /* vIRQ frames pushed onto guest code (async delivery) */
+	uint64_t exceptions;     /* guest CPU exceptions */
+	uint64_t slices;         /* RUN calls that ended with the time slice */
+	uint64_t nmis_in_switch; /* NMIs that hit the switch itself, replayed after it */
+	uint64_t nops_in_kernel; /* COOP_OP_NOPs RUN answered itself (NOP_IN_KERNEL) */
+	uint64_t reserved[3];
+};
+COOP_KMOD_ASSERT_SIZE(struct coop_kmod_stats, 96);
+
+/* COOP_KMOD_RUN (read/write). */
+struct coop_kmod_run {
+	uint32_t exit;      /* out: COOP_KMOD_EXIT_* */
+	uint32_t vector;    /* out: EXCEPTION: the vector */
+	uint64_t error;     /* out: EXCEPTION: its error code */
+	uint64_t cr2;       /* out: EXCEPTION #PF: the address; BAD_VIRQ: the frame's */
+	uint64_t tsc_in;    /* out: TSC at the last switch into the guest */
+	uint64_t tsc_out;   /* out: TSC at the last switch out of it */
+	uint64_t reserved[3];
+	struct coop_kmod_stats stats; /* out: what happened during this call */
+};
+COOP_KMOD_ASSERT_SIZE(struct coop_kmod_run, 64 + 96);
+
+/* COOP_KMOD_GET_STATE (read). */
+struct coop_kmod_state {
+	struct coop_kmod_regs regs;  /* the guest's registers (resumable) */
+	struct coop_kmod_stats stats; /* totals since CREATE */
+	uint64_t guest_cr3;          /* the root of the guest's page tables (host physical) */
+	uint64_t switcher;           /* the switch code's address, the same on both sides */
+	uint64_t sw_state;           /* the switch state's address, the same on both sides */
+	uint32_t loaded;             /* LOAD has happened */
+	uint32_t table_pages;        /* page-table pages of the guest's address space */
+	uint64_t reserved[4];
+};
+COOP_KMOD_ASSERT_SIZE(struct coop_kmod_state, 176 + 96 + 24 + 8 + 32);
+
+#define COOP_KMOD_IOC 0xCF
+#define COOP_KMOD_VERSION _IOR(COOP_KMOD_IOC, 0x00, struct coop_kmod_version)
+#define COOP_KMOD_CREATE _IOWR(COOP_KMOD_IOC, 0x01, struct coop_kmod_create)
+#define COOP_KMOD_LOAD _IOW(COOP_KMOD_IOC, 0x02, struct coop_kmod_load)
+#define COOP_KMOD_RUN _IOWR(COOP_KMOD_IOC, 0x03, struct coop_kmod_run)
+#define COOP_KMOD_GET_STATE _IOR(COOP_KMOD_IOC, 0x04, struct coop_kmod_state)
+#define COOP_KMOD_DESTROY _IO(COOP_KMOD_IOC, 0x05)
+
+#endif /* !__ASSEMBLER__ */
+#endif /* COOP_KMOD_H */

@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmod_ioctl.c - the kmod backend's module tested through /dev/coop alone,
+ * KVM-selftest style: tiny guests written here as machine code, the host's
+ * checks next to them.  Every ioctl with good and bad arguments, a world
+ * switch round trip, guest exceptions (#UD, #PF of several kinds, the
+ * stack guard), W^X in the guest's page tables, and host interrupts that
+ * keep arriving while a guest spins.  Needs root and coop.ko loaded: run
+ * inside QEMU by tests/kmod/qemu-run.sh (a missing /dev/coop is a skip).
+ *   coop-kmod-ioctl            run every test; exit 0, 1 (failed) or 77
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <coop/abi.h>
+#include <coop/kmod.h>
+
+#define RAM (COOP_U64(4) << 20)
+#define CODE (COOP_KERNEL_BASE)               /* guest text: one page, R-X */
+#define DATA (COOP_KERNEL_BASE + 0x1000)       /* guest data: R-W */
+#define RODATA (COOP_KERNEL_BASE + 0x2000)     /* guest rodata: R */
+#define GUARD (COOP_GUEST_BASE + RAM - 0x3000) /* unmapped */
+#define STACK_TOP (COOP_GUEST_BASE + RAM)      /* boot stack: the two pages above GUARD */
+
+static int failures, checks;
+
+static void check(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	checks++;
+	if (ok)
+		return;
+	failures++;
+	fputs("FAIL: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* ioctl's result as 0 or -errno. */
+static int io(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+struct guest {
+	int fd;
+	uint8_t *ram;
+	struct coop_kmod_create c;
+};
+
+static int guest_create(struct guest *g)
+{
+	g->fd = open(COOP_KMOD_DEVICE, O_RDWR | O_CLOEXEC);
+	if (g->fd < 0)
+		return -errno;
+	g->ram = mmap((void *)(uintptr_t)COOP_GUEST_BASE, RAM, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (g->ram == MAP_FAILED)
+		return -errno;
+	g->c = (struct coop_kmod_create){ .ram_addr = COOP_GUEST_BASE, .ram_size = RAM };
+	return io(g->fd, COOP_KMOD_CREATE, &g->c);
+}
+
+static void guest_destroy(struct guest *g)
+{
+	close(g->fd);
+	munmap(g->ram, RAM);
+}
+
+/* Text, data and rodata pages, the guard page, and the first rip. */
+static int guest_load(struct guest *g, uint64_t rip)
+{
+	struct coop_kmod_load l = {
+		.rip = rip,
+		.rsp = STACK_TOP - 8,
+		.guard = GUARD,
+		.nsegs = 3,
+		.segs = {
+			{ CODE, CODE + 0x1000, COOP_KMOD_SEG_R | COOP_KMOD_SEG_X, 0 },
+			{ DATA, DATA + 0x1000, COOP_KMOD_SEG_R | COOP_KMOD_SEG_W, 0 },
+			{ RODATA, RODATA + 0x1000, COOP_KMOD_SEG_R, 0 },
+		},
+	};
+
+	return io(g->fd, COOP_KMOD_LOAD, &l);
+}
+
+static uint8_t *at(struct guest *g, uint64_t addr)
+{
+	return g->ram + (addr - COOP_GUEST_BASE);
+}
+
+/* Machine code, assembled by hand (the encodings are noted). */
+static size_t emit(uint8_t *p, const void *bytes, size_t n)
+{
+	memcpy(p, bytes, n);
+	return n;
+}
+
+static size_t emit_movabs(uint8_t *p, uint8_t reg_opcode, uint64_t imm) /* 48 B8+r imm64 */
+{
+	p[0] = 0x48;
+	p[1] = reg_opcode;
+	memcpy(p + 2, &imm, 8);
+	return 10;
+}
+
+/* Mode 0600: only root may run ring-0 guests. */
+static void test_permissions(void)
+{
+	pid_t pid = fork();
+	int status = -1;
+
+	if (pid == 0) {
+		int fd;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		fd = open(COOP_KMOD_DEVICE, O_RDWR);
+		_exit(fd < 0 && errno == EACCES ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "an unprivileged user cannot open %s (status %#x)", COOP_KMOD_DEVICE, status);
+}
+
+static void test_version(void)
+{
+	struct coop_kmod_version v;
+	int fd = open(COOP_KMOD_DEVICE, O_RDWR | O_CLOEXEC);
+	char line[4096];
+	FILE *f;
+	bool la57 = false;
+
+	check(fd >= 0 && io(fd, COOP_KMOD_VERSION, &v) == 0, "VERSION: %s", strerror(errno));
+	check(v.api_major == COOP_KMOD_API_MAJOR, "VERSION: API major %u", v.api_major);
+	check(v.abi_major == COOP_ABI_MAJOR && v.abi_minor == COOP_ABI_MINOR,
+	      "VERSION: the module serves ABI %u.%u", v.abi_major, v.abi_minor);
+	/* The kernel lists la57 only when it turned 5-level paging on. */
+	f = fopen("/proc/cpuinfo", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "flags", 5)) {
+			la57 = strstr(line, " la57") != NULL;
+			break;
+		}
+	if (f)
+		fclose(f);
+	check(v.paging_levels == (la57 ? 5u : 4u), "VERSION: %u paging levels, la57 %s",
+	      v.paging_levels, la57 ? "on" : "off");
+	check(!!(v.features & COOP_KMOD_F_LA57) == (v.paging_levels == 5), "VERSION: LA57 flag");
+	printf("module: API %u.%u, ABI %u.%u, %u-level paging, features %#x\n", v.api_major,
+	       v.api_minor, v.abi_major, v.abi_minor, v.paging_levels, v.features);
+	/* A size the module does not know is not its ioctl at all. */
+	check(ioctl(fd, _IOR(COOP_KMOD_IOC, 0x00, uint64_t), &v) < 0 && errno == ENOTTY,
+	      "VERSION with another size: want ENOTTY, got %s", strerror(errno));
+	check(io(fd, COOP_KMOD_RUN, &(struct coop_kmod_run){ 0 }) == -ENOENT, "RUN before CREATE");
+	check(io(fd, COOP_KMOD_GET_STATE, &(struct coop_kmod_state){ 0 }) == -ENOENT,
+	      "GET_STATE before CREATE");
+	check(io(fd, COOP_KMOD_DESTROY, NULL) == -ENOENT, "DESTROY before CREATE");
+	close(fd);
+}
+
+static void test_create_bad(void)
+{
+	int fd = open(COOP_KMOD_DEVICE, O_RDWR | O_CLOEXEC);
+	struct coop_kmod_create c = { .ram_addr = COOP_GUEST_BASE, .ram_size = RAM };
+	struct coop_kmod_create bad;
+
+	bad = c, bad.ram_addr += 0x1000;
+	check(io(fd, COOP_KMOD_CREATE, &bad) == -EINVAL, "CREATE at another address");
+	bad = c, bad.ram_size = COOP_MEM_MIN - 0x1000;
+	check(io(fd, COOP_KMOD_CREATE, &bad) == -EINVAL, "CREATE below COOP_MEM_MIN");
+	bad = c, bad.ram_size += 1;
+	check(io(fd, COOP_KMOD_CREATE, &bad) == -EINVAL, "CREATE of a partial page");
+	bad = c, bad.flags = 0x80000000;
+	check(io(fd, COOP_KMOD_CREATE, &bad) == -EINVAL, "CREATE with unknown flags");
+	/* Nothing is mapped there in this process yet. */
+	check(io(fd, COOP_KMOD_CREATE, &c) == -EFAULT, "CREATE of unmapped RAM: want EFAULT");
+	check(io(fd, COOP_KMOD_CREATE, (void *)8) == -EFAULT, "CREATE with a bad pointer");
+	close(fd);
+}
+
+static void test_load_bad(void)
+{
+	struct guest g;
+	struct coop_kmod_load l;
+	const struct coop_kmod_load good = {
+		.rip = CODE, .rsp = STACK_TOP - 8, .guard = GUARD, .nsegs = 1,
+		.segs = { { CODE, CODE + 0x1000, COOP_KMOD_SEG_R | COOP_KMOD_SEG_X, 0 } },
+	};
+	struct coop_kmod_create again;
+
+	check(guest_create(&g) == 0, "CREATE: %s", strerror(errno));
+	check(g.c.switch_to_host >> 63 && g.c.return_trap >> 63,
+	      "CREATE: the switcher is in the upper half (%#llx)",
+	      (unsigned long long)g.c.switch_to_host);
+	again = g.c;
+	check(io(g.fd, COOP_KMOD_CREATE, &again) == -EBUSY, "a second CREATE on one fd");
+	check(io(g.fd, COOP_KMOD_RUN, &(struct coop_kmod_run){ 0 }) == -ENOEXEC, "RUN before LOAD");
+	l = good, l.segs[0].flags |= COOP_KMOD_SEG_W;
+	check(io(g.fd, COOP_KMOD_LOAD, &l) == -EINVAL, "LOAD of a W+X segment");
+	l = good, l.rip = DATA;
+	check(io(g.fd, COOP_KMOD_LOAD, &l) == -EINVAL, "LOAD with rip outside the text");
+	l = good, l.segs[0].start = COOP_GUEST_BASE;
+	check(io(g.fd, COOP_KMOD_LOAD, &l) == -EINVAL, "LOAD of a segment over the passage");
+	l = good, l.segs[0].end = COOP_GUEST_BASE + RAM + 0x1000;
+	check(io(g.fd, COOP_KMOD_LOAD, &l) == -EINVAL, "LOAD of a segment past RAM");
+	l = good, l.segs[0].start += 1;
+	check(io(g.fd, COOP_KMOD_LOAD, &l) == -EINVAL, "LOAD of an unaligned segment");
+	l = good, l.nsegs = COOP_KMOD_MAX_SEGS + 1;
+	check(io(g.fd, COOP_KMOD_LOAD, &l) == -EINVAL, "LOAD of too many segments");
+	l = good, l.rsp = COOP_GUEST_BASE;
+	check(io(g.fd, COOP_KMOD_LOAD, &l) == -EINVAL, "LOAD with rsp below RAM");
+	l = good;
+	check(io(g.fd, COOP_KMOD_LOAD, &l) == 0, "LOAD: %s", strerror(errno));
+	check(io(g.fd, COOP_KMOD_LOAD, &l) == -EBUSY, "a second LOAD");
+	check(io(g.fd, COOP_KMOD_DESTROY, NULL) == 0, "DESTROY");
+	check(io(g.fd, COOP_KMOD_GET_STATE, &(struct coop_kmod_state){ 0 }) == -ENOENT,
+	      "GET_STATE after DESTROY");
+	/* The file can hold a new guest once the old one is gone. */
+	again = (struct coop_kmod_create){ .ram_addr = COOP_GUEST_BASE, .ram_size = RAM };
+	check(io(g.fd, COOP_KMOD_CREATE, &again) == 0, "CREATE after DESTROY: %s", strerror(errno));
+	guest_destroy(&g);
+}
+
+/*
+ * A guest that counts its calls to the host in DATA and calls again:
+ *   start: movabs $DATA, %rbx; incq (%rbx); movabs $switch_to_host, %rax;
+ *          call *%rax; jmp start
+ */
+static void test_round_trip(void)
+{
+	struct guest g;
+	struct coop_kmod_run r;
+	struct coop_kmod_state s;
+	uint8_t *p;
+	size_t n = 0;
+	uint64_t after_call;
+
+	check(guest_create(&g) == 0, "CREATE: %s", strerror(errno));
+	p = at(&g, CODE);
+	n += emit_movabs(p + n, 0xbb, DATA);
+	n += emit(p + n, "\x48\xff\x03", 3);
+	n += emit_movabs(p + n, 0xb8, g.c.switch_to_host);
+	n += emit(p + n, "\xff\xd0", 2);
+	after_call = CODE + n;
+	n += emit(p + n, (uint8_t[]){ 0xeb, (uint8_t)-(int)(n + 2) }, 2);
+	check(guest_load(&g, CODE) == 0, "LOAD: %s", strerror(errno));
+	for (int i = 1; i <= 3; i++) {
+		memset(&r, 0, sizeof(r));
+		check(io(g.fd, COOP_KMOD_RUN, &r) == 0, "RUN %d: %s", i, strerror(errno));
+		if (r.exit == COOP_KMOD_EXIT_INTERRUPTED) { /* a signal or the slice: again */
+			i--;
+			continue;
+		}
+		check(r.exit == COOP_KMOD_EXIT_OPERATION, "RUN %d: exit %u, want OPERATION", i,
+		      r.exit);
+		check(*(uint64_t *)at(&g, DATA) == (uint64_t)i, "RUN %d: the guest counted %llu", i,
+		      (unsigned long long)*(uint64_t *)at(&g, DATA));
+		check(r.tsc_out >= r.tsc_in, "RUN %d: TSC out before TSC in", i);
+	}
+	check(io(g.fd, COOP_KMOD_GET_STATE, &s) == 0, "GET_STATE: %s", strerror(errno));
+	check(s.regs.vector == COOP_KMOD_VEC_CALL, "state: vector %llu",
+	      (unsigned long long)s.regs.vector);
+	check(s.regs.rip == after_call, "state: rip %#llx, want the return address %#llx",
+	      (unsigned long long)s.regs.rip, (unsigned long long)after_call);
+	check(s.regs.rsp == STACK_TOP - 8, "state: rsp %#llx after the call returns",
+	      (unsigned long long)s.regs.rsp);
+	check(s.regs.rbx == DATA && s.regs.rflags & 0x200, "state: rbx and IF kept");
+	check(s.stats.exits_call >= 3 && s.stats.entries >= 3, "state: %llu calls in %llu entries",
+	      (unsigned long long)s.stats.exits_call, (unsigned long long)s.stats.entries);
+	check(s.loaded && s.table_pages >= 4, "state: loaded, %u table pages", s.table_pages);
+	guest_destroy(&g);
+}
+
+/* Run a guest whose code is @code until it takes an exception; return the run. */
+static struct coop_kmod_run run_to_exception(const void *code, size_t len,
+					     struct coop_kmod_state *s)
+{
+	struct guest g;
+	struct coop_kmod_run r;
+
+	memset(&r, 0, sizeof(r));
+	if (guest_create(&g)) {
+		check(false, "CREATE: %s", strerror(errno));
+		return r;
+	}
+	memcpy(at(&g, CODE), code, len);
+	check(guest_load(&g, CODE) == 0, "LOAD: %s", strerror(errno));
+	do {
+		check(io(g.fd, COOP_KMOD_RUN, &r) == 0, "RUN: %s", strerror(errno));
+	} while (r.exit == COOP_KMOD_EXIT_INTERRUPTED);
+	check(io(g.fd, COOP_KMOD_GET_STATE, s) == 0, "GET_STATE: %s", strerror(errno));
+	guest_destroy(&g);
+	return r;
+}
+
+#define PF_PRESENT 0x1
+#define PF_WRITE 0x2
+#define PF_FETCH 0x10
+
+static void expect_pf(const char *what, const void *code, size_t len, uint64_t addr, uint64_t err)
+{
+	struct coop_kmod_state s;
+	struct coop_kmod_run r = run_to_exception(code, len, &s);
+
+	check(r.exit == COOP_KMOD_EXIT_EXCEPTION && r.vector == 14,
+	      "%s: exit %u vector %u, want #PF", what, r.exit, r.vector);
+	check(r.cr2 == addr, "%s: cr2 %#llx, want %#llx", what, (unsigned long long)r.cr2,
+	      (unsigned long long)addr);
+	check((r.error & (PF_PRESENT | PF_WRITE | PF_FETCH)) == err,
+	      "%s: error code %#llx, want %#llx", what, (unsigned long long)r.error,
+	      (unsigned long long)err);
+}
+
+static void test_exceptions(void)
+{
+	struct coop_kmod_state s;
+	struct coop_kmod_run r;
+	uint8_t code[64];
+	size_t n;
+
+	r = run_to_exception("\x0f\x0b", 2, &s); /* ud2 */
+	check(r.exit == COOP_KMOD_EXIT_EXCEPTION && r.vector == 6, "ud2: exit %u vector %u", r.exit,
+	      r.vector);
+	check(s.regs.rip == CODE, "ud2: rip %#llx", (unsigned long long)s.regs.rip);
+	/* xor %ecx,%ecx; div %ecx */
+	r = run_to_exception("\x31\xc9\xf7\xf1", 4, &s);
+	check(r.exit == COOP_KMOD_EXIT_EXCEPTION && r.vector == 0, "div by 0: vector %u", r.vector);
+	/* mov 0x10, %rax (absolute, unmapped) */
+	expect_pf("read of 0x10", "\x48\x8b\x04\x25\x10\x00\x00\x00", 8, 0x10, 0);
+	/* movabs $CODE, %rbx; movb %al, (%rbx): text is read-only */
+	n = emit_movabs(code, 0xbb, CODE);
+	n += emit(code + n, "\x88\x03", 2);
+	expect_pf("write to text", code, n, CODE, PF_PRESENT | PF_WRITE);
+	n = emit_movabs(code, 0xbb, RODATA);
+	n += emit(code + n, "\x88\x03", 2);
+	expect_pf("write to rodata", code, n, RODATA, PF_PRESENT | PF_WRITE);
+	/* movabs $DATA, %rbx; jmp *%rbx: data is not executable */
+	n = emit_movabs(code, 0xbb, DATA);
+	n += emit(code + n, "\xff\xe3", 2);
+	expect_pf("execute data", code, n, DATA, PF_PRESENT | PF_FETCH);
+	/* push into the guard page: movabs $GUARD+0x1000, %rsp; push %rax */
+	n = emit_movabs(code, 0xbc, GUARD + 0x1000);
+	n += emit(code + n, "\x50", 1);
+	expect_pf("stack overflow into the guard", code, n, GUARD + 0xff8, PF_WRITE);
+	/* a read past the end of RAM: nothing is mapped there */
+	n = emit_movabs(code, 0xbb, COOP_GUEST_BASE + RAM);
+	n += emit(code + n, "\x48\x8b\x03", 3);
+	expect_pf("read past RAM", code, n, COOP_GUEST_BASE + RAM, 0);
+	/* ret, with the return address 0 at rsp: a fetch from an unmapped page */
+	r = run_to_exception("\xc3", 1, &s);
+	check(r.exit == COOP_KMOD_EXIT_EXCEPTION && r.vector == 14 && r.cr2 == 0,
+	      "ret to 0: vector %u cr2 %#llx", r.vector, (unsigned long long)r.cr2);
+}
+
+/* RUN as a bare syscall with @pattern in xmm0 (no libc code in between); xmm0 after it. */
+static uint64_t run_keeping_xmm0(int fd, struct coop_kmod_run *r, uint64_t pattern)
+{
+	long ret = SYS_ioctl;
+	uint64_t out;
+
+	__asm__ volatile("movq %[p], %%xmm0\n\tsyscall\n\tmovq %%xmm0, %[o]"
+			 : [o] "=r"(out), "+a"(ret)
+			 : "D"((long)fd), "S"((long)COOP_KMOD_RUN), "d"(r), [p] "r"(pattern)
+			 : "rcx", "r11", "memory", "xmm0");
+	return ret ? 0 : out;
+}
+
+/*
+ * FPU state on both sides survives the switch: the guest puts a value in
+ * xmm1, leaves, and reads it back after the host ran its own SSE code;
+ * the host's xmm0 is what it was across RUN.
+ *   movabs $X, %rax; movq %rax, %xmm1; movabs $switch, %rax; call *%rax;
+ *   movabs $DATA, %rbx; movq %xmm1, %rax; mov %rax, (%rbx); movabs $switch,
+ *   %rax; call *%rax; jmp .
+ */
+static void test_fpu(void)
+{
+	const uint64_t guest_x = 0x1122334455667788ull, host_x = 0x0badcafe600df00dull;
+	struct guest g;
+	struct coop_kmod_run r;
+	uint8_t *p;
+	size_t n = 0;
+	uint64_t x0;
+
+	check(guest_create(&g) == 0, "CREATE: %s", strerror(errno));
+	p = at(&g, CODE);
+	n += emit_movabs(p + n, 0xb8, guest_x);
+	n += emit(p + n, "\x66\x48\x0f\x6e\xc8", 5);
+	n += emit_movabs(p + n, 0xb8, g.c.switch_to_host);
+	n += emit(p + n, "\xff\xd0", 2);
+	n += emit_movabs(p + n, 0xbb, DATA);
+	n += emit(p + n, "\x66\x48\x0f\x7e\xc8\x48\x89\x03", 8);
+	n += emit_movabs(p + n, 0xb8, g.c.switch_to_host);
+	n += emit(p + n, "\xff\xd0\xeb\xfe", 4);
+	check(guest_load(&g, CODE) == 0, "LOAD: %s", strerror(errno));
+	for (int i = 0; i < 2; i++) {
+		do {
+			memset(&r, 0, sizeof(r));
+			x0 = run_keeping_xmm0(g.fd, &r, host_x);
+		} while (r.exit == COOP_KMOD_EXIT_INTERRUPTED);
+		check(r.exit == COOP_KMOD_EXIT_OPERATION, "fpu: exit %u", r.exit);
+		check(x0 == host_x, "fpu: the host's xmm0 came back as %#llx",
+		      (unsigned long long)x0);
+		/* The host's own use of xmm1 between the two exits. */
+		__asm__ volatile("movq %0, %%xmm1" : : "r"(~guest_x) : "xmm1");
+	}
+	check(*(uint64_t *)at(&g, DATA) == guest_x, "fpu: the guest's xmm1 came back as %#llx",
+	      (unsigned long long)*(uint64_t *)at(&g, DATA));
+	guest_destroy(&g);
+}
+
+/*
+ * The bare ring-0 round trip: with NOP_IN_KERNEL the module answers null
+ * hypercalls itself, and the guest times N of them with the TSC.
+ *   movabs $&op.code, %rbx; movl $COOP_OP_NOP, (%rbx); mov $N, %r13d;
+ *   lfence; rdtsc; shl $32, %rdx; or %rax, %rdx; mov %rdx, %r12;
+ * 1: movabs $switch, %rax; call *%rax; dec %r13d; jnz 1b;
+ *   lfence; rdtsc; shl $32, %rdx; or %rax, %rdx; sub %r12, %rdx;
+ *   movabs $DATA, %rbx; mov %rdx, (%rbx);
+ *   movabs $&op.code, %rbx; movl $0, (%rbx); movabs $switch, %rax; call *%rax; jmp .
+ */
+static void test_ring0_round_trip(void)
+{
+	const uint32_t n = 20000;
+	const uint64_t opcode = COOP_GUEST_BASE + offsetof(struct coop_passage, op.code);
+	struct guest g;
+	struct coop_kmod_run r;
+	uint64_t nops = 0, fwd = 0, cycles;
+	uint8_t *p;
+	size_t k = 0;
+
+	g.fd = open(COOP_KMOD_DEVICE, O_RDWR | O_CLOEXEC);
+	g.ram = mmap((void *)(uintptr_t)COOP_GUEST_BASE, RAM, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	g.c = (struct coop_kmod_create){ .ram_addr = COOP_GUEST_BASE, .ram_size = RAM,
+					 .flags = COOP_KMOD_CREATE_NOP_IN_KERNEL };
+	check(g.ram != MAP_FAILED && io(g.fd, COOP_KMOD_CREATE, &g.c) == 0,
+	      "CREATE (NOP_IN_KERNEL): %s", strerror(errno));
+	p = at(&g, CODE);
+	k += emit_movabs(p + k, 0xbb, opcode);
+	k += emit(p + k, "\xc7\x03", 2);
+	k += emit(p + k, &(uint32_t){ COOP_OP_NOP }, 4);
+	k += emit(p + k, "\x41\xbd", 2);
+	k += emit(p + k, &n, 4);
+	k += emit(p + k, "\x0f\xae\xe8\x0f\x31\x48\xc1\xe2\x20\x48\x09\xc2\x49\x89\xd4", 15);
+	k += emit_movabs(p + k, 0xb8, g.c.switch_to_host);
+	k += emit(p + k, "\xff\xd0\x41\xff\xcd\x75\xef", 7);
+	k += emit(p + k, "\x0f\xae\xe8\x0f\x31\x48\xc1\xe2\x20\x48\x09\xc2\x4c\x29\xe2", 15);
+	k += emit_movabs(p + k, 0xbb, DATA);
+	k += emit(p + k, "\x48\x89\x13", 3);
+	k += emit_movabs(p + k, 0xbb, opcode);
+	k += emit(p + k, "\xc7\x03\x00\x00\x00\x00", 6);
+	k += emit_movabs(p + k, 0xb8, g.c.switch_to_host);
+	k += emit(p + k, "\xff\xd0\xeb\xfe", 4);
+	check(guest_load(&g, CODE) == 0, "LOAD: %s", strerror(errno));
+	do {
+		memset(&r, 0, sizeof(r));
+		check(io(g.fd, COOP_KMOD_RUN, &r) == 0, "RUN: %s", strerror(errno));
+		nops += r.stats.nops_in_kernel;
+		fwd += r.stats.irqs_forwarded;
+	} while (r.exit == COOP_KMOD_EXIT_INTERRUPTED);
+	check(r.exit == COOP_KMOD_EXIT_OPERATION && nops == n,
+	      "NOP_IN_KERNEL: exit %u after %llu in-kernel NOPs, want %u", r.exit,
+	      (unsigned long long)nops, n);
+	cycles = *(uint64_t *)at(&g, DATA);
+	check(cycles > 0, "the guest timed its round trips");
+	printf("ring-0 round trip (null hypercall answered in the module): mean %llu TSC cycles "
+	       "over %u, %llu host interrupts forwarded meanwhile\n",
+	       (unsigned long long)(cycles / n), n, (unsigned long long)fwd);
+	guest_destroy(&g);
+}
+
+/* CLOCK_MONOTONIC_COARSE advances with the host's jiffies. */
+static uint64_t coarse_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * A guest that spins forever (jmp .): the host keeps getting its timer
+ * interrupts, forwarded, and RUN comes back at the end of every slice.
+ */
+static void test_spin(void)
+{
+	struct guest g;
+	struct coop_kmod_run r;
+	struct coop_kmod_state s;
+	uint64_t t0, t1, fwd = 0, slices = 0;
+	int runs = 0;
+
+	check(guest_create(&g) == 0, "CREATE: %s", strerror(errno));
+	memcpy(at(&g, CODE), "\xeb\xfe", 2);
+	check(guest_load(&g, CODE) == 0, "LOAD: %s", strerror(errno));
+	t0 = coarse_ms();
+	while (coarse_ms() - t0 < 300 && runs < 1000) {
+		memset(&r, 0, sizeof(r));
+		check(io(g.fd, COOP_KMOD_RUN, &r) == 0, "RUN: %s", strerror(errno));
+		check(r.exit == COOP_KMOD_EXIT_INTERRUPTED, "spin: exit %u", r.exit);
+		fwd += r.stats.irqs_forwarded;
+		slices += r.stats.slices;
+		runs++;
+	}
+	t1 = coarse_ms();
+	check(t1 - t0 >= 300, "spin: host jiffies advanced %llu ms across the busy guest",
+	      (unsigned long long)(t1 - t0));
+	check(fwd > 0 && slices > 0, "spin: %llu interrupts forwarded, %llu slices",
+	      (unsigned long long)fwd, (unsigned long long)slices);
+	check(io(g.fd, COOP_KMOD_GET_STATE, &s) == 0 && s.regs.rip == CODE,
+	      "spin: the guest is still at its loop (rip %#llx)", (unsigned long long)s.regs.rip);
+	printf("spin: %d RUN calls, %llu host interrupts forwarded in %llu ms\n", runs,
+	       (unsigned long long)fwd, (unsigned long long)(t1 - t0));
+	guest_destroy(&g);
+}
+
+int main(void)
+{
+	struct stat st;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (stat(COOP_KMOD_DEVICE, &st)) {
+		printf("SKIP: %s: %s (load coop.ko)\n", COOP_KMOD_DEVICE, strerror(errno));
+		return 77;
+	}
+	check(S_ISCHR(st.st_mode) && (st.st_mode & 0777) == 0600,
+	      "%s is a 0600 char device (mode %o)", COOP_KMOD_DEVICE, st.st_mode & 0777);
+	test_permissions();
+	test_version();
+	test_create_bad();
+	test_load_bad();
+	test_round_trip();
+	test_exceptions();
+	test_fpu();
+	test_ring0_round_trip();
+	test_spin();
+	printf("%d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,216 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# tests.sh - the kmod backend's tests, run inside QEMU by the initramfs's
+# init (tests/kmod/qemu-run.sh packs both) as root, from /coop, which
+# holds coop.ko, coop, coop-guest.elf and coop-kmod-ioctl.  Prints one
+# line per check; exits 0 when all passed, 1 otherwise.  busybox sh.
+cd /coop || exit 1
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+# check DESCRIPTION COMMAND...: passes when the command succeeds
+check() { d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
+show() { echo "---- $1:"; sed 's/^/     /' "$2"; }
+
+# kmod_run EXPECTED_STATUS [coop run options]: run the guest in ring 0,
+# stdout in /tmp/out, stderr in /tmp/err; check the exit status.
+kmod_run() {
+	want=$1
+	shift
+	timeout 120 ./coop run --backend kmod "$@" </dev/null >/tmp/out 2>/tmp/err
+	st=$?
+	if [ "$st" -eq "$want" ]; then
+		ok "coop run --backend kmod $* -> $st"
+	else
+		bad "coop run --backend kmod $* -> $st, want $want"
+		show stdout /tmp/out
+		show stderr /tmp/err
+	fi
+}
+has() { grep -q -F -- "$2" "$1" || { echo "     (no '$2' in $1)"; show "$1" "$1"; return 1; }; }
+no_oops() { ! dmesg | grep -E 'Oops|BUG:|WARNING:|general protection|Call Trace|double fault'; }
+# finish PID SECONDS: wait for a background coop; st is its status, or 124
+# when it had to be killed (after showing where its CPU was).
+finish() {
+	s=0
+	while kill -0 "$1" 2>/dev/null && [ $s -lt "$2" ]; do
+		sleep 1
+		s=$((s + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		echo "     coop $1 still runs after $2 s: its kernel stack, and every CPU's"
+		sed 's/^/     /' /proc/"$1"/stack
+		echo l >/proc/sysrq-trigger
+		sleep 1
+		dmesg | tail -n 60 | sed 's/^/     /'
+		kill -9 "$1"
+	fi
+	wait "$1"
+	st=$?
+	[ $s -lt "$2" ] || st=124
+}
+
+levels=4
+grep -q '^flags.* la57' /proc/cpuinfo && levels=5
+cr4=$(grep -m1 '^flags' /proc/cpuinfo | grep -o -w -E 'smep|smap|umip|pcid|pti' | tr '\n' ' ')
+echo "== host: $(uname -r), -cpu $coop_cpu ($coop_accel), $levels-level paging, ${cr4:-no smep/smap/umip/pcid}"
+
+echo "== the module"
+kmod_run 1 --exec 'echo no module yet'
+has /tmp/err 'insmod coop.ko' || bad "without the module: no hint to load it"
+check "insmod coop.ko" insmod coop.ko
+check "/dev/coop is a character device" test -c /dev/coop
+check "/dev/coop has mode 0600" test "$(stat -c %a /dev/coop)" = 600
+check "the module says it is ready" sh -c 'dmesg | grep "coop: /dev/coop ready"'
+
+echo "== /dev/coop, ioctl by ioctl (coop-kmod-ioctl)"
+./coop-kmod-ioctl >/tmp/ioctl 2>&1
+st=$?
+sed 's/^/     /' /tmp/ioctl
+check "coop-kmod-ioctl passes" test "$st" -eq 0
+check "no oops after the ioctl tests" no_oops
+
+echo "== coop run --backend kmod"
+kmod_run 0 --exec 'echo hello from ring 0'
+check "the guest echoed" test "$(cat /tmp/out)" = "hello from ring 0"
+kmod_run 7 --exec 'poweroff 7'
+kmod_run 0 --exec 'info; ticks'
+has /tmp/out 'guest 1.' || bad "info printed no ABI line"
+
+# The host keeps its timer while the guest busy-loops with interrupts on.
+j0=$(sed -n 's/^jiffies: *//p' /proc/timer_list | head -n 1)
+kmod_run 0 --report /tmp/spin.json --exec 'spin 1000'
+j1=$(sed -n 's/^jiffies: *//p' /proc/timer_list | head -n 1)
+check "host jiffies advanced across a 1 s guest busy loop ($j0 -> $j1)" test $((j1 - j0)) -ge 200
+fwd=$(sed -n 's/.*"forwarded": *\([0-9]*\).*/\1/p' /tmp/spin.json | head -n 1)
+check "host interrupts were forwarded while the guest spun ($fwd)" test "${fwd:-0}" -gt 0
+
+dd if=/dev/zero of=/tmp/disk.img bs=1M count=4 2>/dev/null
+kmod_run 5 --disk cobd0=/tmp/disk.img --exec 'echo scrubbing; blk scrub 0; poweroff 5'
+has /tmp/out scrubbing || bad "echo before the scrub"
+kmod_run 0 --exec 'selftest all'
+
+# crash CASE REASON FUNCTION [coop options]: exit 3 and the report the user
+# backend gives (tests/integration/crash.sh), from the guest's exception.
+crash() {
+	c=$1 reason=$2 fn=$3
+	shift 3
+	kmod_run 3 "$@" --exec "crash $c"
+	for want in "coop: guest" "$reason" "guest registers:" "rip" "backtrace:" "$fn+" "[guest]"; do
+		has /tmp/err "$want" || { bad "crash $c: the report lacks '$want'"; return; }
+	done
+	ok "crash $c: '$reason' in $fn, registers and backtrace"
+}
+
+echo "== guest crashes end the guest, not the host"
+crash segv "SIGSEGV (page not mapped at address 0x10)" crash_segv
+has /tmp/err "cmd_crash+" || bad "crash segv: the backtrace does not reach cmd_crash"
+crash ud "SIGILL (invalid opcode" crash_ud
+crash div "SIGFPE (integer divide by zero)" crash_div
+crash stack "stack overflow" crash_stack
+crash hang "hung (watchdog" crash_hang --watchdog 1
+check "the host kernel logged no oops" no_oops
+
+echo "== tracepoints (ftrace)"
+t=/sys/kernel/tracing
+if [ -d $t/events/coop ]; then
+	echo 1 >$t/events/coop/enable
+	echo >$t/trace
+	kmod_run 0 --exec 'spin 100; echo traced'
+	echo 0 >$t/events/coop/enable
+	cp $t/trace /tmp/trace
+	for ev in switch_in switch_out irq_forward virq_deliver; do
+		n=$(grep -c " $ev: " /tmp/trace)
+		check "ftrace has coop:$ev events ($n)" test "$n" -gt 0
+	done
+	n=$(grep -c 'irq_forward: host_signal=236 ' /tmp/trace)
+	check "... among them the host's timer (vector 236) hitting the guest ($n)" test "$n" -gt 0
+	grep -m 3 -E 'switch_out|irq_forward' /tmp/trace | sed 's/^/     /'
+else
+	bad "no coop events in $t/events"
+fi
+
+if [ "$(nproc)" -ge 2 ]; then
+	echo "== two CPUs: the guest migrates, and NMIs are forwarded"
+	oopses='Oops|BUG:|WARNING:|general protection|double fault'
+	echo 1 >$t/events/coop/irq_forward/enable
+	echo >$t/trace
+	dmesg -c >/dev/null
+	taskset -c 1 ./coop run --backend kmod --exec 'spin 3000; echo still here' \
+		</dev/null >/tmp/out 2>/tmp/err &
+	pid=$!
+	sleep 1
+	# sysrq l: every other CPU gets an NMI and prints its backtrace, the
+	# guest's CPU too - from the host's NMI handler, once it is forwarded.
+	# (An NMI may also find that CPU in host code: then try again.)
+	i=0
+	while [ $i -lt 5 ] && ! grep -q 'source=NMI ' $t/trace; do
+		echo l >/proc/sysrq-trigger
+		sleep 0.3
+		i=$((i + 1))
+	done
+	# Now move it back and forth: the host TSS, GDT and IDT differ per CPU.
+	i=0
+	while [ $i -lt 12 ]; do
+		taskset -p -c $((i % 2)) $pid >/dev/null 2>&1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	finish $pid 60
+	echo 0 >$t/events/coop/irq_forward/enable
+	check "a guest moved between CPUs 12 times runs on (status $st)" test "$st" -eq 0
+	check "... and finished its work" test "$(cat /tmp/out)" = "still here"
+	n=$(grep -c 'source=NMI ' $t/trace)
+	check "an NMI that hit the spinning guest was forwarded ($n)" test "$n" -ge 1
+	check "the host's NMI handler ran for the guest's CPU" sh -c 'dmesg | grep -q "NMI backtrace for cpu 1"'
+	dmesg | grep -m 1 -A 4 'NMI backtrace for cpu 1' | sed 's/^/     /'
+	# The backtraces have a Call Trace by design; nothing else may.
+	check "no oops around the NMI" sh -c "! dmesg | grep -E '$oopses'"
+	dmesg -c >/dev/null
+
+	# NMIs into a guest that does nothing but switch: some land in the
+	# switch itself, are noted there and replayed once the host is back;
+	# none may be lost (each one prints the CPU's backtrace).
+	echo 1 >$t/events/coop/irq_forward/enable
+	echo >$t/trace
+	taskset -c 1 ./coop run --backend kmod --exec 'bench switch 30000' \
+		</dev/null >/tmp/out 2>/tmp/err &
+	pid=$!
+	sleep 0.5
+	i=0
+	while [ $i -lt 20 ] && kill -0 $pid 2>/dev/null; do
+		echo l >/proc/sysrq-trigger
+		sleep 0.05
+		i=$((i + 1))
+	done
+	finish $pid 60
+	echo 0 >$t/events/coop/irq_forward/enable
+	n=$(grep -c 'source=NMI ' $t/trace)
+	m=$(grep -c 'source=NMI_IN_SWITCH' $t/trace)
+	got=$(dmesg | grep -c 'NMI backtrace for cpu 1')
+	check "a switching guest took $i NMIs (status $st)" test "$st" -eq 0
+	echo "     forwarded: $n from guest code, $m from inside the switch (the rest hit the host)"
+	check "the host handled every one of them ($got of $i)" test "$got" -eq "$i"
+	check "no oops around the NMIs" sh -c "! dmesg | grep -E '$oopses'"
+	dmesg -c >/dev/null
+fi
+
+echo "== figures: $coop_accel, so emulated, not hardware ones"
+mhz=$(sed -n 's/^cpu MHz[^:]*: *\([0-9]*\).*/\1/p' /proc/cpuinfo | head -n 1)
+for b in user kmod; do
+	./coop run --backend $b --exec 'bench switch 2000' </dev/null >/tmp/sw 2>/dev/null
+	n=$(grep -c '^SWBENCH' /tmp/sw)
+	med=$(sed -n 's/^SWBENCH //p' /tmp/sw | sort -n | sed -n "$((n / 2 + 1))p")
+	printf '     %-4s backend: null hypercall round trip (guest -> coop -> guest), ' "$b"
+	printf 'median %s TSC cycles (%s samples, TSC %s MHz)\n' "${med:-?}" "$n" "${mhz:-?}"
+done
+
+echo "== unload"
+check "rmmod coop" rmmod coop
+check "/dev/coop is gone" test ! -e /dev/coop
+check "the host kernel logged no oops, at the end" no_oops
+
+echo "== $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
