@@ -38,6 +38,7 @@ struct bench_opts {
 	size_t iterations;  /* per benchmark (0: its default) */
 	int cpu;            /* pinned to this CPU */
 	const char *kernel; /* guest kernel for guest benchmarks */
+	unsigned int backend; /* guests run on SHIM_BACKEND_USER or _KMOD (--backend) */
 };
 
 /* A run function returns 0, -errno (failed, said why) or this (r->skipped says why). */
@@ -59,10 +60,17 @@ static inline uint64_t bench_tsc_begin(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* A CPU without rdtscp (QEMU's qemu64): lfence; rdtsc; lfence instead (cmd.c sets it). */
+extern bool bench_no_rdtscp;
+
 static inline uint64_t bench_tsc_end(void)
 {
 	uint32_t lo, hi, aux;
 
+	if (__builtin_expect(bench_no_rdtscp, 0)) {
+		__asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi)::"memory");
+		return ((uint64_t)hi << 32) | lo;
+	}
 	__asm__ volatile("rdtscp; lfence" : "=a"(lo), "=d"(hi), "=c"(aux)::"memory");
 	return ((uint64_t)hi << 32) | lo;
 }
@@ -183,6 +191,9 @@ struct bench_machine {
 	uint64_t guest_timer_cycles; /* guest's (lfence; rdtsc twice), subtracted */
 	int cpu_pinned;              /* --cpu */
 	char coop[64];               /* coop and ABI versions */
+	const char *backend;         /* "user" or "kmod": how guests switch (--backend) */
+	bool emulated;               /* figures from an emulator (QEMU TCG), not hardware */
+	char figures[200];           /* what kind of figures these are, one line */
 };
 void bench_machine_describe(struct bench_machine *m, const struct bench_opts *o);
 

@@ -7,6 +7,7 @@
  * subject brings in what it is compared with.
  * Try: build/bin/coop bench --quick --only switch
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <getopt.h>
 #include <sched.h>
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <coop/kmod.h>
 
 #include "bench/bench.h"
 #include "core/shim.h"
@@ -68,6 +71,28 @@ static const struct bench_entry {
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
+/*
+ * With --backend kmod the guests run in ring 0 through coop.ko; host-only
+ * benchmarks (the baselines) run as they are.  These do not run, and why.
+ */
+static const struct {
+	const char *name, *why;
+} no_kmod[] = {
+	{ "world_switch_full_rtt",
+	  "the kmod backend always switches the full state: world_switch_rtt is that switch" },
+	{ "virq_deliver",
+	  "it wraps the user backend's switch routine; with kmod, coop.ko delivers vIRQs "
+	  "inside RUN" },
+};
+
+static const char *kmod_skip(const struct bench_opts *o, const char *name)
+{
+	for (size_t i = 0; i < sizeof(no_kmod) / sizeof(no_kmod[0]); i++)
+		if (o->backend == SHIM_BACKEND_KMOD && !strcmp(no_kmod[i].name, name))
+			return no_kmod[i].why;
+	return NULL;
+}
+
 static const char usage[] =
 	"usage: coop bench [options]\n"
 	"\n"
@@ -84,6 +109,10 @@ static const char usage[] =
 	"  --list            list the benchmarks: name, group, what it needs\n"
 	"  --cpu N           pin to CPU N (default 0)\n"
 	"  --kernel PATH     guest kernel (default: coop-guest.elf beside coop)\n"
+	"  --backend user|kmod  the guests' world switch: user (default) or kmod, ring 0\n"
+	"                    through coop.ko (root; host-only baselines run as they are,\n"
+	"                    subjects kmod cannot run are skipped with the reason); under\n"
+	"                    an emulator (QEMU TCG) every figure is labelled as such\n"
 	"  --json FILE       write the results as JSON\n"
 	"  --csv FILE        write the results as CSV\n"
 	"  --plots DIR       histogram + CDF per benchmark into DIR (Debian's python3\n"
@@ -178,7 +207,10 @@ static int run_benches(const struct bench_opts *o, const char *only, struct prog
 		progress(p, ++k, benches[i].name);
 		memset(r, 0, sizeof(*r));
 		r->name = benches[i].name;
-		rc = benches[i].run(o, r);
+		if (kmod_skip(o, r->name))
+			rc = bench_skip(r, "--backend kmod: %s", kmod_skip(o, r->name));
+		else
+			rc = benches[i].run(o, r);
 		if (rc == BENCH_SKIPPED || (!rc && r->skipped[0])) {
 			r->unit = r->unit ? r->unit : "ns";
 			(*n)++;
@@ -215,7 +247,12 @@ static int run_all(const struct bench_opts *o, const char *only, const char *jso
 			if (!res[i].skipped[0])
 				shown[ran++] = res[i];
 		bench_print_table(stdout, shown, ran);
+		if (m.emulated && ran)
+			printf("(backend %s: these are TCG emulation figures, not hardware ones)\n",
+			       m.backend);
 		bench_print_targets(stdout, shown, ran);
+		if (m.emulated)
+			printf("(TCG emulation: these figures decide none of the targets above)\n");
 	}
 	for (size_t i = 0; i < n; i++)
 		if (res[i].skipped[0])
@@ -256,6 +293,14 @@ static int check_only(const char *only)
 	return 0;
 }
 
+/* cpuid 0x80000001, EDX bit 27 (QEMU's qemu64 has no rdtscp). */
+static bool cpu_has_rdtscp(void)
+{
+	unsigned int a, b, c, d;
+
+	return __get_cpuid(0x80000001, &a, &b, &c, &d) && (d & (1u << 27));
+}
+
 int bench_cmd(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -264,6 +309,7 @@ int bench_cmd(int argc, char **argv)
 		{ "cpu", required_argument, NULL, 'c' },   { "kernel", required_argument, NULL, 'k' },
 		{ "json", required_argument, NULL, 'j' },  { "csv", required_argument, NULL, 'v' },
 		{ "plots", required_argument, NULL, 'p' }, { "progress", no_argument, NULL, 'P' },
+		{ "backend", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
 	};
 	struct bench_opts o = { .cpu = 0 };
@@ -312,6 +358,15 @@ int bench_cmd(int argc, char **argv)
 		case 'P':
 			prog.on = true;
 			break;
+		case 'b':
+			if (!strcmp(optarg, "kmod"))
+				o.backend = SHIM_BACKEND_KMOD;
+			else if (!strcmp(optarg, "user"))
+				o.backend = SHIM_BACKEND_USER;
+			else
+				return bench_usage_error("--backend: expected user or kmod, not",
+							 optarg);
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -334,5 +389,19 @@ int bench_cmd(int argc, char **argv)
 		o.kernel = shim_default_kernel();
 	if (access(o.kernel, R_OK))
 		return bench_usage_error("--kernel: cannot read", o.kernel);
+	if (o.backend == SHIM_BACKEND_KMOD) {
+		struct coop_kmod_version v;
+		int rc = host_kmod_version(&v);
+
+		if (rc) {
+			fprintf(stderr, "coop bench: --backend kmod: %s: %s%s\n", COOP_KMOD_DEVICE,
+				strerror(-rc),
+				rc == -ENOENT   ? " (load the module: insmod coop.ko)"
+				: rc == -EACCES ? " (the kmod backend needs root)"
+						: "");
+			return SHIM_EXIT_FAILURE;
+		}
+	}
+	bench_no_rdtscp = !cpu_has_rdtscp();
 	return run_all(&o, only, json, csv, plots, &prog);
 }

@@ -38,6 +38,7 @@ static int run_vm(const struct bench_opts *o, struct shim_config *cfg, struct sh
 	int rc;
 
 	cfg->kernel = o->kernel;
+	cfg->backend = o->backend;
 	cfg->mem_size = cfg->mem_size ? cfg->mem_size : 64ull << 20;
 	cfg->quiet = true;
 	rc = shim_vm_create(&vm, cfg, err, sizeof(err));

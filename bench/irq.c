@@ -5,7 +5,9 @@
  *    host tick (1 kHz) interrupts it; a sample runs from the host signal
  *    handler's first instruction to the guest vIRQ handler's first
  *    (forward to the host world, serve, switch back, push the frame,
- *    sigreturn, guest entry, dispatch).  The monitor records it.
+ *    sigreturn, guest entry, dispatch).  The monitor records it.  With
+ *    --backend kmod the sample starts earlier, when the host interrupt
+ *    takes the guest out of ring 0 (RUN's tsc_out; backend/kmod/kmod.c).
  *  - virq_deliver: the synchronous way in.  While the guest runs `bench
  *    switch`, the host raises a vector as it returns from each null
  *    hypercall; a sample runs from the raise to the guest handler's first
@@ -62,7 +64,10 @@ int bench_irq_forward(const struct bench_opts *o, struct bench_result *r)
 	char exec[64];
 
 	r->name = "irq_forward";
-	r->note = "host interrupt handler -> host world -> guest vIRQ handler";
+	r->note = o->backend == SHIM_BACKEND_KMOD
+			  ? "host interrupt takes the guest out of ring 0 (coop.ko) -> signal -> "
+			    "host world -> RUN -> guest vIRQ handler"
+			  : "host interrupt handler -> host world -> guest vIRQ handler";
 	r->baseline = "signal_rtt";
 	/* One sample per tick (1 kHz); spin a little longer than the ticks wanted. */
 	snprintf(exec, sizeof(exec), "spin %zu; poweroff 0", n + n / 5 + 50);

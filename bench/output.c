@@ -92,12 +92,20 @@ void bench_print_machine(FILE *out, const struct bench_machine *m)
 	        "CLOCK_MONOTONIC_RAW), %s, %s\n",
 	        m->cpu, m->cpus, m->tsc_mhz, m->kernel, m->virt);
 	fprintf(out, "kvm: %s\n", m->kvm);
+	fprintf(out, "backend: %s; figures: %s\n", m->backend, m->figures);
+	if (m->emulated)
+		fprintf(out,
+			"note: every figure below is a TCG (emulated) figure, not a hardware one: "
+			"for hardware figures run this on a machine whose CPU has vmx or svm (on "
+			"the host itself: insmod coop.ko, coop bench --backend kmod; or "
+			"tests/kmod/qemu-run.sh, which uses KVM there)\n");
 	fprintf(out,
-	        "method: %s; fenced rdtsc (lfence; rdtsc .. rdtscp; lfence), timer overhead "
+	        "method: %s; fenced rdtsc (lfence; rdtsc .. %s), timer overhead "
 	        "subtracted (%llu cycles host, %llu guest), warm-up, medians of samples; "
 	        "sub-µs figures are means of %d round trips per sample (the TSC steps by 26 "
 	        "cycles); every thread pinned to CPU %d: no figure crosses cores\n",
-	        m->coop, (unsigned long long)m->timer_cycles,
+	        m->coop, bench_no_rdtscp ? "lfence; rdtsc; lfence: no rdtscp" : "rdtscp; lfence",
+	        (unsigned long long)m->timer_cycles,
 	        (unsigned long long)m->guest_timer_cycles, BENCH_BATCH, m->cpu_pinned);
 }
 
@@ -175,6 +183,10 @@ static void json_machine(FILE *f, const struct bench_machine *m, bool quick)
 	shim_json_str(f, m->kvm);
 	fprintf(f, ", \"coop\": ");
 	shim_json_str(f, m->coop);
+	fprintf(f, ", \"backend\": ");
+	shim_json_str(f, m->backend);
+	fprintf(f, ", \"emulated\": %s, \"figures\": ", m->emulated ? "true" : "false");
+	shim_json_str(f, m->figures);
 	fprintf(f,
 	        ", \"pinned_cpu\": %d, \"cross_core\": false, \"timer_overhead_cycles\": %llu, "
 	        "\"guest_timer_overhead_cycles\": %llu, \"batch\": %d},\n",
@@ -182,7 +194,8 @@ static void json_machine(FILE *f, const struct bench_machine *m, bool quick)
 	        (unsigned long long)m->guest_timer_cycles, BENCH_BATCH);
 }
 
-static void json_result(FILE *f, const struct bench_result *r, bool samples)
+static void json_result(FILE *f, const struct bench_machine *m, const struct bench_result *r,
+                        bool samples)
 {
 	fprintf(f, "    {\"name\": ");
 	shim_json_str(f, r->name);
@@ -201,6 +214,8 @@ static void json_result(FILE *f, const struct bench_result *r, bool samples)
 		fprintf(f, ", \"mb_s\": %.1f, \"iops\": %.0f", r->mbps, r->iops);
 	fprintf(f, ", \"note\": ");
 	shim_json_str(f, r->note);
+	fprintf(f, ", \"figures\": ");
+	shim_json_str(f, m->emulated ? "TCG emulation, not hardware" : "hardware");
 	if (samples) {
 		fprintf(f, ", \"samples\": [");
 		for (size_t i = 0; i < r->nsamples; i++)
@@ -257,7 +272,7 @@ static int write_json(const char *path, const struct bench_machine *m, bool quic
 		if (r[i].skipped[0])
 			continue;
 		fprintf(f, "%s", done++ ? ",\n" : "");
-		json_result(f, &r[i], samples);
+		json_result(f, m, &r[i], samples);
 	}
 	fprintf(f, "\n  ],\n  \"skipped\": [");
 	for (size_t i = 0; i < n; i++) {

@@ -37,6 +37,8 @@ static size_t rank(size_t n, int k)
 	return (size_t)(quantile[k] * (double)(n - 1) + 0.5);
 }
 
+bool bench_no_rdtscp; /* bench.h; set by cmd.c from cpuid */
+
 /* The median of many back-to-back reads of a timer pair. */
 #define OVERHEAD(begin, end)                                                                       \
 	({                                                                                         \

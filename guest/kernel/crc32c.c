@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * crc32c.c - CRC32C (Castagnoli) with the SSE4.2 crc32 instruction, which
- * uses general registers only, three streams at a time to fill its pipeline.
- * Tested against ISA-L: tests/unit/guest/test_crc32c.c
+ * uses general registers only, three streams at a time to fill its pipeline;
+ * on a CPU without SSE4.2 (QEMU's qemu64, pre-Nehalem x86-64) a table-driven
+ * software CRC instead, chosen once at boot (crc32c_init()) from cpuid.
+ * Both are tested against ISA-L: tests/unit/guest/test_crc32c.c
  */
 #include "defs.h"
 
@@ -77,15 +79,73 @@ crc32c_3way(uint32_t c, const uint8_t *p, size_t len, uint32_t k2, uint32_t k1)
 	return crc32c_shift((uint32_t)c0, k2) ^ crc32c_shift((uint32_t)c1, k1) ^ (uint32_t)c2;
 }
 
+/* The software CRC's table: the register after one byte, reflected polynomial 0x82f63b78. */
+static uint32_t crc32c_table[256];
+
+/* Which one crc32c() runs: not chosen yet, the crc32 instruction, or the table. */
+static enum { CRC32C_UNCHOSEN, CRC32C_SSE42, CRC32C_SOFT } crc32c_impl;
+
+static void crc32c_init_table(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78 : c >> 1;
+		crc32c_table[i] = c;
+	}
+}
+
+uint32_t crc32c_sw(uint32_t crc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint32_t c = ~crc;
+
+	/* table[1] is never 0: 0 means not built yet (a caller before crc32c_init()) */
+	if (!crc32c_table[1])
+		crc32c_init_table();
+	while (len--)
+		c = crc32c_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return ~c;
+}
+
+/* cpuid leaf 1, ECX bit 20: SSE4.2, which brings the crc32 instruction. */
+static bool cpu_has_sse42(void)
+{
+	uint32_t a = 1, b, c = 0, d;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return c & (1u << 20);
+}
+
+void crc32c_init(void)
+{
+	if (cpu_has_sse42()) {
+		crc32c_impl = CRC32C_SSE42;
+		return;
+	}
+	crc32c_init_table();
+	crc32c_impl = CRC32C_SOFT;
+}
+
 /*
  * CRC32C of buf[0..len), continuing from @crc, zlib style: pass 0 to
  * start; crc32c(crc32c(0, a, n), b, m) is the CRC of a followed by b.
  * (Reflected, init ~0, final xor ~0: "123456789" gives 0xe3069283.)
+ * The first call chooses the implementation if crc32c_init() has not
+ * (the host's unit tests link this file without the guest's boot).
  */
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	uint32_t c = ~crc;
+
+	if (__builtin_expect(crc32c_impl != CRC32C_SSE42, 0)) {
+		if (crc32c_impl == CRC32C_UNCHOSEN)
+			crc32c_init();
+		if (crc32c_impl == CRC32C_SOFT)
+			return crc32c_sw(crc, buf, len);
+	}
 
 	while (len && ((uintptr_t)p & 7)) {
 		c = crc32c_byte(c, *p++);

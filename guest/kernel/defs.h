@@ -177,6 +177,8 @@ const char *thread_state_name(enum thread_state s);
 
 /* crc32c.c */
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
+void crc32c_init(void); /* at boot: the crc32 instruction if cpuid has SSE4.2, else crc32c_sw() */
+uint32_t crc32c_sw(uint32_t crc, const void *buf, size_t len); /* table-driven, any x86-64 */
 
 /* printf.c */
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap) __printf(3, 0);

@@ -55,6 +55,7 @@ void kmain(void)
 	struct coop_passage *p = passage();
 	int err;
 
+	crc32c_init(); /* before any message: the CRC for this CPU */
 	/* First of all, even to a host we do not understand: it refuses us. */
 	err = platform_hello();
 	if (err || p->hdr.magic != COOP_PASSAGE_MAGIC || p->hdr.host_major != COOP_ABI_MAJOR)

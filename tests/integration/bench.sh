@@ -64,6 +64,9 @@ for name in ("cobd_rand_read_4k", "cobd_rand_write_4k"):
 assert res["conet_pps"]["unit"] == "pkt/s"
 m = doc["machine"]
 assert m["tsc_mhz"] > 0 and m["cpus"] >= 1 and m["kvm"] and m["cpu"], m
+assert m["backend"] == "user" and m["figures"] and m["emulated"] in (True, False), m
+assert all(r["figures"] == ("TCG emulation, not hardware" if m["emulated"] else "hardware")
+           for r in doc["results"]), "a result without its figures label"
 assert len(doc["targets"]) == 6 and all(t["holds"] in (True, False) for t in doc["targets"]
                                         if t["subject"] in res), doc["targets"]
 rows = list(csv.DictReader(open(sys.argv[3])))
@@ -92,6 +95,17 @@ want = {"cobd_read_4k_rtt", "pread_4k", "world_switch_rtt", "coroutine_switch_rt
         "world_switch_notrace_rtt", "cocon_raw_rtt", "cocon_line_rtt"}
 assert names == want, names ^ want
 PY
+checks=$((checks + 1))
+
+# --backend: kmod needs the module (tests/kmod/ runs it in QEMU); nothing else is one.
+if [ ! -e /dev/coop ]; then
+	run bench --quick --backend kmod --only syscall_rtt
+	expect_status 1
+	expect_in err "insmod coop.ko"
+fi
+run bench --backend ring0
+expect_status 2
+expect_in err "expected user or kmod"
 checks=$((checks + 1))
 
 # --kernel replaces the default guest: one the host refuses at the handshake

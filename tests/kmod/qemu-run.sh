@@ -155,16 +155,15 @@ pvh) image=$kern/vmlinux ;;
 esac
 [ -s "$image" ] || { rm -rf "$kern"; die "$image is missing: run again to fetch the kernel"; }
 # CPU models by name:
-#  - qemu64: the guest kernel computes CRC32C with SSE4.2's crc32
-#    instruction, which qemu64 lacks, and glibc takes SSSE3 and SSE4.1 for
-#    granted where SSE4.2 is: add the x86-64-v2 instruction sets and nothing
-#    else (the paging, CR4 features and FPU state - fxsave, no xsave - the
-#    switch cares about stay qemu64's);
+#  - qemu64: as it is, baseline x86-64 (no SSSE3, SSE4.x, POPCNT, RDTSCP):
+#    the guest's CRC32C takes its table instead of SSE4.2's crc32 (chosen
+#    at boot by cpuid), coop bench times with lfence; rdtsc instead of
+#    rdtscp, and Debian's glibc, ISA-L (dispatches by cpuid), libunwind and
+#    the static busybox need nothing above baseline;
 #  - max-pti: max, but an Intel CPU that does not claim to be immune to
 #    Meltdown, so that the host kernel runs with page-table isolation.
 qcpu=$cpu
 case $cpu in
-qemu64) qcpu=qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt ;;
 max-pti) qcpu=max,vendor=GenuineIntel ;;
 esac
 log=$run/serial.log

@@ -56,6 +56,10 @@ levels=4
 grep -q '^flags.* la57' /proc/cpuinfo && levels=5
 cr4=$(grep -m1 '^flags' /proc/cpuinfo | grep -o -w -E 'smep|smap|umip|pcid|pti' | tr '\n' ' ')
 echo "== host: $(uname -r), -cpu $coop_cpu ($coop_accel), $levels-level paging, ${cr4:-no smep/smap/umip/pcid}"
+if [ "$coop_cpu" = qemu64 ]; then
+	# Baseline x86-64: the guest's CRC32C runs its table (crc32c_sw), not SSE4.2's crc32.
+	check "qemu64 as it is: no sse4_2, ssse3 or popcnt" sh -c "! grep -q -w -E 'sse4_2|ssse3|popcnt' /proc/cpuinfo"
+fi
 
 echo "== the module"
 kmod_run 1 --exec 'echo no module yet'
@@ -205,6 +209,50 @@ for b in user kmod; do
 	med=$(sed -n 's/^SWBENCH //p' /tmp/sw | sort -n | sed -n "$((n / 2 + 1))p")
 	printf '     %-4s backend: null hypercall round trip (guest -> coop -> guest), ' "$b"
 	printf 'median %s TSC cycles (%s samples, TSC %s MHz)\n' "${med:-?}" "$n" "${mhz:-?}"
+done
+
+# coop bench with the ring-0 switch: a few subjects with few samples (the
+# figures are not asserted, only that they are there, ordered and labelled).
+echo "== coop bench --backend kmod ($coop_accel)"
+bench=world_switch_rtt,irq_forward,cobd_read_4k_rtt
+timeout 200 ./coop bench --backend kmod --quick --iterations 200 --only $bench \
+	--json /tmp/bench.json </dev/null >/tmp/out 2>/tmp/err
+st=$?
+check "coop bench --backend kmod --only $bench exits 0 ($st)" test "$st" -eq 0
+[ "$st" -eq 0 ] || show stderr /tmp/err
+sed -n -e '/^backend:/p' -e '/^name /,/^(ns for/p' -e '/TCG emulation:/p' -e '/^skipped:/p' \
+	/tmp/out | sed 's/^/     /'
+if [ "$coop_accel" = tcg ]; then
+	has /tmp/out "figures: TCG emulation, not hardware" &&
+		has /tmp/out "(backend kmod: these are TCG emulation figures, not hardware ones)" &&
+		ok "the table says its figures are TCG emulation, not hardware"
+	label='"figures": "TCG emulation, not hardware"'
+	check "the JSON says so too" grep -q '"backend": "kmod", "emulated": true' /tmp/bench.json
+else
+	check "the table says its figures are hardware ones" has /tmp/out "figures: hardware"
+	label='"figures": "hardware"'
+fi
+# Every result: positive, ordered (min <= median <= p90 <= p99 <= p99.9 <= max), labelled.
+results() {
+	awk -v label="$label" '
+	function val(k) { return match($0, "\"" k "\": [0-9.]+") ? substr($0, RSTART + length(k) + 4, RLENGTH - length(k) - 4) + 0 : -1 }
+	/"name": .*"min": / {
+		match($0, /"name": "[a-z0-9_]+"/)
+		name = substr($0, RSTART + 9, RLENGTH - 10)
+		n = split("min median p90 p99 p999 max", k, " ")
+		good = index($0, label) > 0
+		for (i = 1; i <= n; i++) {
+			v[i] = val(k[i])
+			if (v[i] <= 0 || (i > 1 && v[i] < v[i - 1])) good = 0
+		}
+		printf "%s %s %s %s %s %s %s %s\n", good ? "ok" : "BAD", name, v[1], v[2], v[3], v[4], v[5], v[6]
+	}' /tmp/bench.json
+}
+results >/tmp/results
+for name in world_switch_notrace_rtt world_switch_rtt signal_rtt irq_forward pread_4k cobd_read_4k_rtt; do
+	line=$(grep " $name " /tmp/results)
+	check "bench JSON: $name positive, ordered, labelled (${line#* $name })" \
+		test "${line%% *}" = ok
 done
 
 echo "== unload"

@@ -88,6 +88,18 @@ err_free:
 	return rc;
 }
 
+int host_kmod_version(struct coop_kmod_version *v)
+{
+	int fd = open(COOP_KMOD_DEVICE, O_RDWR | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, COOP_KMOD_VERSION, v))
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 /* The crash the user backend would see as a signal (crash.c words it). */
 static void exception_signal(struct shim_crash *c, const struct coop_kmod_run *r, uint64_t rip)
 {
@@ -204,6 +216,24 @@ static void account(struct shim_vm *vm, const struct coop_kmod_run *r)
 	vm->stats.switches += r->stats.entries - 1;
 }
 
+/*
+ * For `coop bench` (irq_forward): a host interrupt pulled the guest out at
+ * tsc_out of a RUN that came back for a signal; the monitor served it and
+ * raised the vIRQ, the next RUN delivered it and the guest's handler
+ * stamped handler_tsc.  A sample is that interval; RUNs that delivered
+ * nothing (a slice's end, an interrupt that raised no vIRQ) give none.
+ */
+static void sample_forward(struct shim_vm *vm, const struct coop_kmod_run *r)
+{
+	struct shim_samples *s = vm->fwd_samples;
+	uint64_t h = vm->passage->virq.handler_tsc;
+
+	if (vm->fwd_tsc && r->stats.virqs_delivered && h > vm->fwd_tsc && s->n < s->cap)
+		s->v[s->n++] = h - vm->fwd_tsc;
+	vm->fwd_tsc = r->exit == COOP_KMOD_EXIT_INTERRUPTED && r->stats.irqs_forwarded ? r->tsc_out
+										     : 0;
+}
+
 /* vm->switch_fn: run the guest until it needs the monitor. */
 static void kmod_switch(struct coop_cpu_context *save, struct coop_cpu_context *load)
 {
@@ -219,6 +249,8 @@ static void kmod_switch(struct coop_cpu_context *save, struct coop_cpu_context *
 			shim_kill_guest(vm, "--backend kmod: RUN: %s", strerror(errno));
 	}
 	account(vm, &r);
+	if (vm->fwd_samples)
+		sample_forward(vm, &r);
 	vm->forwarded = r.exit != COOP_KMOD_EXIT_OPERATION;
 	switch (r.exit) {
 	case COOP_KMOD_EXIT_INTERRUPTED:

@@ -39,6 +39,10 @@ __attribute__((warn_unused_result)) int host_kmod_create(struct shim_vm *vm, cha
 __attribute__((warn_unused_result)) int host_kmod_load(struct shim_vm *vm, uint64_t stack_top,
 						       uint64_t guard, char *err, size_t errlen);
 
+/* What the loaded module answers to VERSION (coop bench labels its figures); -errno. */
+struct coop_kmod_version;
+int host_kmod_version(struct coop_kmod_version *v);
+
 /* Close /dev/coop: the module frees the guest and unpins its RAM. */
 void host_kmod_destroy(struct shim_vm *vm);
 
