@@ -2,6 +2,7 @@
 # The two commands of the README.  Everything real is in CMake; this file
 # installs what is missing, configures build/ and calls cmake and ctest.
 #   make run [ARGS="--exec 'echo hi'"]   build and boot the default guest
+#                                        (no ARGS: with a scratch disk and conet0)
 #   make test                            build and run the whole test suite
 BUILD ?= build
 JOBS ?= $(shell nproc)
@@ -30,9 +31,18 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory -s $(QUIET)
 
+# Without ARGS, the embedded default: the user backend, a 64 MiB scratch disk
+# (kept in build/run/ between runs), the console on the terminal, and conet0
+# on an unprivileged transport, a UNIX datagram socket (another guest joins
+# with --net conet0=unix:OTHER.sock:$(RUN_DIR)/conet0.sock).
+RUN_DIR := $(BUILD)/run
+DEFAULT_ARGS := --disk cobd0=$(RUN_DIR)/scratch.img \
+	--net conet0=unix:$(RUN_DIR)/conet0.sock --cmdline ip=10.0.2.15/24
+
 run: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target coop coop-guest -- --no-print-directory -s $(QUIET)
-	@$(BUILD)/bin/coop run $(ARGS)
+	@mkdir -p $(RUN_DIR) && { [ -e $(RUN_DIR)/scratch.img ] || truncate -s 64M $(RUN_DIR)/scratch.img; }
+	@$(BUILD)/bin/coop run $(if $(ARGS),$(ARGS),$(DEFAULT_ARGS))
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
