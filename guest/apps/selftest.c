@@ -98,6 +98,19 @@ static void test_preempt(void)
 
 /* ---- vif: with vif = 0 nothing is delivered; irq_enable delivers ------- */
 
+/*
+ * Spin until @n ticks past @t0 have come, or 2 s: a liveness check, not a
+ * timing one - an emulated CPU (QEMU TCG) on a busy host can be slow to
+ * deliver the host's tick, never forever.
+ */
+static void spin_ticks(uint64_t t0, uint64_t n)
+{
+	uint64_t deadline = clock_ns() + 2000 * 1000000ULL;
+
+	while (jiffies() < t0 + n && clock_ns() < deadline)
+		spin_ns(timer_period_ns());
+}
+
 static void test_vif(void)
 {
 	struct coop_virq_state *v = &passage()->virq;
@@ -110,7 +123,7 @@ static void test_vif(void)
 	h0 = timer_handled();
 	d0 = READ_ONCE(v->delivered);
 	t0 = jiffies();
-	spin_ns(4 * timer_period_ns());
+	spin_ticks(t0, 3);
 	h1 = timer_handled();
 	t1 = jiffies();
 	pending = READ_ONCE(v->pending[COOP_VEC_TIMER / 64]) & bit;
@@ -145,7 +158,7 @@ static void test_ticks(void)
 
 	REQUIRE(timer_running(), "no timer tick from the host");
 	t0 = jiffies();
-	spin_ns(5 * timer_period_ns());
+	spin_ticks(t0, 3);
 	CHECK(jiffies() >= t0 + 3);
 }
 
