@@ -250,6 +250,13 @@ static int blk_read(int argc, char **argv)
 	return 0;
 }
 
+/* Write the pattern over @n sectors, @done sectors into the range: 0 or -errno. */
+static int blk_write_piece(const struct blk_range *r, uint8_t *buf, uint64_t done, uint64_t n)
+{
+	blk_pattern_fill(buf, r->start + done, n, r->seed);
+	return cobd_write(r->u.unit, (r->start + done) * SECTOR, buf, n * SECTOR);
+}
+
 /* Write the pattern over the range; 0 or the first error (printed as @op). */
 static int blk_write_range(const struct blk_range *r, uint8_t *buf, const char *op)
 {
@@ -258,8 +265,7 @@ static int blk_write_range(const struct blk_range *r, uint8_t *buf, const char *
 
 	for (done = 0; done < r->count; done += n) {
 		n = blk_piece(r->count - done);
-		blk_pattern_fill(buf, r->start + done, n, r->seed);
-		err = cobd_write(r->u.unit, (r->start + done) * SECTOR, buf, n * SECTOR);
+		err = blk_write_piece(r, buf, done, n);
 		if (err) {
 			blk_err(op, r->u.unit, r->start + done, n, err);
 			return err;
@@ -437,8 +443,7 @@ static bool blk_scrub_write(const struct blk_range *r, uint8_t *buf, struct blk_
 
 	for (done = 0; done < r->count; done += n) {
 		n = blk_piece(r->count - done);
-		blk_pattern_fill(buf, r->start + done, n, r->seed);
-		err = cobd_write(r->u.unit, (r->start + done) * SECTOR, buf, n * SECTOR);
+		err = blk_write_piece(r, buf, done, n);
 		if (err) {
 			t->io_errors++;
 			if (t->shown++ < BLK_REPORT_MAX)

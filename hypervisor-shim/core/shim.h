@@ -167,25 +167,7 @@ enum shim_vm_state {
 	SHIM_VM_INTERRUPTED, /* coop got SIGINT/SIGTERM/SIGHUP: 128 + signal */
 };
 
-struct shim_cocon; /* vm.c: a device for the guest's boot parameters; -ENOSPC when full */
-__attribute__((warn_unused_result)) int shim_boot_add_dev(struct shim_vm *vm,
-							  const struct coop_boot_dev *dev);
-
-/* devices/cobd.c */
-extern const struct shim_device shim_cobd_device;
-__attribute__((warn_unused_result)) int shim_cobd_open(struct shim_vm *vm,
-						       const struct shim_config *cfg, char *err,
-						       size_t errlen);
-void shim_cobd_close(struct shim_vm *vm);
-
-/* devices/conet.c */
-extern const struct shim_device shim_conet_device;
-__attribute__((warn_unused_result)) int shim_conet_open(struct shim_vm *vm,
-							const struct shim_config *cfg, char *err,
-							size_t errlen);
-void shim_conet_close(struct shim_vm *vm);
-
-/* devices/cocon.c */
+struct shim_cocon; /* devices/cocon.c */
 struct shim_cobd;  /* devices/cobd.c */
 struct shim_conet; /* devices/conet.c */
 struct shim_faults; /* core/faults.c */
