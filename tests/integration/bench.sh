@@ -21,8 +21,9 @@ check_suite() {
 	expect_in out "kvm:"
 	expect_in out "method:"
 	expect_in out "issue 7 targets"
-	# Not a terminal and no --progress: nothing but failures would go to stderr.
-	[ ! -s "$TMP/err" ] || fail "stderr should be empty without --progress"
+	# Not a terminal and no --progress: no progress line on stderr (a
+	# warning may be there: the tracer can discard events on a busy machine).
+	! grep -q '\[[0-9]*/' "$TMP/err" || fail "a progress line on stderr without --progress"
 	while read -r name _; do
 		grep -qE "^($name +|skipped: $name:)" "$TMP/out" || fail "$name is not in the table"
 	done <"$TMP/list"
