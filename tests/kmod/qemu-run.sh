@@ -7,6 +7,7 @@
 #
 #   tests/kmod/qemu-run.sh [--cpu max|max-pti|qemu64|MODEL] [--smp N] [--keep]
 #                          [--boot bzimage|pvh] [--script FILE] [--timeout SECONDS]
+#                          [--repeat N] [--boots N] [--hogs N]
 #
 #   --cpu      the QEMU CPU model (max-pti: max as an Intel CPU, so that the
 #              kernel isolates page tables); default max
@@ -15,12 +16,25 @@
 #              pvh (the bare vmlinux, seconds faster; default otherwise)
 #   --script   the in-guest test script (default tests/kmod/tests.sh)
 #   --keep     keep the run's directory (initramfs, console) in COOP_KMOD_DIR
+#   --timeout  seconds one boot may take (default 120 + 120 per round); then
+#              the harness shows every CPU's registers (QEMU's monitor) and
+#              backtrace (sysrq l through the serial console), ends QEMU and
+#              fails
+#   --repeat   stress: rounds of the in-guest tests in each boot (default 1;
+#              or COOP_KMOD_REPEAT)
+#   --boots    stress: boots, one after another, until one fails (default 1;
+#              or COOP_KMOD_BOOTS)
+#   --hogs     stress: busy loops on the host beside QEMU (default 0; or
+#              COOP_KMOD_HOGS)
 #
 # ctest runs it (label kmod) with COOP, COOP_GUEST, COOP_KMOD_IOCTL and
 # COOP_KMOD_DIR set; by hand, from the repository, the defaults find
 # build/.  Exit: the in-guest status (0 passed, 1 failed), 1 when no
 # status came back (a panic, a hang, QEMU failing), 77 when a requirement
 # cannot be met here (no QEMU, no headers, no way to fetch the kernel).
+# COOP_KMOD_APPEND adds words to the VM kernel's command line;
+# COOP_KMOD_TCG_THREAD=multi gives each vCPU a host thread (see below why
+# the default is single).
 # KVM is used only where /dev/kvm works and the CPU has vmx or svm
 # (COOP_KMOD_ACCEL=tcg|kvm overrides); elsewhere QEMU emulates (TCG), and
 # any timing it prints is a TCG figure, not a hardware one.
@@ -34,7 +48,8 @@ COOP_GUEST=${COOP_GUEST:-$build/bin/coop-guest.elf}
 COOP_KMOD_IOCTL=${COOP_KMOD_IOCTL:-$build/tests/coop-kmod-ioctl}
 dir=${COOP_KMOD_DIR:-$build/kmod}
 
-cpu=max smp=1 mem=512M keep=0 timeout=300 boot=
+cpu=max smp=1 mem=512M keep=0 timeout= boot=
+repeat=${COOP_KMOD_REPEAT:-1} boots=${COOP_KMOD_BOOTS:-1} hogs=${COOP_KMOD_HOGS:-0}
 script=$here/tests.sh
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -43,11 +58,23 @@ while [ $# -gt 0 ]; do
 	--script) script=$(realpath "$2"); shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--boot) boot=$2; shift 2 ;;
+	--repeat) repeat=$2; shift 2 ;;
+	--boots) boots=$2; shift 2 ;;
+	--hogs) hogs=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
-	-h|--help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "qemu-run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
+for n in smp repeat boots hogs timeout; do
+	v=${!n}
+	[ -z "$v" ] && [ "$n" = timeout ] && continue
+	[[ "$v" =~ ^[0-9]+$ ]] && [ "$v" -le 100000 ] ||
+		{ echo "qemu-run.sh: --$n $v: expected a whole number" >&2; exit 2; }
+done
+[ "$smp" -ge 1 ] && [ "$repeat" -ge 1 ] && [ "$boots" -ge 1 ] ||
+	{ echo "qemu-run.sh: --smp, --repeat and --boots must be at least 1" >&2; exit 2; }
+timeout=${timeout:-$((120 + 120 * repeat))}
 
 skip() { echo "SKIP: $*"; exit 77; }
 die() { echo "FAIL: $*"; exit 1; }
@@ -55,7 +82,7 @@ step() { printf '%-9s %s\n' "[$1]" "$2"; }
 
 # ---- What this needs ------------------------------------------------------
 [ "$(uname -m)" = x86_64 ] || skip "the kmod backend is x86-64 only"
-for tool in qemu-system-x86_64 cpio xz make gcc; do
+for tool in qemu-system-x86_64 cpio xz make gcc socat objdump; do
 	command -v "$tool" >/dev/null || skip "$tool is missing (scripts/install-deps installs it)"
 done
 busybox=/bin/busybox
@@ -105,10 +132,10 @@ fi
 
 # ---- The module, built against the headers (out of the source tree) ------
 mod=$dir/module
-step module "building coop.ko against $abi"
+step module "building coop.ko against $abi, with its debug checks (COOP_DEBUG=1)"
 mkdir -p "$mod"
 cp -p "$src"/hypervisor-shim/backend/kmod/module/{Kbuild,*.c,*.h,*.S} "$mod/"
-make -s -C "$kdir" M="$mod" COOP_INCLUDE="$src/hypervisor-shim/include" modules >"$dir/module.log" 2>&1 ||
+make -s -C "$kdir" M="$mod" COOP_INCLUDE="$src/hypervisor-shim/include" COOP_DEBUG=1 modules >"$dir/module.log" 2>&1 ||
 	{ cat "$dir/module.log"; die "coop.ko does not build against $kdir"; }
 grep -v '^Skipping BTF' "$dir/module.log" | grep -i -E 'warning|error' && die "coop.ko builds with warnings"
 
@@ -117,13 +144,22 @@ step initrd "packing busybox, coop.ko, coop, the guest and the tests"
 # Everything of this run in a directory of its own: another run (another
 # CPU model, another ctest) may be going on at the same time.
 run=$(mktemp -d "$dir/run.XXXXXX")
-[ "$keep" = 1 ] || trap 'rm -rf "$run"' EXIT
+hog_pids=
+cleanup() {
+	# shellcheck disable=SC2086
+	[ -z "$hog_pids" ] || kill $hog_pids 2>/dev/null || true
+	[ -z "${qpid:-}" ] || kill -9 "$qpid" 2>/dev/null || true
+	[ "$keep" = 1 ] || rm -rf "$run"
+}
+trap cleanup EXIT
 root=$run/root
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,coop,lib64}
 cp "$busybox" "$root/bin/busybox"
 cp "$here/init" "$root/init"
 cp "$script" "$root/coop/tests.sh"
 cp "$mod/coop.ko" "$COOP" "$COOP_GUEST" "$COOP_KMOD_IOCTL" "$root/coop/"
+# The module's symbols, by section, to name a hung CPU's instruction pointer.
+objdump -t "$mod/coop.ko" | awk 'NF >= 4 && $(NF - 2) ~ /^\./ && $NF !~ /^\./ { print $(NF - 2), $1, $NF }' >"$run/coop.syms"
 # coop is dynamic: its libraries where the dynamic linker looks for them.
 for bin in "$COOP" "$COOP_KMOD_IOCTL"; do
 	ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do
@@ -147,6 +183,21 @@ esac
 # The bzImage's decompressor is what turns on 5-level paging where the CPU
 # has it (-cpu max); QEMU's PVH entry into the bare vmlinux skips it and
 # stays at 4 levels, but boots seconds faster.
+# TCG runs every vCPU in one host thread (thread=single), not one thread
+# each: QEMU 7.2's multi-threaded TCG (-cpu max) can go on executing a
+# stale translation of kernel text another vCPU has patched (an int3 of
+# text_poke_bp that is long gone from memory: the CPU loops in the int3
+# handler forever, and every IPI to it waits).  textpoke.sh reproduces
+# it without coop: COOP_KMOD_TCG_THREAD=multi qemu-run.sh --smp 2
+# --script tests/kmod/textpoke.sh.
+qaccel=$accel
+if [ "$accel" = tcg ]; then
+	tcg_thread=${COOP_KMOD_TCG_THREAD:-single}
+	case $tcg_thread in
+	single|multi) qaccel=tcg,thread=$tcg_thread ;;
+	*) die "COOP_KMOD_TCG_THREAD=$tcg_thread: expected single or multi" ;;
+	esac
+fi
 [ -n "$boot" ] || { [ "$cpu" = max ] && boot=bzimage || boot=pvh; }
 case $boot in
 bzimage) image=$kern/vmlinuz ;;
@@ -156,7 +207,7 @@ esac
 [ -s "$image" ] || { rm -rf "$kern"; die "$image is missing: run again to fetch the kernel"; }
 # CPU models by name:
 #  - qemu64: as it is, baseline x86-64 (no SSSE3, SSE4.x, POPCNT, RDTSCP):
-#    the guest's CRC32C takes its table instead of SSE4.2's crc32 (chosen
+#    the guest's CRC32C runs its table instead of SSE4.2's crc32 (chosen
 #    at boot by cpuid), coop bench times with lfence; rdtsc instead of
 #    rdtscp, and Debian's glibc, ISA-L (dispatches by cpuid), libunwind and
 #    the static busybox need nothing above baseline;
@@ -166,29 +217,162 @@ qcpu=$cpu
 case $cpu in
 max-pti) qcpu=max,vendor=GenuineIntel ;;
 esac
-log=$run/serial.log
-step qemu "booting Debian $abi ($boot), -cpu $qcpu, $accel, $smp CPU(s); console: $dir/serial.$cpu.log"
-start=$(date +%s%N)
-set +e
-timeout "$timeout" qemu-system-x86_64 -accel "$accel" -cpu "$qcpu" -smp "$smp" -m "$mem" \
-	-nodefaults -no-user-config -display none -no-reboot \
-	-kernel "$image" -initrd "$run/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 quiet coop_cpu=$cpu coop_accel=$accel" \
-	-serial "file:$log" </dev/null
-qemu=$?
-set -e
-ms=$((($(date +%s%N) - start) / 1000000))
-# The console of the latest run of each model stays for a look afterwards.
-cp "$log" "$dir/serial.$cpu.log.tmp" && mv "$dir/serial.$cpu.log.tmp" "$dir/serial.$cpu.log"
 
-# The guest's console: everything it printed, for whoever reads the output.
-sed -e 's/\r$//' "$log"
-echo "----"
-[ "$qemu" -ne 124 ] || die "QEMU did not finish within $timeout s (-cpu $cpu)"
-status=$(sed -n 's/^COOP_KMOD_STATUS=\([0-9][0-9]*\)\r\{0,1\}$/\1/p' "$log" | tail -n 1)
-[ -n "$status" ] || die "no COOP_KMOD_STATUS marker on the serial console (a panic or hang?) - QEMU exit $qemu"
-printf 'QEMU -cpu %s (%s): in-guest status %s after %d.%d s\n' "$cpu" "$accel" "$status" \
-	$((ms / 1000)) $((ms % 1000 / 100))
+# hmp COMMAND: one command to QEMU's human monitor, its answer on stdout
+# (without the echo of what was typed and the prompts).
+hmp() {
+	printf '%s\n' "$1" | socat -t 3 - "UNIX-CONNECT:$run/monitor.sock" 2>/dev/null |
+		tr -d '\r' | sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' -e '/^(qemu)/d' -e '/^QEMU .* monitor/d'
+}
+
+# symbol ADDRESS LOG: coop.ko's function at a hex address (from its
+# sections' addresses, which tests.sh prints after insmod), else what kind
+# of address it is.  (Debian ships no System.map; the kernel names its own
+# functions in the sysrq backtraces.)
+symbol() {
+	awk -v a="$1" -v syms="$run/coop.syms" '
+	# The low 40 bits, which a double holds exactly: kernel and module
+	# text share the upper ones (0xffffff...).
+	function hex(s,   i, c, v) {
+		s = tolower(s); sub(/^0x/, "", s); v = 0
+		if (length(s) != 16 || substr(s, 1, 6) != "ffffff") return -1
+		s = substr(s, 7)
+		for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)); v = v * 16 + c - 1 }
+		return v
+	}
+	BEGIN { x = hex(a) }
+	# "coop.ko sections: .text=0x... .coop.switcher=0x..." from tests.sh
+	FILENAME != syms && /coop.ko sections:/ {
+		for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2) base[kv[1]] = hex(kv[2])
+		next
+	}
+	FILENAME == syms && ($1 in base) && x >= 0 {
+		v = base[$1] + hex("ffffff" substr("0000000000" $2, length($2) + 1))
+		if (v <= x && v > best) { best = v; name = $3 }
+	}
+	END {
+		if (x < 0) print "not kernel text: the coop guest?"
+		else if (name != "" && x - best < 65536) printf "%s+0x%x [coop]\n", name, x - best
+		else print "host kernel"
+	}
+	' "$2" "$run/coop.syms" 2>/dev/null
+}
+
+# diagnose LOG: QEMU hangs.  Every CPU's registers from the monitor (works
+# whatever the CPU does), then sysrq l through the serial console (a break,
+# then 'l': an NMI backtrace from every CPU that still takes NMIs), then
+# QEMU ends.  The console's last lines follow.
+diagnose() {
+	local - log=$1 n c rip rfl hlt cr3 s key
+	set +e +o pipefail # best effort: say as much as can be said
+	echo "---- QEMU did not finish within $timeout s: every CPU, from QEMU's monitor"
+	hmp 'info registers -a' >"$run/registers.txt"
+	awk '
+	/^CPU#/ { cpu = $1 }
+	/^RIP=/ { rip = substr($1, 5); rfl = substr($2, 5); hlt = $NF }
+	/^CR0=/ { print cpu, rip, rfl, hlt, substr($3, 5) }
+	' "$run/registers.txt" | while read -r c rip rfl hlt cr3; do
+		s=$(symbol "$rip" "$log")
+		echo "     $c rip=$rip ${s:+<$s> }rflags=$rfl (IF=$(((0x$rfl >> 9) & 1))) $hlt cr3=$cr3"
+	done
+	[ -s "$run/registers.txt" ] || echo "     (the monitor did not answer)"
+	echo "---- sysrq l through the serial console: a backtrace of every CPU that takes NMIs"
+	n=$(wc -l <"$log")
+	# sysrq 9 first: the console prints every level from then on.
+	for key in 9 l; do
+		hmp 'chardev-send-break ser0' >/dev/null
+		printf %s "$key" >"$run/serial.in"
+		sleep 0.5
+	done
+	# The kernel waits up to 10 s for every CPU's answer.
+	sleep 12
+	tail -n +$((n + 1)) "$log" | sed -e 's/\r$//' -e 's/^/     /' | head -n 300
+	hmp quit >/dev/null
+}
+
+# boot_once N: one boot of the VM; sets status and ms.
+boot_once() {
+	local b=$1 log=$run/serial.$1.log deadline
+	rm -f "$run/serial.in" "$run/serial.out" "$run/monitor.sock"
+	mkfifo -m 600 "$run/serial.in" "$run/serial.out"
+	# The console: QEMU writes into a pipe, cat into the log (a file
+	# chardev could not take the break and the 'l' of a sysrq).
+	cat "$run/serial.out" >"$log" &
+	local cat_pid=$!
+	start=$(date +%s%N)
+	qemu-system-x86_64 -accel "$qaccel" -cpu "$qcpu" -smp "$smp" -m "$mem" \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-kernel "$image" -initrd "$run/initramfs.cpio" \
+		-append "console=ttyS0 panic=-1 quiet nokaslr sysrq_always_enabled softlockup_all_cpu_backtrace=1 coop_cpu=$cpu coop_accel=$accel coop_repeat=$repeat${COOP_KMOD_APPEND:+ $COOP_KMOD_APPEND}" \
+		-chardev "pipe,id=ser0,path=$run/serial" -serial chardev:ser0 \
+		-monitor "unix:$run/monitor.sock,server=on,wait=off" </dev/null &
+	qpid=$!
+	deadline=$(($(date +%s) + timeout))
+	hung=0
+	while kill -0 "$qpid" 2>/dev/null; do
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			hung=1
+			break
+		fi
+		sleep 0.5
+	done
+	[ "$hung" = 0 ] || diagnose "$log" >"$run/diagnosis.txt" 2>&1
+	# quit ends QEMU at once; it is forced if the monitor did not answer.
+	for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$qpid" 2>/dev/null || break; sleep 0.5; done
+	kill -9 "$qpid" 2>/dev/null || true
+	qemu=0
+	wait "$qpid" || qemu=$?
+	qpid=
+	wait "$cat_pid" 2>/dev/null || true
+	ms=$((($(date +%s%N) - start) / 1000000))
+	# The console of the latest boot of each model stays for a look afterwards.
+	cp "$log" "$dir/serial.$cpu.log.tmp" && mv "$dir/serial.$cpu.log.tmp" "$dir/serial.$cpu.log"
+
+	# The guest's console: everything it printed (the end of it, when
+	# stressing), for whoever reads the output.
+	if [ "$repeat" -eq 1 ]; then
+		sed -e 's/\r$//' "$log"
+	else
+		echo "(the last 150 lines of the console; all of it: $dir/serial.$cpu.log)"
+		tail -n 150 "$log" | sed -e 's/\r$//'
+	fi
+	echo "----"
+	status=
+	if [ "$hung" = 1 ]; then
+		cat "$run/diagnosis.txt"
+		echo "FAIL: QEMU did not finish within $timeout s (-cpu $cpu, boot $b of $boots)"
+		status=1
+		return
+	fi
+	status=$(sed -n 's/^COOP_KMOD_STATUS=\([0-9][0-9]*\)\r\{0,1\}$/\1/p' "$log" | tail -n 1)
+	if [ -z "$status" ]; then
+		echo "FAIL: no COOP_KMOD_STATUS marker on the serial console (a panic or hang?) - QEMU exit $qemu"
+		status=1
+	fi
+}
+
+if [ "$hogs" -gt 0 ]; then
+	for _ in $(seq "$hogs"); do
+		sh -c 'while :; do :; done' &
+		hog_pids="$hog_pids $!"
+	done
+	step hogs "$hogs busy loop(s) on the host beside QEMU"
+fi
+rounds="$repeat round(s) of the tests per boot"
+[ "$boots" -eq 1 ] && [ "$repeat" -eq 1 ] && rounds="the tests"
+step qemu "booting Debian $abi ($boot), -cpu $qcpu, $qaccel, $smp CPU(s), $rounds; console: $dir/serial.$cpu.log"
+total=0
+for b in $(seq "$boots"); do
+	boot_once "$b"
+	total=$((total + ms))
+	printf 'QEMU -cpu %s (%s): boot %d of %d, in-guest status %s after %d.%d s\n' "$cpu" "$accel" \
+		"$b" "$boots" "$status" $((ms / 1000)) $((ms % 1000 / 100))
+	[ "$status" -eq 0 ] || break
+done
+if [ "$boots" -gt 1 ] || [ "$repeat" -gt 1 ]; then
+	printf 'stress: %d of %d boot(s) of %d round(s) passed, %d hog(s), %d s in all\n' \
+		$((status == 0 ? b : b - 1)) "$boots" "$repeat" "$hogs" $((total / 1000))
+fi
 if [ "$accel" = tcg ]; then
 	echo "note: timings above are TCG (emulated) figures, not hardware ones. For hardware figures:"
 	echo "      run this on a machine whose CPU has vmx or svm with a usable /dev/kvm (KVM is then"

@@ -52,6 +52,21 @@ finish() {
 	[ $s -lt "$2" ] || st=124
 }
 
+# host_ticks WHEN: every CPU of the host still takes its timer interrupt
+# after coop ran there: a busy loop pinned to each CPU (an idle one may
+# stop its tick) must see that CPU's LOC count in /proc/interrupts grow.
+loc() { awk -v col=$(($1 + 2)) '$1 == "LOC:" { print $col }' /proc/interrupts; }
+host_ticks() {
+	c=0
+	while [ $c -lt "$(nproc)" ]; do
+		a=$(loc $c)
+		taskset -c $c sh -c 'i=0; while [ $i -lt 20000 ]; do i=$((i + 1)); done'
+		b=$(loc $c)
+		check "$1: host CPU $c still takes timer interrupts (LOC $a -> $b)" test "$b" -gt "$a"
+		c=$((c + 1))
+	done
+}
+
 levels=4
 grep -q '^flags.* la57' /proc/cpuinfo && levels=5
 cr4=$(grep -m1 '^flags' /proc/cpuinfo | grep -o -w -E 'smep|smap|umip|pcid|pti' | tr '\n' ' ')
@@ -68,6 +83,9 @@ check "insmod coop.ko" insmod coop.ko
 check "/dev/coop is a character device" test -c /dev/coop
 check "/dev/coop has mode 0600" test "$(stat -c %a /dev/coop)" = 600
 check "the module says it is ready" sh -c 'dmesg | grep "coop: /dev/coop ready"'
+# Where its code is: the harness names a hung CPU's instruction pointer with it.
+echo "     coop.ko sections: $(cd /sys/module/coop/sections &&
+	for s in .text .coop.switcher; do printf '%s=%s ' $s "$(cat $s)"; done)"
 
 echo "== /dev/coop, ioctl by ioctl (coop-kmod-ioctl)"
 ./coop-kmod-ioctl >/tmp/ioctl 2>&1
@@ -116,6 +134,7 @@ crash div "SIGFPE (integer divide by zero)" crash_div
 crash stack "stack overflow" crash_stack
 crash hang "hung (watchdog" crash_hang --watchdog 1
 check "the host kernel logged no oops" no_oops
+host_ticks "after the guest runs and crashes"
 
 echo "== tracepoints (ftrace)"
 t=/sys/kernel/tracing
@@ -199,6 +218,7 @@ if [ "$(nproc)" -ge 2 ]; then
 	check "the host handled every one of them ($got of $i)" test "$got" -eq "$i"
 	check "no oops around the NMIs" sh -c "! dmesg | grep -E '$oopses'"
 	dmesg -c >/dev/null
+	host_ticks "after NMIs and migrations"
 fi
 
 echo "== figures: $coop_accel, so emulated, not hardware ones"

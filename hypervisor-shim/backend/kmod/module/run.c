@@ -15,6 +15,7 @@
 #include <linux/jiffies.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <asm/apic.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
@@ -200,6 +201,38 @@ static u32 exit_reason(const struct coop_vm *vm, u64 vector)
 	return COOP_KTRACE_REASON_FORWARD;
 }
 
+#ifdef COOP_DEBUG
+/*
+ * Debug builds (COOP_DEBUG=1) check that a replayed interrupt was a real
+ * one and was acknowledged: the local APIC has the vector in service
+ * before its handler runs (the CPU took it in the guest) and no longer
+ * after (the handler's EOI).  A vector left in service blocks every
+ * vector of its priority class and below on this CPU, timer included:
+ * the kind of lost interrupt that would hang the host.
+ */
+static bool apic_in_service(u64 vector)
+{
+	return apic_read(APIC_ISR + (vector / 32) * 0x10) & BIT(vector % 32);
+}
+
+static void check_before_replay(u64 vector)
+{
+	/* The APIC's spurious vector is never put in service. */
+	if (vector != SPURIOUS_APIC_VECTOR)
+		WARN_ONCE(!apic_in_service(vector),
+			  "coop: vector %llu hit the guest but is not in service\n", vector);
+}
+
+static void check_after_replay(u64 vector)
+{
+	WARN_ONCE(apic_in_service(vector),
+		  "coop: vector %llu still in service after the host's handler\n", vector);
+}
+#else
+static void check_before_replay(u64 vector) { }
+static void check_after_replay(u64 vector) { }
+#endif
+
 /*
  * A host interrupt or NMI hit the guest (or, for an NMI, the switch):
  * run the host's handler for it now, interrupts still off.  An NMI goes
@@ -225,7 +258,9 @@ static void forward(struct coop_vm *vm, u64 vector, struct coop_kmod_run *r)
 	if (vector >= FIRST_EXTERNAL_VECTOR && vector < NR_VECTORS) {
 		const gate_desc *gate = (const gate_desc *)sw->host_idtr.base + vector;
 
+		check_before_replay(vector);
 		coop_sw_replay(gate_offset(gate));
+		check_after_replay(vector);
 		r->stats.irqs_forwarded++;
 		t = rdtsc();
 		trace_irq_forward(vector, COOP_KTRACE_IRQ_HOST, 0, 0, t - vm->tsc_out, 0);
@@ -347,5 +382,9 @@ int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r)
 	r->tsc_in = vm->tsc_in;
 	r->tsc_out = vm->tsc_out;
 	stats_add(&vm->stats, &r->stats);
+	/* Back to user space as it came: interrupts on, preemptible. */
+	if (IS_ENABLED(COOP_DEBUG))
+		WARN_ONCE(irqs_disabled() || preempt_count(),
+			  "coop: RUN returns with interrupts off or preemption disabled\n");
 	return 0;
 }
