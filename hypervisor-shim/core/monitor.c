@@ -10,14 +10,11 @@
 #ifdef COOP_NO_TRACE
 /* The bench's tracepoint-free copy of this file gets names of its own. */
 #define shim_monitor_run shim_monitor_run_notrace
-#define shim_kill_guest shim_kill_guest_notrace
-#define shim_stop_guest shim_stop_guest_notrace
 #define shim_op_name shim_op_name_notrace
 #endif
 
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,72 +33,6 @@ const char *shim_op_name(uint32_t code)
 	};
 
 	return code < COOP_OP_COUNT ? names[code] : "unknown";
-}
-
-/* The first way the guest ends sticks; coop:guest_crash is its last event. */
-static void end_guest(struct shim_vm *vm, enum shim_vm_state state, uint32_t kind, int status,
-		      const char *fmt, va_list ap)
-{
-	const struct shim_crash *c = &vm->crash;
-
-	if (vm->state != SHIM_VM_RUNNING)
-		return; /* the first reason sticks */
-	vm->state = state;
-	vm->exit_status = status;
-	vsnprintf(vm->reason, sizeof(vm->reason), fmt, ap);
-	coop_trace(guest_crash, kind, vm->crashed ? c->sig : 0, vm->crashed ? c->addr : 0,
-		   vm->crashed ? (uint64_t)c->gregs[REG_RIP] : 0, status, vm->reason);
-}
-
-static __attribute__((format(printf, 3, 4))) void kill_guest_as(struct shim_vm *vm, uint32_t kind,
-								const char *fmt, ...)
-{
-	va_list ap;
-
-	if (shim_faults_absorb_kill(vm))
-		return; /* a device refused what the fault layer made of a message */
-	va_start(ap, fmt);
-	end_guest(vm, SHIM_VM_KILLED, kind, SHIM_EXIT_CRASH, fmt, ap);
-	va_end(ap);
-}
-
-void shim_kill_guest(struct shim_vm *vm, const char *fmt, ...)
-{
-	uint32_t kind = !vm->crashed ? COOP_TRACE_END_MISBEHAVIOUR :
-			vm->crash.sig ? COOP_TRACE_END_FAULT : COOP_TRACE_END_HANG;
-	va_list ap;
-
-	va_start(ap, fmt);
-	end_guest(vm, SHIM_VM_KILLED, kind, SHIM_EXIT_CRASH, fmt, ap);
-	va_end(ap);
-}
-
-static __attribute__((format(printf, 2, 3))) void refuse_guest(struct shim_vm *vm,
-							       const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	end_guest(vm, SHIM_VM_REFUSED, COOP_TRACE_END_REFUSED, SHIM_EXIT_USAGE, fmt, ap);
-	va_end(ap);
-}
-
-static __attribute__((format(printf, 3, 4))) void interrupt_guest(struct shim_vm *vm, int status,
-								  const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	end_guest(vm, SHIM_VM_INTERRUPTED, COOP_TRACE_END_INTERRUPTED, status, fmt, ap);
-	va_end(ap);
-}
-
-/* coop was asked to stop (SIGINT, SIGTERM, SIGHUP): end the guest, 128 + sig as a shell would. */
-void shim_stop_guest(struct shim_vm *vm, int sig)
-{
-	const char *name = sigabbrev_np(sig);
-
-	interrupt_guest(vm, 128 + sig, "interrupted by SIG%s", name ? name : "?");
 }
 
 /* Copy a guest string: bounded, NUL-terminated, control characters made visible. */
@@ -127,8 +58,8 @@ static void serve_hello(struct shim_vm *vm, struct coop_op *op)
 	coop_trace(guest_hello, h.major, h.minor,
 		   h.major == COOP_ABI_MAJOR && h.minor <= COOP_ABI_MINOR);
 	if (h.major != COOP_ABI_MAJOR || h.minor > COOP_ABI_MINOR) {
-		refuse_guest(vm, "guest kernel speaks coop ABI %u.%u; this coop speaks %u.%u", h.major,
-			     h.minor, COOP_ABI_MAJOR, COOP_ABI_MINOR);
+		shim_refuse_guest(vm, "guest kernel speaks coop ABI %u.%u; this coop speaks %u.%u", h.major,
+				  h.minor, COOP_ABI_MAJOR, COOP_ABI_MINOR);
 		op->result = -EPROTO;
 		return;
 	}
@@ -155,8 +86,7 @@ static void serve_panic(struct shim_vm *vm, struct coop_op *op)
 	guest_string(file, sizeof(file), op->params.panic.file, sizeof(op->params.panic.file));
 	guest_string(msg, sizeof(msg), op->params.panic.message, sizeof(op->params.panic.message));
 	coop_trace(guest_panic, file, op->params.panic.line, msg);
-	kill_guest_as(vm, COOP_TRACE_END_PANIC, "guest panic at %s:%u: %s", file,
-		      op->params.panic.line, msg);
+	shim_panic_guest(vm, "guest panic at %s:%u: %s", file, op->params.panic.line, msg);
 }
 
 /* The guest programs its tick: 100 us .. 10 s, or 0 to stop it. */

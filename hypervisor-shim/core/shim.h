@@ -235,10 +235,20 @@ void shim_vm_destroy(struct shim_vm *vm);
 int shim_monitor_run(struct shim_vm *vm);
 /* The same loop with its tracepoints compiled out (bench baseline). */
 int shim_monitor_run_notrace(struct shim_vm *vm);
-void shim_stop_guest(struct shim_vm *vm, int sig);
+const char *shim_op_name(uint32_t code);
+
+/* kill.c: ending a guest; the first reason sticks. */
+/* It misbehaved (exit 3), unless it was the fault layer's doing. */
 __attribute__((format(printf, 2, 3))) void shim_kill_guest(struct shim_vm *vm, const char *fmt,
 							   ...);
-const char *shim_op_name(uint32_t code);
+/* It panicked (exit 3). */
+__attribute__((format(printf, 2, 3))) void shim_panic_guest(struct shim_vm *vm, const char *fmt,
+							    ...);
+/* It is not one this coop can run (exit 2). */
+__attribute__((format(printf, 2, 3))) void shim_refuse_guest(struct shim_vm *vm,
+							     const char *fmt, ...);
+/* coop was asked to stop by signal sig (exit 128 + sig). */
+void shim_stop_guest(struct shim_vm *vm, int sig);
 
 /* virq.c */
 void shim_virq_raise(struct shim_vm *vm, unsigned int vector);
