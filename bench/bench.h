@@ -218,7 +218,6 @@ int bench_write_csv(const char *path, const struct bench_result *r, size_t n);
 int bench_write_plots(const char *dir, const struct bench_machine *m, bool quick,
                       const struct bench_result *r, size_t n);
 
-/* cmd.c */
-int bench_cmd(int argc, char **argv);
+/* cmd.c: coop_cmd_bench, the `coop bench` command (cli/cli.h) */
 
 #endif /* COOP_BENCH_H */

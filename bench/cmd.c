@@ -19,6 +19,7 @@
 #include <coop/kmod.h>
 
 #include "bench/bench.h"
+#include "cli/cli.h"
 #include "core/shim.h"
 
 static const struct bench_entry {
@@ -301,7 +302,7 @@ static bool cpu_has_rdtscp(void)
 	return __get_cpuid(0x80000001, &a, &b, &c, &d) && (d & (1u << 27));
 }
 
-int bench_cmd(int argc, char **argv)
+int coop_cmd_bench(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "quick", no_argument, NULL, 'q' },      { "iterations", required_argument, NULL, 'n' },
@@ -386,7 +387,7 @@ int bench_cmd(int argc, char **argv)
 	if (sched_setaffinity(0, sizeof(set), &set))
 		return bench_usage_error("--cpu: cannot run on CPU", strerror(errno));
 	if (!o.kernel)
-		o.kernel = shim_default_kernel();
+		o.kernel = cli_default_kernel();
 	if (access(o.kernel, R_OK))
 		return bench_usage_error("--kernel: cannot read", o.kernel);
 	if (o.backend == SHIM_BACKEND_KMOD) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "cli/cli.h"
 #include "core/shim.h"
 
 #define PLOT_PYTHON "/usr/bin/python3"
@@ -174,19 +175,19 @@ static void json_machine(FILE *f, const struct bench_machine *m, bool quick)
 {
 	fprintf(f, "  \"tsc_khz\": %llu,\n  \"quick\": %s,\n  \"machine\": {\"cpu\": ",
 	        (unsigned long long)shim_tsc_khz(), quick ? "true" : "false");
-	shim_json_str(f, m->cpu);
+	cli_json_str(f, m->cpu);
 	fprintf(f, ", \"cpus\": %ld, \"tsc_mhz\": %.1f, \"kernel\": ", m->cpus, m->tsc_mhz);
-	shim_json_str(f, m->kernel);
+	cli_json_str(f, m->kernel);
 	fprintf(f, ", \"virtualization\": ");
-	shim_json_str(f, m->virt);
+	cli_json_str(f, m->virt);
 	fprintf(f, ", \"kvm\": ");
-	shim_json_str(f, m->kvm);
+	cli_json_str(f, m->kvm);
 	fprintf(f, ", \"coop\": ");
-	shim_json_str(f, m->coop);
+	cli_json_str(f, m->coop);
 	fprintf(f, ", \"backend\": ");
-	shim_json_str(f, m->backend);
+	cli_json_str(f, m->backend);
 	fprintf(f, ", \"emulated\": %s, \"figures\": ", m->emulated ? "true" : "false");
-	shim_json_str(f, m->figures);
+	cli_json_str(f, m->figures);
 	fprintf(f,
 	        ", \"pinned_cpu\": %d, \"cross_core\": false, \"timer_overhead_cycles\": %llu, "
 	        "\"guest_timer_overhead_cycles\": %llu, \"batch\": %d},\n",
@@ -198,24 +199,24 @@ static void json_result(FILE *f, const struct bench_machine *m, const struct ben
                         bool samples)
 {
 	fprintf(f, "    {\"name\": ");
-	shim_json_str(f, r->name);
+	cli_json_str(f, r->name);
 	fprintf(f, ", \"unit\": ");
-	shim_json_str(f, r->unit);
+	cli_json_str(f, r->unit);
 	fprintf(f, ", \"iterations\": %zu, \"batch\": %u", r->iterations, r->batch);
 	for (int k = 0; k < 6; k++)
 		fprintf(f, ", \"%s\": %.1f, \"%s_cycles\": %llu", key[k], r->val[k], key[k],
 		        (unsigned long long)r->cycles[k]);
 	if (r->baseline) {
 		fprintf(f, ", \"baseline\": ");
-		shim_json_str(f, r->baseline);
+		cli_json_str(f, r->baseline);
 		fprintf(f, ", \"ratio\": %.3f", r->ratio);
 	}
 	if (r->mbps > 0 || r->iops > 0)
 		fprintf(f, ", \"mb_s\": %.1f, \"iops\": %.0f", r->mbps, r->iops);
 	fprintf(f, ", \"note\": ");
-	shim_json_str(f, r->note);
+	cli_json_str(f, r->note);
 	fprintf(f, ", \"figures\": ");
-	shim_json_str(f, m->emulated ? "TCG emulation, not hardware" : "hardware");
+	cli_json_str(f, m->emulated ? "TCG emulation, not hardware" : "hardware");
 	if (samples) {
 		fprintf(f, ", \"samples\": [");
 		for (size_t i = 0; i < r->nsamples; i++)
@@ -237,7 +238,7 @@ static void json_targets(FILE *f, const struct bench_result *r, size_t n)
 		                                    : s->val[1] / b;
 
 		fprintf(f, "    {\"what\": ");
-		shim_json_str(f, t->what);
+		cli_json_str(f, t->what);
 		fprintf(f,
 		        ", \"subject\": \"%s\", \"baseline\": \"%s\", \"bound\": %.2f, "
 		        "\"kind\": \"%s\", ",
@@ -280,7 +281,7 @@ static int write_json(const char *path, const struct bench_machine *m, bool quic
 			continue;
 		fprintf(f, "%s\n    {\"name\": \"%s\", \"reason\": ", skipped++ ? "," : "",
 		        r[i].name);
-		shim_json_str(f, r[i].skipped);
+		cli_json_str(f, r[i].skipped);
 		fprintf(f, "}");
 	}
 	fprintf(f, "%s]\n}\n", skipped ? "\n  " : "");

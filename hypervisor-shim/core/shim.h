@@ -287,11 +287,6 @@ void shim_unwatch_fd(struct shim_vm *vm, int fd);
 void shim_watch_serve(struct shim_vm *vm);
 int shim_watch_pollfds(struct shim_vm *vm, struct pollfd *pfd, int max);
 
-/* report.c */
-__attribute__((warn_unused_result)) int shim_report_write(const struct shim_vm *vm,
-							  const char *path);
-void shim_json_str(FILE *f, const char *s);
-
 /* crash.c */
 void shim_crash_end(struct shim_vm *vm);
 
@@ -372,21 +367,6 @@ void shim_router_free(struct shim_vm *vm);
 /* crc32c.c */
 uint32_t shim_crc32c(uint32_t crc, const void *buf, size_t len);
 uint32_t shim_msg_crc(const struct coop_msg_hdr *hdr, const void *payload);
-
-/* parse.c */
-__attribute__((warn_unused_result)) int shim_parse_size(const char *s, uint64_t *out);
-uint64_t shim_host_ram(void);
-void shim_format_size(uint64_t bytes, char *buf, size_t len);
-
-/* run.c */
-int shim_cmd_run(int argc, char **argv);
-const char *shim_default_kernel(void);
-
-/* cmd_faults.c: `coop faults check PLAN` */
-int shim_cmd_faults(int argc, char **argv);
-
-/* cmd_analyze.c: `coop analyze TRACE_DIR -o OUT` (execs analysis/ with python3) */
-int shim_cmd_analyze(int argc, char **argv);
 
 /* vm.c: a device for the guest's boot parameters; -ENOSPC when full */
 __attribute__((warn_unused_result)) int shim_boot_add_dev(struct shim_vm *vm,

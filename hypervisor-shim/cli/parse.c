@@ -9,10 +9,11 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "core/shim.h"
 
 /* "64M", "1g", "65536", "2GiB" -> bytes.  -EINVAL or -ERANGE. */
-int shim_parse_size(const char *s, uint64_t *out)
+int cli_parse_size(const char *s, uint64_t *out)
 {
 	static const struct { const char *suffix; unsigned shift; } units[] = {
 		{ "", 0 },     { "k", 10 },   { "kib", 10 }, { "m", 20 },  { "mib", 20 },
@@ -39,7 +40,7 @@ int shim_parse_size(const char *s, uint64_t *out)
 }
 
 /* Physical RAM of this host, in bytes. */
-uint64_t shim_host_ram(void)
+uint64_t cli_host_ram(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
 
@@ -47,7 +48,7 @@ uint64_t shim_host_ram(void)
 }
 
 /* 67108864 -> "64 MiB", 25165824000 -> "23.4 GiB". */
-void shim_format_size(uint64_t bytes, char *buf, size_t len)
+void cli_format_size(uint64_t bytes, char *buf, size_t len)
 {
 	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
 	unsigned i = 0;

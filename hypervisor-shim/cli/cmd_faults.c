@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "core/shim.h"
 #include "faults/faults.h"
 
@@ -66,7 +67,7 @@ static int faults_check(int argc, char **argv)
 	return fflush(stdout) ? SHIM_EXIT_FAILURE : 0;
 }
 
-int shim_cmd_faults(int argc, char **argv)
+int coop_cmd_faults(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
 

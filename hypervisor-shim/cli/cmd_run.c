@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * run.c - `coop run`: parse the options, create the guest, run the
+ * cmd_run.c - `coop run`: parse the options, create the guest, run the
  * monitor, report how the guest ended.  Exit status: the guest's power-off
  * status, 2 for bad input, 3 when the guest crashed, 1 when the host failed.
  */
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "core/shim.h"
 #include "trace/trace.h"
 
@@ -94,14 +95,14 @@ static __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ..
 
 static int parse_mem(const char *arg, uint64_t *mem)
 {
-	uint64_t host = shim_host_ram(), limit = host && host < COOP_MEM_MAX ? host : COOP_MEM_MAX;
+	uint64_t host = cli_host_ram(), limit = host && host < COOP_MEM_MAX ? host : COOP_MEM_MAX;
 	char have[32], min[32];
 
-	shim_format_size(limit, have, sizeof(have));
-	shim_format_size(COOP_MEM_MIN, min, sizeof(min));
-	if (shim_parse_size(arg, mem) == -ERANGE)
+	cli_format_size(limit, have, sizeof(have));
+	cli_format_size(COOP_MEM_MIN, min, sizeof(min));
+	if (cli_parse_size(arg, mem) == -ERANGE)
 		return usage_error("--mem %s: more than this host allows (%s)", arg, have);
-	if (shim_parse_size(arg, mem))
+	if (cli_parse_size(arg, mem))
 		return usage_error("--mem %s: not a size (expected e.g. 64M, 512M, 1G)", arg);
 	if (*mem < COOP_MEM_MIN)
 		return usage_error("--mem %s: less than the minimum of %s", arg, min);
@@ -126,7 +127,7 @@ static int parse_seconds(const char *arg, uint64_t *ns)
 }
 
 /* coop-guest.elf in the directory coop runs from. */
-const char *shim_default_kernel(void)
+const char *cli_default_kernel(void)
 {
 	static char path[PATH_MAX];
 	char exe[PATH_MAX];
@@ -299,7 +300,7 @@ static int trace_end(struct coop_trace_session *ts, struct shim_stats *st, int r
 	return rc;
 }
 
-int shim_cmd_run(int argc, char **argv)
+int coop_cmd_run(int argc, char **argv)
 {
 	struct coop_trace_session ts = { .active = false };
 	struct shim_config cfg = {
@@ -316,7 +317,7 @@ int shim_cmd_run(int argc, char **argv)
 	if (rc)
 		return rc;
 	if (!cfg.kernel)
-		cfg.kernel = shim_default_kernel();
+		cfg.kernel = cli_default_kernel();
 	rc = trace_begin(&cfg, &ts);
 	if (rc)
 		return rc;
@@ -336,7 +337,7 @@ int shim_cmd_run(int argc, char **argv)
 	rc = report_end(&vm, rc);
 	shim_faults_close(&vm);
 	shim_faults_summary(&vm, stderr);
-	if (cfg.report && shim_report_write(&vm, cfg.report)) {
+	if (cfg.report && cli_report_write(&vm, cfg.report)) {
 		fprintf(stderr, "coop run: --report %s: %s\n", cfg.report, strerror(errno));
 		rc = rc ? rc : SHIM_EXIT_FAILURE;
 	}

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * report.c - `coop run --report FILE`: the run's counters as JSON, with
- * the keys ../shared/CLI.md promises (documented in the README).  Written
+ * the keys the README documents.  Written
  * after the guest ended, whatever the way it ended.
  */
 #include <errno.h>
 #include <stdio.h>
 
+#include "cli/cli.h"
 #include "core/shim.h"
 
 static const char *const dev_names[COOP_DEV_COUNT] = {
@@ -29,7 +30,7 @@ static const char *end_name(enum shim_vm_state s)
  * A JSON string: quotes, backslashes and control characters escaped; NULL
  * is "".  Also what `coop bench` writes its JSON with (bench/output.c).
  */
-void shim_json_str(FILE *f, const char *s)
+void cli_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; s && *s; s++) {
@@ -133,7 +134,7 @@ static void faults(FILE *f, const struct shim_vm *vm)
 				fault_kind_name(o->sites[i].kind), (unsigned long long)o->sites[i].count);
 			for (unsigned int k = 0; k < o->sites[i].depth; k++) {
 				fprintf(f, "%s", k ? ", " : "");
-				shim_json_str(f, o->sites[i].frame[k]);
+				cli_json_str(f, o->sites[i].frame[k]);
 			}
 			fprintf(f, "]}");
 		}
@@ -145,7 +146,7 @@ static void faults(FILE *f, const struct shim_vm *vm)
 		(unsigned long long)vm->stats.checked, (unsigned long long)bad);
 }
 
-int shim_report_write(const struct shim_vm *vm, const char *path)
+int cli_report_write(const struct shim_vm *vm, const char *path)
 {
 	FILE *f = fopen(path, "w");
 
@@ -153,7 +154,7 @@ int shim_report_write(const struct shim_vm *vm, const char *path)
 		return -errno;
 	fprintf(f, "{\n  \"guest\": {\"exit_status\": %d, \"end\": \"%s\", \"reason\": ",
 		vm->exit_status, end_name(vm->state));
-	shim_json_str(f, vm->reason);
+	cli_json_str(f, vm->reason);
 	fprintf(f, "},\n");
 	switches(f, vm);
 	fprintf(f, "  \"irqs\": {\"forwarded\": %llu, \"delivered\": %llu},\n",

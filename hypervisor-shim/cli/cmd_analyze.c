@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "core/shim.h"
 
 /* Debian's python: the one python3-bt2 installs its module for. */
@@ -125,7 +126,7 @@ static int analyze_find_script(char *path, size_t len)
 	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : -ENOENT;
 }
 
-int shim_cmd_analyze(int argc, char **argv)
+int coop_cmd_analyze(int argc, char **argv)
 {
 	static char python[] = ANALYZE_PYTHON;
 	char script[PATH_MAX];

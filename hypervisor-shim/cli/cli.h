@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h - the `coop` program's front end: one function per command (as
+ * kvmtool's builtin-*.c), and what the commands share.  The monitor
+ * (core/) knows nothing of this room; the commands use it.
+ */
+#ifndef COOP_CLI_H
+#define COOP_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct shim_vm;
+
+/* The commands: argv[0] is the command's name; the return is coop's exit status. */
+int coop_cmd_run(int argc, char **argv);     /* cmd_run.c */
+int coop_cmd_bench(int argc, char **argv);   /* bench/cmd.c */
+int coop_cmd_faults(int argc, char **argv);  /* cmd_faults.c: coop faults check PLAN */
+int coop_cmd_analyze(int argc, char **argv); /* cmd_analyze.c: execs analysis/ with python3 */
+
+/* cmd_run.c: the guest kernel beside the coop executable, or NULL. */
+const char *cli_default_kernel(void);
+
+/* parse.c: sizes as users type them ("64M", "1G": binary units). */
+__attribute__((warn_unused_result)) int cli_parse_size(const char *s, uint64_t *out);
+uint64_t cli_host_ram(void);
+void cli_format_size(uint64_t bytes, char *buf, size_t len);
+
+/* report.c: the run report (coop run --report FILE), and a JSON string writer. */
+__attribute__((warn_unused_result)) int cli_report_write(const struct shim_vm *vm,
+							 const char *path);
+void cli_json_str(FILE *f, const char *s);
+
+#endif /* COOP_CLI_H */
