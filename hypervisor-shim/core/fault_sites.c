@@ -30,6 +30,8 @@ static struct shim_msg *copy_msg(const struct coop_msg_hdr *h, const uint8_t *pa
 		m->next = NULL;
 		m->hdr = *h;
 		m->sent = *h;
+		m->to_guest = false;
+		m->damaged = -1;
 		memcpy(m->payload, payload, h->length);
 	}
 	return m;
@@ -99,9 +101,11 @@ static void damage(struct shim_vm *vm, struct shim_msg *m, const struct fault_fi
 
 /*
  * The host takes guest message h from the window.  Returns true when the
- * caller should hand the original to its device as usual.
+ * caller should hand the original to its device as usual; first, the
+ * router dispatches what the layer put in out (copies, damaged or not).
  */
-bool shim_fault_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const uint8_t *payload)
+bool shim_fault_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const uint8_t *payload,
+			struct shim_msg_list *out)
 {
 	struct fault_fired f[MAX_FIRED];
 	unsigned int n;
@@ -124,19 +128,19 @@ bool shim_fault_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const 
 				return true;
 			unapplied(vm, f, i + 1, n);
 			damage(vm, m, &f[i]);
-			/* Protected, it fails the host's CRC check (detected); else it goes through. */
+			/*
+			 * Protected, it fails the host's CRC check (detected when
+			 * refused: shim_faults_refused); else it goes through.
+			 */
 			if (h->flags & COOP_MSG_F_NOCRC)
 				opened(vm, h, f[i].kind);
-			if (!shim_router_dispatch(vm, m) && !(h->flags & COOP_MSG_F_NOCRC))
-				shim_faults_host_detected(vm, h->device, f[i].kind);
-			free(m);
+			m->damaged = f[i].kind;
+			shim_msg_list_add(out, m);
 			return false;
 		case FAULT_DUPLICATE:
 			opened(vm, h, FAULT_DUPLICATE);
-			if ((m = copy_msg(h, payload))) {
-				shim_router_dispatch(vm, m);
-				free(m);
-			}
+			if ((m = copy_msg(h, payload)))
+				shim_msg_list_add(out, m);
 			break;
 		case FAULT_DELAY:
 		case FAULT_REORDER:
@@ -144,7 +148,7 @@ bool shim_fault_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const 
 				return true;
 			opened(vm, h, f[i].kind);
 			unapplied(vm, f, i + 1, n);
-			shim_faults_hold(vm, 0, m, f[i].delay_ns, f[i].gap);
+			shim_faults_hold(vm, m, f[i].delay_ns, f[i].gap, out);
 			return false;
 		default:
 			break;
@@ -153,13 +157,18 @@ bool shim_fault_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const 
 	return true;
 }
 
-/* The host queues m for the guest; dev may damage the data m describes. */
-void shim_fault_to_guest(struct shim_vm *vm, struct shim_msg *m, const struct shim_device *dev)
+/*
+ * The host queues m for the guest; dev may damage the data m describes.
+ * What to queue, in order, goes into out.
+ */
+void shim_fault_to_guest(struct shim_vm *vm, struct shim_msg *m, const struct shim_device *dev,
+			 struct shim_msg_list *out)
 {
 	struct fault_fired f[MAX_FIRED];
 	unsigned int n = fire(vm, 1, &m->hdr, f);
 	struct shim_msg *c;
 
+	m->to_guest = true;
 	for (unsigned int i = 0; i < n; i++) {
 		switch (f[i].kind) {
 		case FAULT_DROP:
@@ -182,20 +191,21 @@ void shim_fault_to_guest(struct shim_vm *vm, struct shim_msg *m, const struct sh
 			opened(vm, &m->sent, FAULT_DUPLICATE);
 			if ((c = copy_msg(&m->hdr, m->payload))) {
 				c->sent = m->sent;
-				shim_router_enqueue(vm, c);
+				c->to_guest = true;
+				shim_msg_list_add(out, c);
 			}
 			break;
 		case FAULT_DELAY:
 		case FAULT_REORDER:
 			opened(vm, &m->sent, f[i].kind);
 			unapplied(vm, f, i + 1, n);
-			shim_faults_hold(vm, 1, m, f[i].delay_ns, f[i].gap);
+			shim_faults_hold(vm, m, f[i].delay_ns, f[i].gap, out);
 			return;
 		default:
 			break;
 		}
 	}
-	shim_router_enqueue(vm, m);
+	shim_msg_list_add(out, m);
 }
 
 /*

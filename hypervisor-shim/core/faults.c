@@ -37,7 +37,6 @@ struct open_fault {
 /* A message held back by delay or reorder. */
 struct held {
 	struct held *next;  /* list order */
-	int dir;            /* 0: guest->host (dispatch later), 1: host->guest (queue later) */
 	uint64_t due_ns;    /* delay: release time */
 	uint32_t gap;       /* reorder: messages still to overtake it (0: a delay) */
 	struct shim_msg *m; /* the message (header, payload) */
@@ -186,17 +185,18 @@ void shim_faults_served(struct shim_vm *vm, uint16_t device, uint16_t unit, uint
 	}
 }
 
-/* Hold m (to be dispatched to the host side, or queued for the guest) for later. */
-void shim_faults_hold(struct shim_vm *vm, int dir, struct shim_msg *m, uint64_t delay_ns,
-		      uint32_t gap)
+/*
+ * Hold m (to be dispatched to the host side, or queued for the guest:
+ * m->to_guest) for later.  Out of memory, it goes into now instead:
+ * passed on at once rather than lost.
+ */
+void shim_faults_hold(struct shim_vm *vm, struct shim_msg *m, uint64_t delay_ns, uint32_t gap,
+		      struct shim_msg_list *now)
 {
 	struct held *h = malloc(sizeof(*h)), **pp = &vm->faults->held;
 
-	if (!h) { /* out of memory: deliver now rather than lose it */
-		if (dir)
-			shim_router_enqueue(vm, m);
-		else
-			shim_router_dispatch(vm, m), free(m);
+	if (!h) {
+		shim_msg_list_add(now, m);
 		return;
 	}
 	/*
@@ -204,7 +204,7 @@ void shim_faults_hold(struct shim_vm *vm, int dir, struct shim_msg *m, uint64_t 
 	 * REORDER_MAX_NS: in a workload with one request in flight nothing ever
 	 * passes, and a reorder must not turn into a loss.
 	 */
-	*h = (struct held){ .dir = dir, .gap = delay_ns ? 0 : (gap ? gap : 1), .m = m,
+	*h = (struct held){ .gap = delay_ns ? 0 : (gap ? gap : 1), .m = m,
 			    .due_ns = shim_now_ns() + (delay_ns ? delay_ns : REORDER_MAX_NS) };
 	while (*pp)
 		pp = &(*pp)->next;
@@ -215,9 +215,9 @@ void shim_faults_hold(struct shim_vm *vm, int dir, struct shim_msg *m, uint64_t 
 void shim_faults_overtaken(struct shim_vm *vm, int dir)
 {
 	for (struct held *h = vm->faults ? vm->faults->held : NULL; h; h = h->next)
-		if (h->dir == dir && h->gap > 1)
+		if (h->m->to_guest == dir && h->gap > 1)
 			h->gap--;
-		else if (h->dir == dir && h->gap == 1)
+		else if (h->m->to_guest == dir && h->gap == 1)
 			h->gap = 0, h->due_ns = 1; /* due now */
 }
 
@@ -229,7 +229,7 @@ void shim_faults_cancel_stale(struct shim_vm *vm, const struct coop_msg_hdr *hdr
 	while (*pp) {
 		struct held *h = *pp;
 
-		if (h->dir == 0 && h->m->sent.device == hdr->device && h->m->hdr.unit == hdr->unit &&
+		if (!h->m->to_guest && h->m->sent.device == hdr->device && h->m->hdr.unit == hdr->unit &&
 		    h->m->sent.seq == hdr->seq) {
 			*pp = h->next;
 			free(h->m);
@@ -240,8 +240,11 @@ void shim_faults_cancel_stale(struct shim_vm *vm, const struct coop_msg_hdr *hdr
 	}
 }
 
-/* Release what is due; returns ns until the next release (0: none held). */
-uint64_t shim_faults_release(struct shim_vm *vm)
+/*
+ * Release what is due into due, in the order it was held (the router
+ * passes it on); returns ns until the next release (0: none held).
+ */
+uint64_t shim_faults_release(struct shim_vm *vm, struct shim_msg_list *due)
 {
 	struct held **pp;
 	uint64_t now, next = 0;
@@ -259,15 +262,8 @@ uint64_t shim_faults_release(struct shim_vm *vm)
 			continue;
 		}
 		*pp = h->next;
-		if (h->dir) {
-			shim_router_enqueue(vm, h->m);
-		} else {
-			shim_router_dispatch(vm, h->m);
-			free(h->m);
-		}
+		shim_msg_list_add(due, h->m);
 		free(h);
-		if (vm->state != SHIM_VM_RUNNING)
-			break;
 	}
 	return next ? next : 0;
 }
@@ -416,10 +412,22 @@ bool shim_faults_absorb_kill(struct shim_vm *vm)
 	return true;
 }
 
-void shim_faults_host_detected(struct shim_vm *vm, int device, enum fault_kind kind)
+static void host_detected(struct shim_vm *vm, int device, enum fault_kind kind)
 {
 	fault_out(&vm->faults->e, device, kind)->detected++;
 	vm->faults->host_detected++;
+}
+
+/*
+ * The router could not hand m, which the layer made, to its device: it
+ * failed the host's checks or the device refused it, and was dropped.  A
+ * copy the layer damaged under a CRC was caught by the host (detected);
+ * without one the fault is tracked by its request id like any other.
+ */
+void shim_faults_refused(struct shim_vm *vm, const struct shim_msg *m)
+{
+	if (vm->faults && m->damaged >= 0 && !(m->hdr.flags & COOP_MSG_F_NOCRC))
+		host_detected(vm, m->sent.device, (enum fault_kind)m->damaged);
 }
 
 struct fault_engine *shim_faults_engine(struct shim_vm *vm)

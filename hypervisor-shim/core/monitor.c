@@ -239,7 +239,7 @@ static void release_held(struct shim_vm *vm)
 	uint64_t a, b;
 
 	shim_fault_ticks(vm);
-	a = shim_faults_release(vm), b = shim_fault_raise_due(vm);
+	a = shim_router_release(vm), b = shim_fault_raise_due(vm);
 
 	vm->fault_wait_ns = !a ? b : !b ? a : a < b ? a : b;
 }

@@ -5,7 +5,9 @@
  * guest: queue, then move into the to_guest window as room allows.  A
  * full window never loses a message: it stays queued (back-pressure),
  * and the wait is counted.  Every message each way, and every wait, is a
- * tracepoint (coop:message, coop:backpressure).
+ * tracepoint (coop:message, coop:backpressure).  The fault layer sits on
+ * both paths and answers with what to pass on (pass_on); it never calls
+ * back here.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -60,6 +62,33 @@ static const struct shim_device *const devices[COOP_DEV_COUNT] = {
 	[COOP_DEV_COBD] = &shim_cobd_device,
 	[COOP_DEV_CONET] = &shim_conet_device,
 };
+
+static void enqueue(struct shim_vm *vm, struct shim_msg *m);
+static bool dispatch(struct shim_vm *vm, const struct shim_msg *m);
+
+/*
+ * Pass on, in order, what the fault layer handed back: to the guest's
+ * queue, or to a device.  What a device cannot take is dropped and the
+ * layer told; once the guest has ended, the rest is dropped too.
+ */
+static void pass_on(struct shim_vm *vm, struct shim_msg_list *l)
+{
+	struct shim_msg *m, *next;
+
+	for (m = l->head; m; m = next) {
+		next = m->next;
+		if (vm->state != SHIM_VM_RUNNING) {
+			free(m);
+		} else if (m->to_guest) {
+			enqueue(vm, m);
+		} else {
+			if (!dispatch(vm, m))
+				shim_faults_refused(vm, m);
+			free(m);
+		}
+	}
+	shim_msg_list_init(l);
+}
 
 /* Check one message header at window offset off; 0 or kill + -EPROTO. */
 static int check_msg(struct shim_vm *vm, unsigned int i, const struct coop_msg_hdr *h,
@@ -122,9 +151,18 @@ void shim_router_serve(struct shim_vm *vm)
 		 * The fault layer may drop, damage, duplicate or hold it back --
 		 * not the monitor's reports: they are the experiment's instruments.
 		 */
-		if (!vm->faults || h.device == COOP_DEV_MONITOR ||
-		    shim_fault_to_host(vm, &h, payload))
+		if (!vm->faults || h.device == COOP_DEV_MONITOR) {
 			devices[h.device]->from_guest(vm, &h, payload);
+		} else {
+			struct shim_msg_list out;
+			bool pass;
+
+			shim_msg_list_init(&out);
+			pass = shim_fault_to_host(vm, &h, payload, &out);
+			pass_on(vm, &out);
+			if (pass && vm->state == SHIM_VM_RUNNING)
+				devices[h.device]->from_guest(vm, &h, payload);
+		}
 		if (vm->state != SHIM_VM_RUNNING)
 			return;
 		off += coop_msg_size(h.length);
@@ -169,15 +207,23 @@ int shim_router_reply(struct shim_vm *vm, uint16_t device, uint16_t unit, uint16
 		memcpy(m->payload, payload, len);
 	m->hdr.crc32c = shim_msg_crc(&m->hdr, m->payload);
 	m->sent = m->hdr;
-	if (vm->faults && device != COOP_DEV_MONITOR) /* after the CRC: damage on the way is what it must catch */
-		shim_fault_to_guest(vm, m, devices[device]);
-	else
-		shim_router_enqueue(vm, m);
+	m->to_guest = true;
+	m->damaged = -1;
+	/* After the CRC: damage on the way is what it must catch. */
+	if (vm->faults && device != COOP_DEV_MONITOR) {
+		struct shim_msg_list out;
+
+		shim_msg_list_init(&out);
+		shim_fault_to_guest(vm, m, devices[device], &out);
+		pass_on(vm, &out);
+	} else {
+		enqueue(vm, m);
+	}
 	return 0;
 }
 
 /* Append m to the host->guest queue. */
-void shim_router_enqueue(struct shim_vm *vm, struct shim_msg *m)
+static void enqueue(struct shim_vm *vm, struct shim_msg *m)
 {
 	m->next = NULL;
 	*vm->queue_tail = m;
@@ -192,7 +238,7 @@ void shim_router_enqueue(struct shim_vm *vm, struct shim_msg *m)
  * (false) instead of ending the guest: damage done by the fault layer is
  * not the guest's doing.
  */
-bool shim_router_dispatch(struct shim_vm *vm, const struct shim_msg *m)
+static bool dispatch(struct shim_vm *vm, const struct shim_msg *m)
 {
 	const struct coop_msg_hdr *h = &m->hdr;
 
@@ -208,6 +254,21 @@ bool shim_router_dispatch(struct shim_vm *vm, const struct shim_msg *m)
 	if (vm->faults)
 		shim_faults_overtaken(vm, 0);
 	return true;
+}
+
+/*
+ * Pass on what the fault layer held back and is due now; returns ns until
+ * the next is (0: none held).
+ */
+uint64_t shim_router_release(struct shim_vm *vm)
+{
+	struct shim_msg_list due;
+	uint64_t next;
+
+	shim_msg_list_init(&due);
+	next = shim_faults_release(vm, &due);
+	pass_on(vm, &due);
+	return next;
 }
 
 void shim_router_deliver(struct shim_vm *vm)

@@ -151,13 +151,42 @@ struct shim_crash {
 	struct shim_frame frames[SHIM_MAX_FRAMES]; /* innermost first */
 };
 
-/* A host->guest message waiting for room in the to_guest window. */
+/*
+ * A message off the window: host->guest waiting for room in the to_guest
+ * window, or one the fault layer made (a copy, a damaged copy, one it
+ * held back) that it hands back to the router to pass on.
+ */
 struct shim_msg {
 	struct shim_msg *next;   /* FIFO order */
+	bool to_guest;           /* the fault layer's: queue it for the guest, or dispatch it */
+	int damaged;             /* the fault layer's: the fault kind that damaged it, or -1 */
 	struct coop_msg_hdr sent; /* the header as the host made it, for the host's books */
 	struct coop_msg_hdr hdr;  /* the header on the wire: the fault layer may damage it */
-	uint8_t payload[];        /* hdr.length bytes */
+	uint8_t payload[];       /* hdr.length bytes, right after hdr: the wire image */
 };
+/* The fault layer flips bits anywhere in hdr and payload as one wire image. */
+_Static_assert(offsetof(struct shim_msg, payload) ==
+		       offsetof(struct shim_msg, hdr) + sizeof(struct coop_msg_hdr),
+	       "struct shim_msg: payload must follow hdr");
+
+/* Messages in order: what the fault layer hands the router to pass on. */
+struct shim_msg_list {
+	struct shim_msg *head;
+	struct shim_msg **tail;
+};
+
+static inline void shim_msg_list_init(struct shim_msg_list *l)
+{
+	l->head = NULL;
+	l->tail = &l->head;
+}
+
+static inline void shim_msg_list_add(struct shim_msg_list *l, struct shim_msg *m)
+{
+	m->next = NULL;
+	*l->tail = m;
+	l->tail = &m->next;
+}
 
 enum shim_vm_state {
 	SHIM_VM_RUNNING,
@@ -323,8 +352,7 @@ __attribute__((warn_unused_result)) int shim_router_reply(struct shim_vm *vm, ui
 							  uint64_t seq, const void *payload,
 							  uint32_t len);
 void shim_router_deliver(struct shim_vm *vm);
-void shim_router_enqueue(struct shim_vm *vm, struct shim_msg *m);
-bool shim_router_dispatch(struct shim_vm *vm, const struct shim_msg *m);
+uint64_t shim_router_release(struct shim_vm *vm);
 
 /* faults.c */
 __attribute__((warn_unused_result)) int shim_faults_open(struct shim_vm *vm,
@@ -341,23 +369,31 @@ void shim_faults_failed(struct shim_vm *vm, uint16_t device, uint16_t unit, uint
 void shim_faults_retry(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t seq);
 void shim_faults_served(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t seq,
 			int status);
-void shim_faults_hold(struct shim_vm *vm, int dir, struct shim_msg *m, uint64_t delay_ns,
-		      uint32_t gap);
+void shim_faults_hold(struct shim_vm *vm, struct shim_msg *m, uint64_t delay_ns, uint32_t gap,
+		      struct shim_msg_list *now);
 void shim_faults_overtaken(struct shim_vm *vm, int dir);
 void shim_faults_cancel_stale(struct shim_vm *vm, const struct coop_msg_hdr *hdr);
-uint64_t shim_faults_release(struct shim_vm *vm);
+uint64_t shim_faults_release(struct shim_vm *vm, struct shim_msg_list *due);
 void shim_faults_check(struct shim_vm *vm, uint64_t checked, uint64_t bad);
 void shim_faults_injected(struct shim_vm *vm, const struct fault_event *ev,
 			  const struct fault_fired *f, unsigned int n);
 bool shim_faults_dispatching(struct shim_vm *vm, bool on);
 bool shim_faults_absorb_kill(struct shim_vm *vm);
-void shim_faults_host_detected(struct shim_vm *vm, int device, enum fault_kind kind);
+void shim_faults_refused(struct shim_vm *vm, const struct shim_msg *m);
 struct fault_outcome shim_faults_total(const struct shim_fault_outcome *o, enum fault_kind k);
 void shim_faults_summary(const struct shim_vm *vm, FILE *out);
 
 /* fault_sites.c */
-bool shim_fault_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const uint8_t *payload);
-void shim_fault_to_guest(struct shim_vm *vm, struct shim_msg *m, const struct shim_device *dev);
+/*
+ * The fault layer answers the router, as a qdisc answers its caller: what
+ * to pass on goes into out, in order; the router passes it on.
+ *   to_host:  true when the original goes to its device too (after out)
+ *   to_guest: m is the layer's now; out holds what to queue (m, copies)
+ */
+bool shim_fault_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const uint8_t *payload,
+			struct shim_msg_list *out);
+void shim_fault_to_guest(struct shim_vm *vm, struct shim_msg *m, const struct shim_device *dev,
+			 struct shim_msg_list *out);
 int shim_fault_io(struct shim_vm *vm, unsigned int unit, int op, uint64_t seq, bool *half);
 void shim_fault_raise(struct shim_vm *vm, unsigned int vector);
 uint64_t shim_fault_raise_due(struct shim_vm *vm);
