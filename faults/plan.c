@@ -297,9 +297,10 @@ static int parse_action(struct pctx *c, struct rule_state *st, const struct tok 
 
 /* ---- keys: one table; each entry says which actions it applies to ----- */
 
-static const char *const dev_names[COOP_DEV_COUNT] = {
-	[COOP_DEV_COCON] = "cocon", [COOP_DEV_COBD] = "cobd", [COOP_DEV_CONET] = "conet"
-};
+/* Devices by number (abi.h's table); a plan names every one but the monitor. */
+#define PLAN_DEV_(name, n, word, vec) [n] = n == COOP_DEV_MONITOR ? NULL : word,
+static const char *const dev_names[COOP_DEV_COUNT] = { COOP_DEVICES(PLAN_DEV_) };
+#undef PLAN_DEV_
 
 /* Message types by device, as abi.h numbers them (plural for describe). */
 static const struct {
@@ -316,10 +317,10 @@ static const struct {
 };
 #define NTYPES (sizeof(type_names) / sizeof(type_names[0]))
 
-static const char *const vec_names[] = {
-	[COOP_VEC_TIMER] = "timer", [COOP_VEC_COCON] = "cocon",
-	[COOP_VEC_COBD] = "cobd", [COOP_VEC_CONET] = "conet",
-};
+/* vIRQ vectors by number: the timer's, and each device's by its name. */
+#define PLAN_VEC_(name, n, word, vec) [vec] = vec ? word : NULL,
+static const char *const vec_names[] = { [COOP_VEC_TIMER] = "timer", COOP_DEVICES(PLAN_VEC_) };
+#undef PLAN_VEC_
 #define NVECNAMES (sizeof(vec_names) / sizeof(vec_names[0]))
 
 /* Look a word up in a table of names indexed by value; -1 if absent. */

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include <coop/abi.h>
-#include "trace/events.h"
+#include <coop/trace_values.h>
 
 #if !defined(COOP_TRACE_COOP_TP_H) || defined(LTTNG_UST_TRACEPOINT_HEADER_MULTI_READ)
 #define COOP_TRACE_COOP_TP_H
@@ -24,52 +24,27 @@
 
 /* ---- Enumerations: numbers in the trace, words in babeltrace2 ---------- */
 
+/* Every value by the word of its table (abi.h, coop/trace_values.h). */
+#define COOP_TP_VALUE3_(name, n, word) lttng_ust_field_enum_value(word, n)
+#define COOP_TP_VALUE4_(name, n, word, vec) lttng_ust_field_enum_value(word, n)
+
 LTTNG_UST_TRACEPOINT_ENUM(coop, reason,
-	LTTNG_UST_TP_ENUM_VALUES(
-		lttng_ust_field_enum_value("INVALID", COOP_OP_NONE)
-		lttng_ust_field_enum_value("HELLO", COOP_OP_HELLO)
-		lttng_ust_field_enum_value("IDLE", COOP_OP_IDLE)
-		lttng_ust_field_enum_value("MESSAGE", COOP_OP_MESSAGE)
-		lttng_ust_field_enum_value("TERMINATE", COOP_OP_TERMINATE)
-		lttng_ust_field_enum_value("PANIC", COOP_OP_PANIC)
-		lttng_ust_field_enum_value("TIMER", COOP_OP_TIMER)
-		lttng_ust_field_enum_value("IRQ_ENABLE", COOP_OP_IRQ_ENABLE)
-		lttng_ust_field_enum_value("NOP", COOP_OP_NOP)
-		lttng_ust_field_enum_value("FORWARD_INTERRUPT", COOP_TRACE_REASON_FORWARD)
-		lttng_ust_field_enum_value("GUEST_FAULT", COOP_TRACE_REASON_FAULT)))
+	LTTNG_UST_TP_ENUM_VALUES(COOP_OPS(COOP_TP_VALUE3_) COOP_TRACE_REASONS(COOP_TP_VALUE3_)))
 
 LTTNG_UST_TRACEPOINT_ENUM(coop, device,
-	LTTNG_UST_TP_ENUM_VALUES(
-		lttng_ust_field_enum_value("monitor", COOP_DEV_MONITOR)
-		lttng_ust_field_enum_value("cocon", COOP_DEV_COCON)
-		lttng_ust_field_enum_value("cobd", COOP_DEV_COBD)
-		lttng_ust_field_enum_value("conet", COOP_DEV_CONET)))
+	LTTNG_UST_TP_ENUM_VALUES(COOP_DEVICES(COOP_TP_VALUE4_)))
 
 LTTNG_UST_TRACEPOINT_ENUM(coop, direction,
-	LTTNG_UST_TP_ENUM_VALUES(
-		lttng_ust_field_enum_value("TO_HOST", COOP_TRACE_TO_HOST)
-		lttng_ust_field_enum_value("TO_GUEST", COOP_TRACE_TO_GUEST)))
+	LTTNG_UST_TP_ENUM_VALUES(COOP_TRACE_DIRECTIONS(COOP_TP_VALUE3_)))
 
 LTTNG_UST_TRACEPOINT_ENUM(coop, irq_source,
-	LTTNG_UST_TP_ENUM_VALUES(
-		lttng_ust_field_enum_value("TICK", COOP_TRACE_IRQ_TICK)
-		lttng_ust_field_enum_value("IO", COOP_TRACE_IRQ_IO)
-		lttng_ust_field_enum_value("WATCHDOG", COOP_TRACE_IRQ_WATCHDOG)
-		lttng_ust_field_enum_value("STOP", COOP_TRACE_IRQ_STOP)))
+	LTTNG_UST_TP_ENUM_VALUES(COOP_TRACE_IRQ_SOURCES(COOP_TP_VALUE3_)))
 
 LTTNG_UST_TRACEPOINT_ENUM(coop, virq_mode,
-	LTTNG_UST_TP_ENUM_VALUES(
-		lttng_ust_field_enum_value("ASYNC", COOP_TRACE_VIRQ_ASYNC)
-		lttng_ust_field_enum_value("SYNC", COOP_TRACE_VIRQ_SYNC)))
+	LTTNG_UST_TP_ENUM_VALUES(COOP_TRACE_VIRQ_MODES(COOP_TP_VALUE3_)))
 
 LTTNG_UST_TRACEPOINT_ENUM(coop, end,
-	LTTNG_UST_TP_ENUM_VALUES(
-		lttng_ust_field_enum_value("FAULT", COOP_TRACE_END_FAULT)
-		lttng_ust_field_enum_value("HANG", COOP_TRACE_END_HANG)
-		lttng_ust_field_enum_value("PANIC", COOP_TRACE_END_PANIC)
-		lttng_ust_field_enum_value("MISBEHAVIOUR", COOP_TRACE_END_MISBEHAVIOUR)
-		lttng_ust_field_enum_value("REFUSED", COOP_TRACE_END_REFUSED)
-		lttng_ust_field_enum_value("INTERRUPTED", COOP_TRACE_END_INTERRUPTED)))
+	LTTNG_UST_TP_ENUM_VALUES(COOP_TRACE_ENDS(COOP_TP_VALUE3_)))
 
 LTTNG_UST_TRACEPOINT_ENUM(coop, switch_mode,
 	LTTNG_UST_TP_ENUM_VALUES(

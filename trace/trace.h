@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "trace/events.h"
+#include <coop/trace_values.h>
 
 #ifdef COOP_NO_TRACE
 /* Swallows the arguments of a compiled-out tracepoint (no unused warnings). */

@@ -10,10 +10,6 @@
 #include "cli/cli.h"
 #include "core/shim.h"
 
-static const char *const dev_names[COOP_DEV_COUNT] = {
-	[COOP_DEV_MONITOR] = "monitor", [COOP_DEV_COCON] = "cocon",
-	[COOP_DEV_COBD] = "cobd",       [COOP_DEV_CONET] = "conet",
-};
 
 static const char *end_name(enum shim_vm_state s)
 {
@@ -51,7 +47,7 @@ static void switches(FILE *f, const struct shim_vm *vm)
 	fprintf(f, "  \"switches\": {\"total\": %llu, \"by_reason\": {",
 		(unsigned long long)st->switches);
 	for (uint32_t op = COOP_OP_HELLO; op < COOP_OP_COUNT; op++)
-		fprintf(f, "\"%s\": %llu, ", shim_op_name(op), (unsigned long long)st->by_op[op]);
+		fprintf(f, "\"%s\": %llu, ", coop_op_word(op), (unsigned long long)st->by_op[op]);
 	fprintf(f, "\"FORWARD_INTERRUPT\": %llu, \"INVALID\": %llu}},\n",
 		(unsigned long long)st->irqs_forwarded, (unsigned long long)st->by_op[COOP_OP_NONE]);
 }
@@ -65,7 +61,7 @@ static void messages(FILE *f, const struct shim_vm *vm)
 		fprintf(f,
 			"\"%s\": {\"to_host\": {\"count\": %llu, \"bytes\": %llu}, "
 			"\"to_guest\": {\"count\": %llu, \"bytes\": %llu}, \"errors\": %llu}, ",
-			dev_names[d], (unsigned long long)st->msgs[d][0],
+			coop_dev_word(d), (unsigned long long)st->msgs[d][0],
 			(unsigned long long)st->bytes[d][0], (unsigned long long)st->msgs[d][1],
 			(unsigned long long)st->bytes[d][1], (unsigned long long)st->dev_errors[d]);
 	fprintf(f, "\"backpressure_waits\": %llu},\n", (unsigned long long)st->backpressure_waits);
@@ -113,7 +109,7 @@ static void faults(FILE *f, const struct shim_vm *vm)
 	if (o) {
 		fprintf(f, "\"devices\": {");
 		for (int d = 0, nd = 0; d < FAULT_DEVS; d++) {
-			const char *dname = d < COOP_DEV_COUNT && dev_names[d] ? dev_names[d] : "none";
+			const char *dname = coop_dev_word(d) ? coop_dev_word(d) : "none";
 			int nk = 0;
 
 			for (int k = 0; k < FAULT_KIND_COUNT; k++) {

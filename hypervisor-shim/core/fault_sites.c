@@ -255,9 +255,7 @@ static void delay_irq(struct shim_vm *vm, unsigned int v, uint64_t delay_ns)
  */
 static bool judge_raise(struct shim_vm *vm, unsigned int vector)
 {
-	int dev = (int)vector - COOP_VEC_COCON + COOP_DEV_COCON; /* router.c's mapping */
-	struct fault_event ev = { .cls = FAULT_CLASS_IRQ,
-				  .device = dev >= COOP_DEV_COCON && dev < COOP_DEV_COUNT ? dev : -1,
+	struct fault_event ev = { .cls = FAULT_CLASS_IRQ, .device = coop_vector_dev(vector),
 				  .unit = -1, .dir = -1, .type = -1, .op = -1, .vector = (int)vector };
 	struct fault_fired f[MAX_FIRED];
 	unsigned int n = vm->faults ? match(vm, &ev, f) : 0;

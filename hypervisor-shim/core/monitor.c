@@ -10,7 +10,6 @@
 #ifdef COOP_NO_TRACE
 /* The bench's tracepoint-free copy of this file gets names of its own. */
 #define shim_monitor_run shim_monitor_run_notrace
-#define shim_op_name shim_op_name_notrace
 #endif
 
 #include <errno.h>
@@ -21,19 +20,6 @@
 
 #include "core/shim.h"
 #include "trace/trace.h"
-
-const char *shim_op_name(uint32_t code)
-{
-	static const char *const names[COOP_OP_COUNT] = {
-		[COOP_OP_NONE] = "NONE",       [COOP_OP_HELLO] = "HELLO",
-		[COOP_OP_IDLE] = "IDLE",       [COOP_OP_MESSAGE] = "MESSAGE",
-		[COOP_OP_TERMINATE] = "TERMINATE", [COOP_OP_PANIC] = "PANIC",
-		[COOP_OP_TIMER] = "TIMER",     [COOP_OP_IRQ_ENABLE] = "IRQ_ENABLE",
-		[COOP_OP_NOP] = "NOP",
-	};
-
-	return code < COOP_OP_COUNT ? names[code] : "unknown";
-}
 
 /* Copy a guest string: bounded, NUL-terminated, control characters made visible. */
 static void guest_string(char *dst, size_t len, const char *src, size_t srclen)
@@ -144,7 +130,7 @@ static void serve(struct shim_vm *vm)
 	op->result = 0;
 	if (!vm->hello_done && code != COOP_OP_HELLO) {
 		shim_kill_guest(vm, "guest's first operation is %s (%u), not the ABI handshake HELLO",
-				shim_op_name(code), code);
+				coop_op_word(code) ? coop_op_word(code) : "unknown", code);
 		return;
 	}
 	switch (code) {

@@ -51,17 +51,17 @@ static void monitor_from_guest(struct shim_vm *vm, const struct coop_msg_hdr *h,
 }
 
 static const struct shim_device shim_monitor_device = {
-	.name = "monitor",
+	.id = COOP_DEV_MONITOR,
 	.from_guest = monitor_from_guest,
 };
 
-/* Device backends by COOP_DEV_* id. */
-static const struct shim_device *const devices[COOP_DEV_COUNT] = {
-	[COOP_DEV_MONITOR] = &shim_monitor_device,
-	[COOP_DEV_COCON] = &shim_cocon_device,
-	[COOP_DEV_COBD] = &shim_cobd_device,
-	[COOP_DEV_CONET] = &shim_conet_device,
-};
+/* The backend of device id (COOP_DEV_*): the monitor's own, or one vm.c opened; or NULL. */
+static const struct shim_device *backend_of(const struct shim_vm *vm, unsigned int id)
+{
+	if (id == COOP_DEV_MONITOR)
+		return &shim_monitor_device;
+	return id < COOP_DEV_COUNT ? vm->devices[id] : NULL;
+}
 
 static void enqueue(struct shim_vm *vm, struct shim_msg *m);
 static bool dispatch(struct shim_vm *vm, const struct shim_msg *m);
@@ -102,13 +102,13 @@ static int check_msg(struct shim_vm *vm, unsigned int i, const struct coop_msg_h
 				COOP_MSG_MAX_PAYLOAD);
 	else if (coop_msg_size(h->length) > room)
 		shim_kill_guest(vm, "message %u: %u payload bytes run past the window", i, h->length);
-	else if (h->device >= COOP_DEV_COUNT || !devices[h->device])
+	else if (!backend_of(vm, h->device))
 		shim_kill_guest(vm, "message %u: no such device %u", i, h->device);
 	else if (!(h->flags & COOP_MSG_F_NOCRC) && shim_msg_crc(h, payload) != h->crc32c) {
 		coop_trace(message, COOP_TRACE_TO_HOST, h->device, h->unit, h->type, h->seq,
 			   h->length, 0);
 		shim_kill_guest(vm, "message %u (%s seq %llu): CRC32C mismatch", i,
-				devices[h->device]->name, (unsigned long long)h->seq);
+				coop_dev_word(h->device), (unsigned long long)h->seq);
 	} else {
 		coop_trace(message, COOP_TRACE_TO_HOST, h->device, h->unit, h->type, h->seq,
 			   h->length, 1);
@@ -152,7 +152,7 @@ void shim_router_serve(struct shim_vm *vm)
 		 * not the monitor's reports: they are the experiment's instruments.
 		 */
 		if (!vm->faults || h.device == COOP_DEV_MONITOR) {
-			devices[h.device]->from_guest(vm, &h, payload);
+			backend_of(vm, h.device)->from_guest(vm, &h, payload);
 		} else {
 			struct shim_msg_list out;
 			bool pass;
@@ -161,7 +161,7 @@ void shim_router_serve(struct shim_vm *vm)
 			pass = shim_fault_to_host(vm, &h, payload, &out);
 			pass_on(vm, &out);
 			if (pass && vm->state == SHIM_VM_RUNNING)
-				devices[h.device]->from_guest(vm, &h, payload);
+				backend_of(vm, h.device)->from_guest(vm, &h, payload);
 		}
 		if (vm->state != SHIM_VM_RUNNING)
 			return;
@@ -214,7 +214,7 @@ int shim_router_reply(struct shim_vm *vm, uint16_t device, uint16_t unit, uint16
 		struct shim_msg_list out;
 
 		shim_msg_list_init(&out);
-		shim_fault_to_guest(vm, m, devices[device], &out);
+		shim_fault_to_guest(vm, m, backend_of(vm, device), &out);
 		pass_on(vm, &out);
 	} else {
 		enqueue(vm, m);
@@ -242,13 +242,12 @@ static bool dispatch(struct shim_vm *vm, const struct shim_msg *m)
 {
 	const struct coop_msg_hdr *h = &m->hdr;
 
-	if (h->length > COOP_MSG_MAX_PAYLOAD || h->device >= COOP_DEV_COUNT ||
-	    !devices[h->device] || h->src != COOP_EP_GUEST || h->dst != COOP_EP_HOST ||
+	if (h->length > COOP_MSG_MAX_PAYLOAD || !backend_of(vm, h->device) || h->src != COOP_EP_GUEST || h->dst != COOP_EP_HOST ||
 	    (!(h->flags & COOP_MSG_F_NOCRC) && shim_msg_crc(h, m->payload) != h->crc32c))
 		return false;
 	if (vm->faults)
 		shim_faults_dispatching(vm, true);
-	devices[h->device]->from_guest(vm, h, m->payload);
+	backend_of(vm, h->device)->from_guest(vm, h, m->payload);
 	if (vm->faults && shim_faults_dispatching(vm, false))
 		return false; /* the device refused it: dropped, as a damaged message */
 	if (vm->faults)
@@ -274,6 +273,7 @@ uint64_t shim_router_release(struct shim_vm *vm)
 void shim_router_deliver(struct shim_vm *vm)
 {
 	struct coop_msg_window *w = &vm->passage->to_guest;
+	const struct shim_device *d;
 	struct shim_msg *m;
 
 	if (w->bytes > sizeof(w->data) || (w->bytes % COOP_MSG_ALIGN)) {
@@ -302,13 +302,14 @@ void shim_router_deliver(struct shim_vm *vm)
 		coop_trace(message, COOP_TRACE_TO_GUEST, m->sent.device, m->sent.unit, m->sent.type,
 			   m->sent.seq, m->hdr.length, 1);
 		/* Each device has its vector, raised for what it put in the window. */
-		if (m->sent.device != COOP_DEV_MONITOR)
-			shim_fault_raise(vm, COOP_VEC_COCON + m->sent.device - COOP_DEV_COCON);
+		if (coop_dev_vector(m->sent.device))
+			shim_fault_raise(vm, coop_dev_vector(m->sent.device));
 		vm->queue_head = m->next;
 		if (!vm->queue_head)
 			vm->queue_tail = &vm->queue_head;
-		if (devices[m->sent.device]->delivered)
-			devices[m->sent.device]->delivered(vm, &m->sent);
+		d = backend_of(vm, m->sent.device);
+		if (d && d->delivered)
+			d->delivered(vm, &m->sent);
 		free(m);
 	}
 }

@@ -10,6 +10,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <poll.h>
@@ -217,6 +218,7 @@ struct shim_vm {
 	uint64_t to_guest_seq;       /* sequence number of host messages */
 	struct shim_msg *queue_head; /* host->guest FIFO ... */
 	struct shim_msg **queue_tail; /* ... and where the next one goes */
+	const struct shim_device *devices[COOP_DEV_COUNT]; /* its backends, by COOP_DEV_* id */
 	struct shim_cocon *cocon;    /* the console */
 	struct shim_cobd *cobd[COOP_BOOT_MAX_DEVS];   /* block units by number */
 	struct shim_conet *conet[COOP_BOOT_MAX_DEVS]; /* network units by number */
@@ -264,7 +266,6 @@ void shim_vm_destroy(struct shim_vm *vm);
 int shim_monitor_run(struct shim_vm *vm);
 /* The same loop with its tracepoints compiled out (bench baseline). */
 int shim_monitor_run_notrace(struct shim_vm *vm);
-const char *shim_op_name(uint32_t code);
 
 /* kill.c: ending a guest; the first reason sticks. */
 /* It misbehaved (exit 3), unless it was the fault layer's doing. */
@@ -329,7 +330,11 @@ __attribute__((warn_unused_result)) int host_irq_watch_fd(int fd, bool on);
 /* router.c */
 /* A device backend, as the router sees it. */
 struct shim_device {
-	const char *name; /* "cocon", "cobd", "conet" */
+	uint16_t id; /* COOP_DEV_*: its messages' device field (abi.h names it) */
+	/* Set up its units from the configuration (devices/devices.c opens them in order). */
+	int (*open)(struct shim_vm *vm, const struct shim_config *cfg, char *err, size_t errlen);
+	/* Free what open made; also after a failed or partial open. */
+	void (*close)(struct shim_vm *vm);
 	/* A validated guest->host message for this device. */
 	void (*from_guest)(struct shim_vm *vm, const struct coop_msg_hdr *hdr,
 			   const uint8_t *payload);
@@ -404,30 +409,23 @@ void shim_router_free(struct shim_vm *vm);
 uint32_t shim_crc32c(uint32_t crc, const void *buf, size_t len);
 uint32_t shim_msg_crc(const struct coop_msg_hdr *hdr, const void *payload);
 
-/* vm.c: a device for the guest's boot parameters; -ENOSPC when full */
-__attribute__((warn_unused_result)) int shim_boot_add_dev(struct shim_vm *vm,
-							  const struct coop_boot_dev *dev);
+/* A device for the guest's boot parameters (a device's open adds its units); -ENOSPC when full */
+static inline __attribute__((warn_unused_result)) int
+shim_boot_add_dev(struct shim_vm *vm, const struct coop_boot_dev *dev)
+{
+	struct coop_boot_params *b = &vm->passage->boot;
 
-/* devices/cobd.c */
-extern const struct shim_device shim_cobd_device;
-__attribute__((warn_unused_result)) int shim_cobd_open(struct shim_vm *vm,
-						       const struct shim_config *cfg, char *err,
-						       size_t errlen);
-void shim_cobd_close(struct shim_vm *vm);
+	if (b->ndevs >= COOP_BOOT_MAX_DEVS)
+		return -ENOSPC;
+	b->devs[b->ndevs++] = *dev;
+	return 0;
+}
 
-/* devices/conet.c */
-extern const struct shim_device shim_conet_device;
-__attribute__((warn_unused_result)) int shim_conet_open(struct shim_vm *vm,
-							const struct shim_config *cfg, char *err,
-							size_t errlen);
-void shim_conet_close(struct shim_vm *vm);
+/* devices/devices.c: every device backend, in the order they open (they close in reverse). */
+extern const struct shim_device *const shim_devices[];
+extern const unsigned int shim_ndevices;
 
 /* devices/cocon.c */
-extern const struct shim_device shim_cocon_device;
-__attribute__((warn_unused_result)) int shim_cocon_open(struct shim_vm *vm,
-							const struct shim_config *cfg, char *err,
-							size_t errlen);
-void shim_cocon_close(struct shim_vm *vm);
 bool shim_cocon_interactive(const struct shim_vm *vm);
 
 

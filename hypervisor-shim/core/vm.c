@@ -109,14 +109,28 @@ static int load_kernel(struct shim_vm *vm, const struct shim_config *cfg, uint64
 	return rc;
 }
 
-int shim_boot_add_dev(struct shim_vm *vm, const struct coop_boot_dev *dev)
+/* Open every device backend in turn (shim_devices); the first error stops. */
+static int devices_open(struct shim_vm *vm, const struct shim_config *cfg, char *err,
+			size_t errlen)
 {
-	struct coop_boot_params *b = &vm->passage->boot;
+	for (unsigned int i = 0; i < shim_ndevices; i++) {
+		const struct shim_device *d = shim_devices[i];
+		int rc;
 
-	if (b->ndevs >= COOP_BOOT_MAX_DEVS)
-		return -ENOSPC;
-	b->devs[b->ndevs++] = *dev;
+		vm->devices[d->id] = d;
+		rc = d->open(vm, cfg, err, errlen);
+		if (rc)
+			return rc;
+	}
 	return 0;
+}
+
+/* Close them in reverse; each close also undoes a partial open. */
+static void devices_close(struct shim_vm *vm)
+{
+	for (unsigned int i = shim_ndevices; i-- > 0;)
+		if (vm->devices[shim_devices[i]->id])
+			shim_devices[i]->close(vm);
 }
 
 int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err, size_t errlen)
@@ -163,11 +177,7 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 		goto err_irq;
 	rc = shim_faults_open(vm, cfg, err, errlen);
 	if (!rc)
-		rc = shim_cobd_open(vm, cfg, err, errlen);
-	if (!rc)
-		rc = shim_conet_open(vm, cfg, err, errlen);
-	if (!rc)
-		rc = shim_cocon_open(vm, cfg, err, errlen);
+		rc = devices_open(vm, cfg, err, errlen);
 	if (rc)
 		goto err_devices;
 	passage_init(vm, cfg, page_up(vm->image.end), guard);
@@ -180,9 +190,7 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 
 err_devices:
 	shim_faults_close(vm);
-	shim_cocon_close(vm);
-	shim_conet_close(vm);
-	shim_cobd_close(vm);
+	devices_close(vm);
 	shim_router_free(vm);
 err_irq:
 	host_irq_fini(vm);
@@ -198,9 +206,7 @@ err_unmap:
 void shim_vm_destroy(struct shim_vm *vm)
 {
 	host_irq_fini(vm);
-	shim_cocon_close(vm);
-	shim_conet_close(vm);
-	shim_cobd_close(vm);
+	devices_close(vm);
 	shim_router_free(vm);
 	shim_faults_close(vm);
 	free(vm->fault_outcome);

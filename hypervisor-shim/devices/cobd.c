@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/shim.h"
+#include "devices/devices.h"
 #include "devices/mbr.h"
 
 struct shim_cobd {
@@ -132,7 +133,7 @@ static int open_unit(struct shim_vm *vm, const char *spec, struct shim_cobd *d, 
 	return locate(d, image_size(d->fd, &st), offset, part, why, len);
 }
 
-int shim_cobd_open(struct shim_vm *vm, const struct shim_config *cfg, char *err, size_t errlen)
+static int cobd_open(struct shim_vm *vm, const struct shim_config *cfg, char *err, size_t errlen)
 {
 	for (unsigned int i = 0; i < cfg->ndisks; i++) {
 		struct shim_cobd *d = calloc(1, sizeof(*d));
@@ -163,7 +164,7 @@ int shim_cobd_open(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 	return 0;
 }
 
-void shim_cobd_close(struct shim_vm *vm)
+static void cobd_close(struct shim_vm *vm)
 {
 	for (int i = 0; i < COOP_BOOT_MAX_DEVS; i++) {
 		if (!vm->cobd[i])
@@ -301,7 +302,9 @@ static bool cobd_corrupt_data(struct shim_vm *vm, const struct coop_msg_hdr *h,
 }
 
 const struct shim_device shim_cobd_device = {
-	.name = "cobd",
+	.id = COOP_DEV_COBD,
+	.open = cobd_open,
+	.close = cobd_close,
 	.from_guest = cobd_from_guest,
 	.corrupt_data = cobd_corrupt_data,
 };

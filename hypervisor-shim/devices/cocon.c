@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "core/shim.h"
+#include "devices/devices.h"
 
 enum cocon_kind { COCON_STDIO, COCON_PTY, COCON_UNIX };
 
@@ -208,7 +209,7 @@ static int open_kind(struct shim_cocon *c, const char *spec, char *err, size_t e
 		    spec);
 }
 
-int shim_cocon_open(struct shim_vm *vm, const struct shim_config *cfg, char *err, size_t errlen)
+static int cocon_open(struct shim_vm *vm, const struct shim_config *cfg, char *err, size_t errlen)
 {
 	struct shim_cocon *c = calloc(1, sizeof(*c));
 	int rc;
@@ -240,7 +241,7 @@ int shim_cocon_open(struct shim_vm *vm, const struct shim_config *cfg, char *err
 	return rc;
 }
 
-void shim_cocon_close(struct shim_vm *vm)
+static void cocon_close(struct shim_vm *vm)
 {
 	struct shim_cocon *c = vm->cocon;
 
@@ -326,7 +327,9 @@ static void cocon_from_guest(struct shim_vm *vm, const struct coop_msg_hdr *h,
 }
 
 const struct shim_device shim_cocon_device = {
-	.name = "cocon",
+	.id = COOP_DEV_COCON,
+	.open = cocon_open,
+	.close = cocon_close,
 	.from_guest = cocon_from_guest,
 };
 

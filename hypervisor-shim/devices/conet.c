@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "core/shim.h"
+#include "devices/devices.h"
 
 #define CONET_RX_QUEUE 256             /* frames queued for the guest per unit */
 #define CONET_RX_RESUME (CONET_RX_QUEUE / 2) /* read the fd again below this */
@@ -324,12 +325,6 @@ static void conet_from_guest(struct shim_vm *vm, const struct coop_msg_hdr *h,
 		conet_write(vm, c, payload, h->length);
 }
 
-const struct shim_device shim_conet_device = {
-	.name = "conet",
-	.from_guest = conet_from_guest,
-	.delivered = conet_delivered,
-};
-
 /* ---- set-up ---------------------------------------------------------------- */
 
 /* The guest's MAC: locally administered 52:54:00, then this process and the unit. */
@@ -418,19 +413,19 @@ static int conet_open_one(struct shim_vm *vm, const char *spec, char *err, size_
 	return 0;
 }
 
-int shim_conet_open(struct shim_vm *vm, const struct shim_config *cfg, char *err, size_t errlen)
+static int conet_open(struct shim_vm *vm, const struct shim_config *cfg, char *err, size_t errlen)
 {
 	int rc;
 
 	for (unsigned int i = 0; i < cfg->nnets; i++) {
 		rc = conet_open_one(vm, cfg->nets[i], err, errlen);
 		if (rc)
-			return rc; /* the caller's shim_conet_close() undoes the others */
+			return rc; /* the caller's close undoes the others */
 	}
 	return 0;
 }
 
-void shim_conet_close(struct shim_vm *vm)
+static void conet_close(struct shim_vm *vm)
 {
 	for (unsigned int i = 0; i < COOP_BOOT_MAX_DEVS; i++) {
 		struct shim_conet *c = vm->conet[i];
@@ -442,3 +437,11 @@ void shim_conet_close(struct shim_vm *vm)
 		vm->conet[i] = NULL;
 	}
 }
+
+const struct shim_device shim_conet_device = {
+	.id = COOP_DEV_CONET,
+	.open = conet_open,
+	.close = conet_close,
+	.from_guest = conet_from_guest,
+	.delivered = conet_delivered,
+};

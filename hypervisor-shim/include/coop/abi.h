@@ -66,16 +66,22 @@
 
 /* ---- Operations: what the guest asks for when it switches out ----------- */
 
-#define COOP_OP_NONE 0      /* nothing: a bug in the guest */
-#define COOP_OP_HELLO 1     /* boot handshake: params.hello */
-#define COOP_OP_IDLE 2      /* nothing to run: wait for an event (HALT) */
-#define COOP_OP_MESSAGE 3   /* serve the to_host message window */
-#define COOP_OP_TERMINATE 4 /* power off: params.terminate.status */
-#define COOP_OP_PANIC 5     /* guest panic: params.panic */
-#define COOP_OP_TIMER 6     /* 1.1: program the periodic tick: params.timer */
-#define COOP_OP_IRQ_ENABLE 7 /* 1.1: vIF set again with vIRQs pending: deliver */
-#define COOP_OP_NOP 8       /* 1.3: do nothing: a bare world-switch round trip */
-#define COOP_OP_COUNT 9
+/*
+ * The one table of operations: X(NAME, number, word), where COOP_OP_NAME
+ * is the number and word names it in traces and the run report.
+ */
+#define COOP_OPS(X)                                                                  \
+	X(NONE, 0, "INVALID")        /* nothing: a bug in the guest */                   \
+	X(HELLO, 1, "HELLO")         /* boot handshake: params.hello */                  \
+	X(IDLE, 2, "IDLE")           /* nothing to run: wait for an event (HALT) */      \
+	X(MESSAGE, 3, "MESSAGE")     /* serve the to_host message window */              \
+	X(TERMINATE, 4, "TERMINATE") /* power off: params.terminate.status */            \
+	X(PANIC, 5, "PANIC")         /* guest panic: params.panic */                     \
+	X(TIMER, 6, "TIMER")         /* 1.1: program the periodic tick: params.timer */  \
+	X(IRQ_ENABLE, 7, "IRQ_ENABLE") /* 1.1: vIF set again with vIRQs pending */       \
+	X(NOP, 8, "NOP")             /* 1.3: do nothing: a bare world-switch round trip */
+
+/* (COOP_OP_NAME and COOP_OP_COUNT: in the C part below.) */
 
 /* ---- Virtual interrupts (1.1) ------------------------------------------- */
 
@@ -85,10 +91,8 @@
  * reserved, as exceptions are on x86.
  */
 #define COOP_VEC_TIMER 32 /* the tick programmed with COOP_OP_TIMER */
-#define COOP_VEC_COCON 33 /* console messages in the to_guest window */
-#define COOP_VEC_COBD 34  /* block-device messages */
-#define COOP_VEC_CONET 35 /* network-device messages */
 #define COOP_VEC_COUNT 256
+/* Each device's messages in the to_guest window raise its vector (COOP_DEVICES). */
 
 /* ---- World-switch modes (user backend) ---------------------------------- */
 
@@ -102,11 +106,19 @@
 #define COOP_EP_HOST 0  /* endpoint: the monitor and its device backends */
 #define COOP_EP_GUEST 1 /* endpoint: the guest kernel */
 
-#define COOP_DEV_MONITOR 0
-#define COOP_DEV_COCON 1 /* console */
-#define COOP_DEV_COBD 2  /* block device */
-#define COOP_DEV_CONET 3 /* network device */
-#define COOP_DEV_COUNT 4
+/*
+ * The one table of devices: X(NAME, number, word, vector), where
+ * COOP_DEV_NAME is the messages' device field, word its name (--disk
+ * cobd0=..., traces, reports, fault plans) and COOP_VEC_NAME the vIRQ its
+ * messages to the guest raise (the monitor's reports raise none).
+ */
+#define COOP_DEVICES(X)                                        \
+	X(MONITOR, 0, "monitor", 0) /* the monitor's own reports */ \
+	X(COCON, 1, "cocon", 33)    /* console */                   \
+	X(COBD, 2, "cobd", 34)      /* block device */              \
+	X(CONET, 3, "conet", 35)    /* network device */
+
+/* (COOP_DEV_NAME, COOP_DEV_COUNT, COOP_VEC_NAME, the words: in the C part below.) */
 
 /* Header flags. */
 #define COOP_MSG_F_NOCRC 0x0001 /* crc32c is not set; do not check it */
@@ -172,6 +184,51 @@
 #include <stddef.h>
 #include <stdint.h>
 #endif
+
+/* The tables above as C constants (operations, devices, vectors) and words. */
+#define COOP_OP_ENUM_(name, n, word) COOP_OP_##name = n,
+enum { COOP_OPS(COOP_OP_ENUM_) COOP_OP_COUNT };
+#undef COOP_OP_ENUM_
+#define COOP_DEV_ENUM_(name, n, word, vec) COOP_DEV_##name = n,
+enum { COOP_DEVICES(COOP_DEV_ENUM_) COOP_DEV_COUNT };
+#undef COOP_DEV_ENUM_
+#define COOP_VEC_ENUM_(name, n, word, vec) COOP_VEC_##name = vec,
+enum { COOP_DEVICES(COOP_VEC_ENUM_) };
+#undef COOP_VEC_ENUM_
+
+/* The word of an operation or a device number; NULL if there is none. */
+static inline const char *coop_op_word(uint32_t code)
+{
+#define COOP_OP_CASE_(name, n, word) case n: return word;
+	switch (code) { COOP_OPS(COOP_OP_CASE_) }
+#undef COOP_OP_CASE_
+	return (const char *)0;
+}
+
+static inline const char *coop_dev_word(uint32_t device)
+{
+#define COOP_DEV_CASE_(name, n, word, vec) case n: return word;
+	switch (device) { COOP_DEVICES(COOP_DEV_CASE_) }
+#undef COOP_DEV_CASE_
+	return (const char *)0;
+}
+
+/* The vIRQ a device's messages raise (0: none), and the device of a vector (-1: none). */
+static inline unsigned int coop_dev_vector(uint32_t device)
+{
+#define COOP_DEV_CASE_(name, n, word, vec) case n: return vec;
+	switch (device) { COOP_DEVICES(COOP_DEV_CASE_) }
+#undef COOP_DEV_CASE_
+	return 0;
+}
+
+static inline int coop_vector_dev(uint32_t vector)
+{
+#define COOP_DEV_CASE_(name, n, word, vec) if (vec && vector == vec) return n;
+	COOP_DEVICES(COOP_DEV_CASE_)
+#undef COOP_DEV_CASE_
+	return -1;
+}
 
 #define COOP_ABI_ASSERT_SIZE(type, size) \
 	_Static_assert(sizeof(type) == (size), #type " has the size the ABI says")

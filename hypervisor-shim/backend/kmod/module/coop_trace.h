@@ -15,20 +15,21 @@
 
 #include <linux/tracepoint.h>
 
-/* coop:switch_out reasons besides COOP_OP_* (trace/events.h has the same). */
-#define COOP_KTRACE_REASON_FORWARD 64 /* a host interrupt hit the guest */
-#define COOP_KTRACE_REASON_FAULT 65   /* a guest CPU exception */
-/* coop:irq_forward sources of the kernel backend (after the user backend's 0..3). */
-#define COOP_KTRACE_IRQ_HOST 4 /* a host hardware interrupt, replayed */
-#define COOP_KTRACE_IRQ_NMI 5  /* an NMI that hit the guest, replayed */
-#define COOP_KTRACE_IRQ_NMI_SWITCH 6 /* an NMI that hit the switch, noted, replayed after it */
+#include <coop/abi.h>
+#include <coop/trace_values.h>
 
-#define coop_show_reason(r)                                                              \
-	__print_symbolic(r, { 0, "INVALID" }, { 1, "HELLO" }, { 2, "IDLE" },           \
-			 { 3, "MESSAGE" }, { 4, "TERMINATE" }, { 5, "PANIC" }, { 6, "TIMER" }, \
-			 { 7, "IRQ_ENABLE" }, { 8, "NOP" },                              \
-			 { COOP_KTRACE_REASON_FORWARD, "FORWARD_INTERRUPT" },            \
-			 { COOP_KTRACE_REASON_FAULT, "GUEST_FAULT" })
+/*
+ * Values by the words of their tables (abi.h, coop/trace_values.h), as
+ * the user backend's LTTng events name them.  __print_symbolic appends
+ * its own end after a comma: each list ends with a value no table uses.
+ */
+#define COOP_KT_SYM3_(name, n, word) { n, word },
+#define coop_show_reason(r) \
+	__print_symbolic(r, COOP_OPS(COOP_KT_SYM3_) COOP_TRACE_REASONS(COOP_KT_SYM3_) { 255, "?" })
+#define coop_show_irq_source(s) \
+	__print_symbolic(s, COOP_TRACE_IRQ_SOURCES(COOP_KT_SYM3_) { 255, "?" })
+#define coop_show_virq_mode(m) \
+	__print_symbolic(m, COOP_TRACE_VIRQ_MODES(COOP_KT_SYM3_) { 255, "?" })
 
 /* The guest has switched out to the host; guest_cycles since switch_in. */
 TRACE_EVENT(switch_out,
@@ -42,7 +43,7 @@ TRACE_EVENT(switch_out,
 		__field(u64, guest_cycles)
 	),
 	TP_fast_assign(
-		__entry->direction = 0;
+		__entry->direction = COOP_TRACE_TO_HOST;
 		__entry->reason = reason;
 		__entry->op_seq = op_seq;
 		__entry->tsc = tsc;
@@ -65,7 +66,7 @@ TRACE_EVENT(switch_in,
 		__field(u16, pending)
 	),
 	TP_fast_assign(
-		__entry->direction = 1;
+		__entry->direction = COOP_TRACE_TO_GUEST;
 		__entry->tsc = tsc;
 		__entry->host_cycles = host_cycles;
 		__entry->vif = vif;
@@ -102,10 +103,7 @@ TRACE_EVENT(irq_forward,
 	),
 	TP_printk("host_signal=%d source=%s guest_vector=%u overrun=%u latency_cycles=%llu delivered=%u",
 		  __entry->host_signal,
-		  __print_symbolic(__entry->source, { 0, "TICK" }, { 1, "IO" }, { 2, "WATCHDOG" },
-				   { 3, "STOP" }, { COOP_KTRACE_IRQ_HOST, "HOST" },
-				   { COOP_KTRACE_IRQ_NMI, "NMI" },
-				   { COOP_KTRACE_IRQ_NMI_SWITCH, "NMI_IN_SWITCH" }),
+		  coop_show_irq_source(__entry->source),
 		  __entry->guest_vector, __entry->overrun, __entry->latency_cycles,
 		  __entry->delivered)
 );
@@ -125,7 +123,7 @@ TRACE_EVENT(virq_deliver,
 		__entry->mode = mode;
 	),
 	TP_printk("vector=%u count=%u mode=%s", __entry->vector, __entry->count,
-		  __print_symbolic(__entry->mode, { 0, "ASYNC" }, { 1, "SYNC" }))
+		  coop_show_virq_mode(__entry->mode))
 );
 
 #endif /* COOP_KMOD_TRACE_H */

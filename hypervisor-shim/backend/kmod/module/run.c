@@ -197,8 +197,8 @@ static u32 exit_reason(const struct coop_vm *vm, u64 vector)
 	if (vector == COOP_KMOD_VEC_CALL)
 		return READ_ONCE(vm->passage->op.code);
 	if (vector < FIRST_EXTERNAL_VECTOR && vector != X86_TRAP_NMI)
-		return COOP_KTRACE_REASON_FAULT;
-	return COOP_KTRACE_REASON_FORWARD;
+		return COOP_TRACE_REASON_FAULT;
+	return COOP_TRACE_REASON_FORWARD;
 }
 
 #ifdef COOP_DEBUG
@@ -245,7 +245,7 @@ static void forward(struct coop_vm *vm, u64 vector, struct coop_kmod_run *r)
 	u64 t;
 
 	if (sw->nmi_pending || vector == X86_TRAP_NMI) {
-		u32 src = sw->nmi_pending ? COOP_KTRACE_IRQ_NMI_SWITCH : COOP_KTRACE_IRQ_NMI;
+		u32 src = sw->nmi_pending ? COOP_TRACE_IRQ_NMI_SWITCH : COOP_TRACE_IRQ_NMI;
 
 		r->stats.nmis_in_switch += sw->nmi_pending;
 		sw->nmi_pending = 0;
@@ -263,7 +263,7 @@ static void forward(struct coop_vm *vm, u64 vector, struct coop_kmod_run *r)
 		check_after_replay(vector);
 		r->stats.irqs_forwarded++;
 		t = rdtsc();
-		trace_irq_forward(vector, COOP_KTRACE_IRQ_HOST, 0, 0, t - vm->tsc_out, 0);
+		trace_irq_forward(vector, COOP_TRACE_IRQ_HOST, 0, 0, t - vm->tsc_out, 0);
 	}
 }
 
