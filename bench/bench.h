@@ -2,7 +2,7 @@
 /*
  * bench.h - `coop bench`: latency distributions and throughputs of coop's
  * mechanisms next to the baselines a researcher compares them with,
- * measured in the same run and process (../shared/BENCH.md has the method).
+ * measured in the same run and process (docs/bench.md has the method).
  */
 #ifndef COOP_BENCH_H
 #define COOP_BENCH_H
@@ -199,7 +199,7 @@ void bench_machine_describe(struct bench_machine *m, const struct bench_opts *o)
 
 /* output.c */
 struct bench_target {
-	const char *what;    /* the words */
+	const char *what;    /* the target in words */
 	const char *subject; /* result names */
 	const char *base;    /* "a" or "a+b" */
 	double bound;        /* ratio bound, or ns bound when ns_diff */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd.c - `coop bench`: run the benchmarks pinned to one CPU, print the
- * machine, a table with each subject's ratio to its baseline and issue 7's
+ * machine, a table with each subject's ratio to its baseline and coop's own
  * targets, and write JSON/CSV/plots.  Benchmarks are listed in one table,
  * each baseline before the subjects that compare with it; choosing a
  * subject brings in what it is compared with.
@@ -100,7 +100,7 @@ static const char usage[] =
 	"Measure coop's mechanisms as latency distributions and throughputs, next\n"
 	"to baselines measured in the same run, every thread pinned to one CPU.\n"
 	"Prints the machine, a table with each subject's ratio to its baseline,\n"
-	"and issue 7's targets.\n"
+	"and whether coop's own targets hold.\n"
 	"\n"
 	"options:\n"
 	"  --quick           fewer iterations: the whole suite in under 10 s\n"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * output.c - what `coop bench` writes: the machine, the table with each
- * subject's ratio to its baseline, issue 7's targets with the figures that
+ * subject's ratio to its baseline, coop's own targets with the figures that
  * decide them, the JSON and CSV of CLI.md, and the samples for --plots
  * (drawn by analysis/coop_analyze/benchplots.py with Debian's python3).
  */
@@ -24,7 +24,7 @@
 
 static const char *const key[6] = { "min", "median", "p90", "p99", "p999", "max" };
 
-/* Issue 7's targets, on medians measured in the same run. */
+/* coop's own targets, on medians measured in the same run. */
 const struct bench_target bench_targets[] = {
 	{ "world switch <= 1.5x the minimal coroutine switch", "world_switch_rtt",
 	  "coroutine_switch_rtt", 1.5, false, false },
@@ -148,7 +148,7 @@ static void print_derived(FILE *out, const struct bench_result *r, size_t n)
 void bench_print_targets(FILE *out, const struct bench_result *r, size_t n)
 {
 	print_derived(out, r, n);
-	fprintf(out, "issue 7 targets (medians of this run):\n");
+	fprintf(out, "coop's targets (medians of this run):\n");
 	for (size_t i = 0; i < bench_ntargets; i++) {
 		const struct bench_target *t = &bench_targets[i];
 		const struct bench_result *s = find(r, n, t->subject, strlen(t->subject));

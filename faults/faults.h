@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * faults.h - the fault-injection layer: a fault plan (plan.c parses the
- * netem-like language, README "Fault plans") and the engine that applies
+ * netem-like language, docs/faults.md) and the engine that applies
  * it where real errors come from (inject.c): the message path (router),
  * the block backend's I/O, and virtual interrupts.  The same plan and seed
  * give the same faults on the same workload.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plan.c - the fault-plan language (README "Fault plans"): one rule per line,
+ * plan.c - the fault-plan language (docs/faults.md): one rule per line,
  * an action and key=value selectors, parsed strictly into struct fault_plan.
  * Every mistake is one "PATH:LINE:COL: what, expected what" line.  Try it:
  * `build/bin/coop faults check faults/examples/mixed.plan`.

@@ -2,7 +2,7 @@
 /*
  * coop-tp.h - the LTTng-UST provider `coop`: one event per world switch,
  * interrupt forward, vIRQ delivery, device message, back-pressure wait,
- * guest lifecycle step and injected fault.  The README has the table of
+ * guest lifecycle step and injected fault.  docs/tracing.md has the table of
  * events and fields.  Host code calls them through trace/trace.h; the probes
  * live in libcoop-trace.so (coop-probes.c), loaded only by `--trace`.
  */

@@ -71,7 +71,7 @@ def ratios(plt, results, targets, out):
     held = sum(1 for t in targets if t.get("holds"))
     measured = sum(1 for t in targets if t.get("holds") is not None)
     ax.set_title(f"coop bench: subjects vs baselines ({held} of {measured} measured "
-                 "issue-7 targets hold)")
+                 "targets hold)")
     ax.grid(True, axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "ratios.png"), dpi=100)

@@ -8,7 +8,7 @@ import numpy as np
 
 DEVICES = ("cocon", "cobd", "conet")
 # Devices whose TO_HOST messages are requests answered by a TO_GUEST reply
-# with the same (unit, seq): (request type, reply type).  README, "coop:message".
+# with the same (unit, seq): (request type, reply type).  docs/tracing.md, "coop:message".
 REQUEST_REPLY = {"cobd": (1, 2)}
 FAULT_OUTCOMES = ("injected", "detected", "recovered", "escaped")
 

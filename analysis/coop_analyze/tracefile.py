@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # tracefile.py - read a coop CTF trace with the babeltrace2 Python bindings
 # into numpy columns: one array per (event, field), plus the global order.
-# Fast path (README "Analysing a trace"): one TraceCollectionMessageIterator,
+# Fast path (docs/analysis.md): one TraceCollectionMessageIterator,
 # field indexes and readers resolved once per event class, then per event
 # only native calls (bt2._native_bt) and list appends - no bt2 wrapper
 # objects per field.  ~3 s per million events here.

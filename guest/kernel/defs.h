@@ -246,7 +246,7 @@ void crash_hang(void);
 /* apps/selftest.c */
 int cmd_selftest(int argc, char **argv);
 
-/* ---- the block device (issue 4) ----------------------------------------- */
+/* ---- the block device ---------------------------------------------------- */
 
 /* More errno values (Linux numbering), one guard each: host tests have <errno.h>. */
 #ifndef EPERM
@@ -343,7 +343,7 @@ void blk_print_stats(void);
 int blk_pattern_check(const uint8_t *buf, uint64_t sector, uint64_t seed);
 void blk_pattern_fill(uint8_t *buf, uint64_t sector, uint64_t count, uint64_t seed);
 
-/* ---- the network device (issue 4); the stack's own header is net/net.h -- */
+/* ---- the network device; the stack's own header is net/net.h ------------- */
 
 /* drivers/conet.c */
 struct conet_stats {

@@ -3,7 +3,7 @@
  * cmd_analyze.c - `coop analyze TRACE_DIR -o OUT_DIR`: checks the command
  * line, then execs Debian's /usr/bin/python3 on the analysis package
  * (analysis/coop_analyze, copied beside coop as coop-analyze/ at build
- * time).  The Python side does the work; the README says what it writes.
+ * time).  The Python side does the work; docs/analysis.md says what it writes.
  */
 #include <errno.h>
 #include <limits.h>

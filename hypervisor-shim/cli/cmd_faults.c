@@ -16,7 +16,7 @@ static const char faults_usage[] =
 	"\n"
 	"Validate a fault plan and print what each rule selects and does.\n"
 	"A bad plan gets one line on stderr, FILE:LINE:COL: what is wrong, and\n"
-	"exit status 2.  The plan language is in the README (\"Fault plans\");\n"
+	"exit status 2.  The plan language is in docs/faults.md;\n"
 	"examples are in faults/examples/.  Use it in a run with\n"
 	"`coop run --faults PLAN [--seed N]`.\n"
 	"\n"

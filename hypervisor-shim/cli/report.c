@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * report.c - `coop run --report FILE`: the run's counters as JSON, with
- * the keys the README documents.  Written
+ * the keys docs/report.md documents.  Written
  * after the guest ended, whatever the way it ended.
  */
 #include <errno.h>

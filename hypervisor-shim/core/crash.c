@@ -3,7 +3,7 @@
  * crash.c - end a guest that faulted, and say why: the signal and what it
  * means, the guest's registers, and a backtrace from the faulting guest
  * function through the switch's bottom frame into the host, guest frames
- * named from the guest ELF's symbols.  Format (README, "Crash reports"):
+ * named from the guest ELF's symbols.  Format (docs/architecture.md, "Crash reports"):
  *
  *   coop: guest crashed: SIGSEGV (page fault writing 0x10) in crash_segv+0x4
  *   guest registers:

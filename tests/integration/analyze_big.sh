@@ -3,7 +3,7 @@
 # analyze_big.sh - `coop analyze` copes with a large trace: a guest spinning
 # 28 s with a 10 kHz tick makes about 1.1 million events (4 per tick);
 # the analysis must finish and agree with babeltrace2's event count.  No
-# time is asserted (the README reports what it takes).  Skipped (77) when
+# time is asserted (docs/analysis.md reports what it takes).  Skipped (77) when
 # the machine cannot sustain the tick and the trace stays under a million.
 # Run by ctest.
 set -e

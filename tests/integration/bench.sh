@@ -20,7 +20,7 @@ check_suite() {
 	expect_in out "machine:"
 	expect_in out "kvm:"
 	expect_in out "method:"
-	expect_in out "issue 7 targets"
+	expect_in out "coop's targets"
 	# Not a terminal and no --progress: no progress line on stderr (a
 	# warning may be there: the tracer can discard events on a busy machine).
 	! grep -q '\[[0-9]*/' "$TMP/err" || fail "a progress line on stderr without --progress"
