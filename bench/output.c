@@ -3,7 +3,7 @@
  * output.c - what `coop bench` writes: the machine, the table with each
  * subject's ratio to its baseline, coop's own targets with the figures that
  * decide them, the JSON and CSV of CLI.md, and the samples for --plots
- * (drawn by analysis/coop_analyze/benchplots.py with Debian's python3).
+ * (drawn by analysis/coop_analyze/benchplots.py: python3 -m coop_analyze.benchplots).
  */
 #include <errno.h>
 #include <limits.h>
@@ -328,31 +328,13 @@ int bench_write_csv(const char *path, const struct bench_result *r, size_t n)
 	return fclose(f) ? -errno : 0;
 }
 
-/* The analysis package: $COOP_ANALYZE_DIR, else coop-analyze/ beside coop. */
-static int plot_script(char *path, size_t len)
-{
-	const char *env = getenv("COOP_ANALYZE_DIR");
-	char exe[PATH_MAX];
-	ssize_t got = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	struct stat st;
-
-	if (env && *env)
-		snprintf(path, len, "%s/benchplots.py", env);
-	else if (got > 0 && (exe[got] = '\0', strrchr(exe, '/')))
-		snprintf(path, len, "%.*s/coop-analyze/benchplots.py",
-		         (int)(strrchr(exe, '/') - exe), exe);
-	else
-		return -ENOENT;
-	return stat(path, &st) ? -errno : 0;
-}
-
 /* DIR/bench.json with every sample, then benchplots.py draws DIR/<name>.png. */
 int bench_write_plots(const char *dir, const struct bench_machine *m, bool quick,
                       const struct bench_result *r, size_t n)
 {
-	static char python[] = PLOT_PYTHON;
-	char json[PATH_MAX], script[PATH_MAX];
-	char *argv[] = { python, script, json, (char *)dir, NULL };
+	static char python[] = PLOT_PYTHON, dash_m[] = "-m", module[] = "coop_analyze.benchplots";
+	char json[PATH_MAX], pkg[PATH_MAX];
+	char *argv[] = { python, dash_m, module, json, (char *)dir, NULL };
 	extern char **environ;
 	int status, rc;
 	pid_t pid;
@@ -362,9 +344,9 @@ int bench_write_plots(const char *dir, const struct bench_machine *m, bool quick
 	snprintf(json, sizeof(json), "%s/bench.json", dir);
 	if ((rc = write_json(json, m, quick, r, n, true)))
 		return rc;
-	if (plot_script(script, sizeof(script))) {
-		fprintf(stderr, "coop bench: --plots: the analysis scripts are not beside coop "
-		                "(coop-analyze/); set COOP_ANALYZE_DIR to analysis/coop_analyze\n");
+	if (cli_analysis_setup(pkg, sizeof(pkg))) {
+		fprintf(stderr, "coop bench: --plots: the analysis package is not at %s; set "
+		                "COOP_ANALYZE_DIR to analysis/coop_analyze\n", pkg);
 		return -ENOENT;
 	}
 	fflush(NULL);

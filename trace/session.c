@@ -10,7 +10,6 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
@@ -25,6 +24,7 @@
 #include <lttng/lttng.h>
 
 #include "trace/trace.h"
+#include "util/util.h"
 
 #define CHANNEL "coop"
 #define PROBES "libcoop-trace.so"
@@ -220,11 +220,10 @@ static int output_dir(struct coop_trace_session *s, const char *dir, char *err, 
 static int load_probes(char *err, size_t errlen)
 {
 	static void *handle;
-	char exe[PATH_MAX], path[PATH_MAX + 32];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char path[PATH_MAX];
 
-	exe[n > 0 ? n : 0] = '\0';
-	snprintf(path, sizeof(path), "%s/" PROBES, n > 0 ? dirname(exe) : ".");
+	if (coop_beside_exe(PROBES, path, sizeof(path)))
+		snprintf(path, sizeof(path), "./" PROBES);
 	if (!handle)
 		handle = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
 	if (!handle) {

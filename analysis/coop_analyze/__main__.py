@@ -1,16 +1,13 @@
 # SPDX-License-Identifier: MIT
 # coop analyze - plots, timeline, Perfetto JSON and an HTML report from a
 # `coop run --trace DIR` trace.  `coop analyze TRACE_DIR -o OUT` runs this
-# with /usr/bin/python3 (Debian's, for python3-bt2); so does
-# `/usr/bin/python3 analysis/coop_analyze TRACE_DIR -o OUT`.
+# with /usr/bin/python3 -m coop_analyze (Debian's python, for python3-bt2);
+# so does `PYTHONPATH=analysis /usr/bin/python3 -m coop_analyze TRACE_DIR -o OUT`.
 import argparse
 import json
 import os
 import sys
 import time
-
-# The package's own directory: run as `python3 DIR`, its modules are top level.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 NEEDS = (("bt2", "python3-bt2"), ("numpy", "python3-numpy"),
          ("matplotlib", "python3-matplotlib"))
@@ -49,11 +46,7 @@ def main(argv):
             __import__(mod)
         except ImportError as e:
             die(f"cannot import the Python module {mod} ({e}): install the Debian package {pkg}")
-    import perfetto
-    import plots
-    import report
-    import stats
-    import tracefile
+    from . import perfetto, plots, report, stats, tracefile
     from pathlib import Path
 
     tdir = Path(args.trace)

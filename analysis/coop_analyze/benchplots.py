@@ -3,15 +3,12 @@
 # histogram and a CDF of its samples, drawn over its baseline's, and one
 # overview of each subject's median ratio to its baseline.  `coop bench
 # --plots DIR` writes DIR/bench.json (every sample) and runs
-#   /usr/bin/python3 coop-analyze/benchplots.py DIR/bench.json DIR
+#   /usr/bin/python3 -m coop_analyze.benchplots DIR/bench.json DIR
 # which writes DIR/<name>.png, DIR/ratios.png and DIR/index.html.
 import html
 import json
 import os
 import sys
-
-# Run as a script from the package's directory: its modules are top level.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 AXIS = {"ns": "latency (ns)", "MB/s": "throughput per request (MB/s)",
         "IOPS": "requests per second (one at a time)", "pkt/s": "packets per second (per 50 ms)"}
@@ -94,10 +91,10 @@ def index(doc, files, out):
 
 def main(argv):
     if len(argv) != 2:
-        die("usage: benchplots.py BENCH_JSON OUT_DIR")
+        die("usage: python3 -m coop_analyze.benchplots BENCH_JSON OUT_DIR")
     try:
         import numpy  # noqa: F401
-        import plots
+        from . import plots
         import matplotlib.pyplot as plt
     except ImportError as e:
         die(f"cannot import {e.name}: install python3-numpy and python3-matplotlib")

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
-import stats  # noqa: E402
+from . import stats  # noqa: E402
 
 MAX_MARKS = 20000      # marks per timeline row before thinning
 MAX_BARS = 4000        # world intervals drawn one by one before binning

@@ -21,6 +21,9 @@ int coop_cmd_analyze(int argc, char **argv); /* cmd_analyze.c: execs analysis/ w
 /* cmd_run.c: the guest kernel beside the coop executable, or NULL. */
 const char *cli_default_kernel(void);
 
+/* cmd_analyze.c: the analysis package on PYTHONPATH, for python3 -m coop_analyze... */
+__attribute__((warn_unused_result)) int cli_analysis_setup(char *pkg, size_t pkglen);
+
 /* parse.c: sizes as users type them ("64M", "1G": binary units). */
 __attribute__((warn_unused_result)) int cli_parse_size(const char *s, uint64_t *out);
 uint64_t cli_host_ram(void);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_analyze.c - `coop analyze TRACE_DIR -o OUT_DIR`: checks the command
- * line, then execs Debian's /usr/bin/python3 on the analysis package
- * (analysis/coop_analyze, copied beside coop as coop-analyze/ at build
- * time).  The Python side does the work; docs/analysis.md says what it writes.
+ * line, then execs Debian's /usr/bin/python3 -m coop_analyze, the analysis
+ * package (analysis/coop_analyze, copied beside coop into coop-analyze/ at
+ * build time).  The Python side does the work; docs/analysis.md says what it writes.
  */
 #include <errno.h>
 #include <limits.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/util.h"
 #include "core/shim.h"
 
 /* Debian's python: the one python3-bt2 installs its module for. */
@@ -98,38 +99,45 @@ static int analyze_check_args(int argc, char **argv)
 }
 
 /*
- * The analysis package: $COOP_ANALYZE_DIR, else coop-analyze/ beside this
- * executable (the build copies analysis/coop_analyze there).  0 or -ENOENT.
+ * Make the analysis package coop_analyze importable by a python3 this
+ * process starts: $COOP_ANALYZE_DIR (the package itself, e.g.
+ * analysis/coop_analyze), else coop-analyze/coop_analyze beside coop,
+ * where the build copies it; its parent goes first on PYTHONPATH.  0 or
+ * -errno; pkg says where the package was looked for.
  */
-static int analyze_find_script(char *path, size_t len)
+int cli_analysis_setup(char *pkg, size_t pkglen)
 {
-	const char *env = getenv("COOP_ANALYZE_DIR");
-	char exe[PATH_MAX];
-	struct stat sb;
-	ssize_t n;
+	const char *env = getenv("COOP_ANALYZE_DIR"), *old = getenv("PYTHONPATH");
+	char init[PATH_MAX + 16], dir[PATH_MAX], path[2 * PATH_MAX];
+	size_t len = sizeof(dir);
 	char *slash;
+	int rc = 0;
 
-	if (env && *env) {
-		snprintf(path, len, "%s", env);
-	} else {
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n < 0)
-			return -errno;
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash)
-			*slash = '\0';
-		if ((size_t)snprintf(path, len, "%.*s/%s", (int)(len - sizeof(ANALYZE_DIR) - 1),
-				     exe, ANALYZE_DIR) >= len)
-			return -ENAMETOOLONG;
-	}
-	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : -ENOENT;
+	if (env && *env)
+		snprintf(pkg, pkglen, "%s", env);
+	else
+		rc = coop_beside_exe(ANALYZE_DIR "/coop_analyze", pkg, pkglen);
+	if (rc)
+		return rc;
+	snprintf(init, sizeof(init), "%s/__init__.py", pkg);
+	if (access(init, R_OK))
+		return -ENOENT;
+	snprintf(dir, len, "%s", pkg);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, len, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s%s%s", dir, old && *old ? ":" : "", old ? old : "");
+	return setenv("PYTHONPATH", path, 1) ? -errno : 0;
 }
 
 int coop_cmd_analyze(int argc, char **argv)
 {
-	static char python[] = ANALYZE_PYTHON;
-	char script[PATH_MAX];
+	static char python[] = ANALYZE_PYTHON, dash_m[] = "-m", module[] = "coop_analyze";
+	char pkg[PATH_MAX];
 	char *args[64];
 	int n = 0;
 
@@ -141,7 +149,7 @@ int coop_cmd_analyze(int argc, char **argv)
 	}
 	if (analyze_check_args(argc, argv))
 		return SHIM_EXIT_USAGE;
-	if (argc + 3 > (int)(sizeof(args) / sizeof(args[0]))) {
+	if (argc + 4 > (int)(sizeof(args) / sizeof(args[0]))) {
 		fprintf(stderr, "coop analyze: too many arguments\n");
 		return SHIM_EXIT_USAGE;
 	}
@@ -150,13 +158,14 @@ int coop_cmd_analyze(int argc, char **argv)
 			ANALYZE_PYTHON);
 		return SHIM_EXIT_USAGE;
 	}
-	if (analyze_find_script(script, sizeof(script))) {
-		fprintf(stderr, "coop analyze: the analysis scripts are not at %s (rebuild coop, "
-			"or set COOP_ANALYZE_DIR to analysis/coop_analyze)\n", script);
+	if (cli_analysis_setup(pkg, sizeof(pkg))) {
+		fprintf(stderr, "coop analyze: the analysis package is not at %s (rebuild coop, "
+			"or set COOP_ANALYZE_DIR to analysis/coop_analyze)\n", pkg);
 		return SHIM_EXIT_USAGE;
 	}
 	args[n++] = python;
-	args[n++] = script;
+	args[n++] = dash_m;
+	args[n++] = module;
 	for (int i = 1; i < argc; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "cli/cli.h"
 #include "core/shim.h"
 #include "trace/trace.h"
+#include "util/util.h"
 
 #define DEFAULT_MEM (COOP_U64(64) << 20)
 
@@ -130,14 +130,8 @@ static int parse_seconds(const char *arg, uint64_t *ns)
 const char *cli_default_kernel(void)
 {
 	static char path[PATH_MAX];
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
-	if (n <= 0)
-		return "coop-guest.elf";
-	exe[n] = '\0';
-	snprintf(path, sizeof(path), "%s/coop-guest.elf", dirname(exe));
-	return path;
+	return coop_beside_exe("coop-guest.elf", path, sizeof(path)) ? "coop-guest.elf" : path;
 }
 
 static int parse_one(int opt, struct shim_config *cfg)
