@@ -84,14 +84,23 @@ def irq_samples(tr, cyc_per_ns):
 
 def virq_samples(tr):
     """virq_deliver - the first switch_in since the previous delivery that
-    found vIRQs pending (the guest resumed with one waiting).
+    found vIRQs pending (the guest resumed with one waiting).  A SYNC
+    delivery (after IRQ_ENABLE) is taken by the guest at the switch_in right
+    after it, which still shows the vIRQs pending: that switch_in belongs to
+    it, so the next delivery's wait starts after it.
     Returns (all samples, {mode: samples}, deliveries without such a switch_in)."""
     vd, si = tr.ev("virq_deliver"), tr.ev("switch_in")
     if not len(vd):
         return np.zeros(0), {}, 0
     cand = si.pos[si.f("pending") > 0]
     cand_ts = si.ts[si.f("pending") > 0]
-    prev = np.concatenate([[-1], vd.pos[:-1]])
+    modes = vd.f("mode")
+    sync = np.isin(modes, [m for m in np.unique(modes) if vd.label("mode", m) == "SYNC"])
+    after = np.searchsorted(si.pos, vd.pos, side="right")  # the switch_in after each delivery
+    own = np.where(after < si.pos.size, si.pos[np.minimum(after, max(si.pos.size - 1, 0))]
+                   if si.pos.size else -1, vd.pos)
+    ends = np.where(sync, own, vd.pos)  # where each delivery's part of the trace ends
+    prev = np.concatenate([[-1], ends[:-1]])
     j = np.searchsorted(cand, prev, side="right")
     ok = j < cand.size
     ok[ok] &= cand[j[ok]] < vd.pos[ok]
@@ -119,7 +128,8 @@ def _virq_latency(tr):
     return {"all": dist(lat), "by_mode": {k: dist(v) for k, v in by.items()},
             "unmatched": unmatched,
             "what": "virq_deliver - the first switch_in with pending vIRQs since the previous "
-                    "delivery (ASYNC: onto interrupted code; SYNC: after IRQ_ENABLE)"}
+                    "delivery and, after a SYNC one, the switch_in that took it (ASYNC: onto "
+                    "interrupted code; SYNC: after IRQ_ENABLE)"}
 
 
 def pair_messages(tr):
