@@ -8,6 +8,8 @@
  * compare byte for byte.
  */
 #include <check.h>
+
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,12 +226,10 @@ START_TEST(log_is_sorted_and_replays)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("inject");
 	TCase *t = tcase_create("engine");
-	SRunner *r;
-	int failed;
 
 	tcase_add_test(t, order_does_not_matter);
 	tcase_add_test(t, retries_get_a_fresh_chance);
@@ -239,9 +239,5 @@ int main(void)
 	tcase_add_test(t, flips_are_replayable);
 	tcase_add_test(t, log_is_sorted_and_replays);
 	suite_add_tcase(s, t);
-	r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -5,6 +5,8 @@
  * Run: build/tests/test_plan (ASan checks the parser never reads past text).
  */
 #include <check.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,7 +477,7 @@ START_TEST(load)
 }
 END_TEST
 
-static Suite *plan_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("plan");
 	TCase *good = tcase_create("parse"), *badc = tcase_create("errors");
@@ -515,13 +517,3 @@ static Suite *plan_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(plan_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}

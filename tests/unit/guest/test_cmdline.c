@@ -5,6 +5,8 @@
  * Run: ctest --test-dir build -R cmdline --output-on-failure
  */
 #include <check.h>
+
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +71,7 @@ START_TEST(test_limits)
 }
 END_TEST
 
-static Suite *cmdline_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("guest cmdline");
 	TCase *tc = tcase_create("core");
@@ -81,13 +83,3 @@ static Suite *cmdline_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(cmdline_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}

@@ -9,6 +9,8 @@
  * Run: ctest --test-dir build -R test_cobd --output-on-failure
  */
 #include <check.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -536,7 +538,7 @@ START_TEST(test_bad_timeout)
 }
 END_TEST
 
-static Suite *cobd_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("guest cobd");
 	TCase *tc = tcase_create("core");
@@ -560,13 +562,3 @@ static Suite *cobd_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(cobd_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}

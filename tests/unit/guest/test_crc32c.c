@@ -7,6 +7,8 @@
  * QEMU's qemu64).  Run: ctest --test-dir build -R crc32c
  */
 #include <check.h>
+
+#include "unit.h"
 #include <isa-l/crc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,7 +126,7 @@ START_TEST(test_continue)
 }
 END_TEST
 
-static Suite *crc32c_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("guest crc32c");
 	TCase *tc = tcase_create("core");
@@ -139,13 +141,3 @@ static Suite *crc32c_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(crc32c_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}

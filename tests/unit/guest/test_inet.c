@@ -6,6 +6,8 @@
  * Run: ctest --test-dir build -R inet --output-on-failure
  */
 #include <check.h>
+
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,12 +138,10 @@ START_TEST(test_byte_order)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("inet");
 	TCase *tc = tcase_create("inet");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_checksum);
 	tcase_add_test(tc, test_checksum_long);
@@ -149,9 +149,5 @@ int main(void)
 	tcase_add_test(tc, test_mask_and_format);
 	tcase_add_test(tc, test_byte_order);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

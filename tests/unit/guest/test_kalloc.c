@@ -5,6 +5,8 @@
  * frees.  Run: ctest --test-dir build -R kalloc --output-on-failure
  */
 #include <check.h>
+
+#include "unit.h"
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,7 +294,7 @@ START_TEST(test_random)
 }
 END_TEST
 
-static Suite *kalloc_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("guest kalloc");
 	TCase *tc = tcase_create("core");
@@ -311,13 +313,3 @@ static Suite *kalloc_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(kalloc_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}

@@ -6,6 +6,8 @@
  * Run: ctest --test-dir build -R test_msg --output-on-failure
  */
 #include <check.h>
+
+#include "unit.h"
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,7 +353,7 @@ START_TEST(test_drain_flood)
 }
 END_TEST
 
-static Suite *msg_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("guest msg");
 	TCase *tc = tcase_create("core");
@@ -369,13 +371,3 @@ static Suite *msg_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(msg_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}

@@ -5,6 +5,8 @@
  * does.  Run: ctest --test-dir build -R printf --output-on-failure
  */
 #include <check.h>
+
+#include "unit.h"
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,7 +187,7 @@ START_TEST(test_fmt_bytes)
 }
 END_TEST
 
-static Suite *printf_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("guest printf");
 	TCase *tc = tcase_create("core");
@@ -203,13 +205,3 @@ static Suite *printf_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(printf_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}

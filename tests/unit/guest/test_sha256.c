@@ -6,6 +6,8 @@
  * Run: ctest --test-dir build -R test_sha256 --output-on-failure
  */
 #include <check.h>
+
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,7 +111,7 @@ START_TEST(test_boundaries)
 }
 END_TEST
 
-static Suite *sha256_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("guest sha256");
 	TCase *tc = tcase_create("fips");
@@ -124,13 +126,3 @@ static Suite *sha256_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(sha256_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}

@@ -6,6 +6,8 @@
  * period) and a 1.0 host (nothing).  Run: ctest --test-dir build -R test_timer
  */
 #include <check.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,12 +193,10 @@ START_TEST(test_clock_monotonic)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("guest timer");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_parse_hz);
@@ -207,9 +207,5 @@ int main(void)
 	tcase_add_test(tc, test_init_refused);
 	tcase_add_test(tc, test_clock_monotonic);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

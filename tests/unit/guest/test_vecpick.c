@@ -5,6 +5,8 @@
  * Run: ctest --test-dir build -R vecpick --output-on-failure
  */
 #include <check.h>
+
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,21 +81,15 @@ START_TEST(test_every_vector)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("guest vecpick");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_none);
 	tcase_add_test(tc, test_highest_wins);
 	tcase_add_test(tc, test_mask_skips);
 	tcase_add_test(tc, test_every_vector);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -6,6 +6,8 @@
  * Run: build/tests/test_abi (part of `make test`).
  */
 #include <check.h>
+
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,12 +123,10 @@ START_TEST(test_msg_crc_covers_header_and_payload)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("abi");
 	TCase *tc = tcase_create("layout");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_passage_layout);
 	tcase_add_test(tc, test_asm_offsets_match_the_structs);
@@ -136,9 +136,5 @@ int main(void)
 	tcase_add_test(tc, test_crc32c_vectors);
 	tcase_add_test(tc, test_msg_crc_covers_header_and_payload);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

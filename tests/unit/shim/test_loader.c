@@ -6,6 +6,8 @@
  * (TEST_LOADER_VERBOSE=1 prints every reason the loader gives).
  */
 #include <check.h>
+
+#include "unit.h"
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -926,7 +928,7 @@ END_TEST
 
 /* ---- Runner ------------------------------------------------------------- */
 
-static Suite *loader_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("loader");
 	TCase *ok = tcase_create("valid"), *ehdr = tcase_create("ehdr");
@@ -991,13 +993,3 @@ static Suite *loader_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(loader_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}

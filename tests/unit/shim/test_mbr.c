@@ -4,6 +4,8 @@
  * MBR, and every way a table can be wrong.  Run: build/tests/test_mbr.
  */
 #include <check.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,20 +76,14 @@ START_TEST(test_rejects_bad_tables)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("mbr");
 	TCase *tc = tcase_create("mbr");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_finds_partitions);
 	tcase_add_test(tc, test_rejects_bad_tables);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
