@@ -365,7 +365,7 @@ size_t conet_next_frame(unsigned int *unit, uint8_t *buf);
 /* net/eth.c */
 void net_init(void);
 
-/* apps/net.c */
+/* apps/netcmd.c */
 int cmd_net(int argc, char **argv);
 
 /* apps/bench.c */

@@ -142,7 +142,7 @@ struct shim_frame {
 	char name[64]; /* host frames: libunwind's name */
 };
 
-/* What a guest fault left behind (backend/user/interrupts.c). */
+/* What a guest fault left behind (backend/user/signals.c). */
 struct shim_crash {
 	int sig;                    /* SIGSEGV, SIGILL, ... */
 	int code;                   /* si_code */
@@ -225,7 +225,7 @@ struct shim_vm {
 	struct shim_watch watches[SHIM_MAX_WATCH];    /* fds that are host interrupts */
 	struct shim_stats stats;     /* counters */
 	uint64_t guard;              /* guest address of the stack guard page */
-	/* host interrupts (backend/user/interrupts.c) */
+	/* host interrupts (backend/user/signals.c) */
 	volatile uint32_t events;    /* SHIM_EV_* noted by signal handlers */
 	bool forwarded;              /* the last switch out was a handler's, not an op */
 	bool crashed;                /* ... and it was a guest fault: crash is valid */
@@ -284,6 +284,8 @@ void shim_stop_guest(struct shim_vm *vm, int sig);
 void shim_virq_raise(struct shim_vm *vm, unsigned int vector);
 unsigned int shim_virq_deliverable(const struct coop_virq_state *v);
 unsigned int shim_virq_highest(const struct coop_virq_state *v);
+
+/* guest_mem.c: guest addresses the host may touch */
 bool shim_guest_writable(const struct shim_vm *vm, uint64_t addr, uint64_t len);
 bool shim_guest_text(const struct shim_vm *vm, uint64_t addr);
 bool shim_guest_range(const struct shim_vm *vm, uint64_t addr, uint64_t len);
@@ -320,7 +322,7 @@ int shim_watch_pollfds(struct shim_vm *vm, struct pollfd *pfd, int max);
 /* crash.c */
 void shim_crash_end(struct shim_vm *vm);
 
-/* backend/user/interrupts.c */
+/* backend/user/signals.c */
 __attribute__((warn_unused_result)) int host_irq_init(struct shim_vm *vm, char *err,
 						      size_t errlen);
 void host_irq_fini(struct shim_vm *vm);

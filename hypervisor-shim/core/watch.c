@@ -2,7 +2,7 @@
 /*
  * watch.c - host file descriptors as host interrupts: a device backend
  * watches its fd (console, TAP, socket); the fd signals the guest thread
- * when it becomes readable (O_ASYNC, backend/user/interrupts.c), the idle
+ * when it becomes readable (O_ASYNC, backend/user/signals.c), the idle
  * host polls it, and in host mode the backend's ready() reads it.  A
  * paused fd is not read: back-pressure when the guest's queue is full.
  */

@@ -466,6 +466,22 @@ COOP_ABI_ASSERT_OFF(struct coop_virq_state, in_service, 80);
 COOP_ABI_ASSERT_SIZE(struct coop_virq_state, 176);
 
 /*
+ * The one rule of vIRQ priority, for the host, the kmod backend and the
+ * guest alike: of the vectors pending and not masked, the highest goes
+ * first (priority = vector number, as the local APIC does); -1: none.
+ */
+static inline int coop_virq_pick(const uint64_t pending[4], const uint64_t masked[4])
+{
+	for (int w = 3; w >= 0; w--) {
+		uint64_t ready = pending[w] & ~masked[w];
+
+		if (ready)
+			return w * 64 + 63 - __builtin_clzll(ready);
+	}
+	return -1;
+}
+
+/*
  * What the host pushes on the guest stack to deliver a vIRQ into
  * interrupted code, lowest address first.  It ends right below the
  * interrupted rsp, so that popping r15 .. rax, then rflags (popfq), then

@@ -132,19 +132,23 @@ static void msrs_restore(const struct host_msrs *m)
 		wrmsrl(MSR_IA32_S_CET, m->s_cet);
 }
 
-/* Vectors the guest may take now: pending and not masked. */
+/*
+ * Vectors the guest may take now: pending and not masked; *highest is the
+ * one it takes first (coop_virq_pick, the ABI's rule), 0 if none.
+ */
 static unsigned int virq_deliverable(const struct coop_virq_state *v, unsigned int *highest)
 {
+	u64 pending[4], masked[4];
 	unsigned int n = 0, w;
+	int pick;
 
-	*highest = 0;
 	for (w = 0; w < 4; w++) {
-		u64 bits = READ_ONCE(v->pending[w]) & ~READ_ONCE(v->masked[w]);
-
-		n += hweight64(bits);
-		if (bits)
-			*highest = w * 64 + 63 - __builtin_clzll(bits);
+		pending[w] = READ_ONCE(v->pending[w]);
+		masked[w] = READ_ONCE(v->masked[w]);
+		n += hweight64(pending[w] & ~masked[w]);
 	}
+	pick = coop_virq_pick(pending, masked);
+	*highest = pick < 0 ? 0 : pick;
 	return n;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * net.c - the shell's `net` command: `net info` (per unit: MAC, address,
+ * netcmd.c - the shell's `net` command: `net info` (per unit: MAC, address,
  * frames and bytes each way, drops by reason), `net ping ADDR [COUNT]`
  * (as ping(8): a line per reply, a summary, status 0 only if every request
  * was answered) and `net echo ADDR PORT TEXT` (one UDP datagram, print the

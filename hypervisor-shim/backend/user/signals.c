@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * interrupts.c - host interrupts for the user backend, as in User-mode
+ * signals.c - host interrupts for the user backend, as in User-mode
  * Linux: they are signals to the thread that runs the guest.
  *
  *  - the tick: a POSIX timer (timer_create, SIGEV_THREAD_ID) the guest
