@@ -2,8 +2,8 @@
 /*
  * session.c - the LTTng session of `coop run --trace DIR` (and of the bench's
  * traced measurement), done with liblttng-ctl: find or start a session
- * daemon, create a session writing to DIR, enable coop:* with vtid, vpid and
- * procname contexts, start, load the probes; at the end stop (which flushes),
+ * daemon, create a session writing to DIR that records this process only,
+ * enable coop:* with vtid, vpid and procname contexts, start, load the probes; at the end stop (which flushes),
  * read the discarded-events count, destroy, and stop the daemon if we
  * started it.  The probes (libcoop-trace.so) are dlopen()ed only here: a run
  * without --trace never loads liblttng-ust at all.
@@ -242,6 +242,33 @@ static int load_probes(char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The session records this process only (its vpid, LTTng's process
+ * tracker): another coop tracing at the same time, or any other program
+ * with coop's probes, never gets into this run's trace.
+ */
+static int track_this_process(struct coop_trace_session *s, char *err, size_t errlen)
+{
+	struct lttng_process_attr_tracker_handle *t = NULL;
+	enum lttng_error_code e;
+	int rc = 0;
+
+	e = lttng_session_get_tracker_handle(s->name, LTTNG_DOMAIN_UST,
+					     LTTNG_PROCESS_ATTR_VIRTUAL_PROCESS_ID, &t);
+	if (e != LTTNG_OK)
+		return lttng_fail(err, errlen, "process tracker", -(int)e);
+	if (lttng_process_attr_tracker_handle_set_tracking_policy(t, LTTNG_TRACKING_POLICY_INCLUDE_SET) !=
+		    LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_OK ||
+	    lttng_process_attr_virtual_process_id_tracker_handle_add_pid(t, getpid()) !=
+		    LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_OK) {
+		snprintf(err, errlen, "cannot limit the session to this process (vpid %ld)",
+			 (long)getpid());
+		rc = -EIO;
+	}
+	lttng_process_attr_tracker_handle_destroy(t);
+	return rc;
+}
+
 static int create_session(struct coop_trace_session *s, char *err, size_t errlen)
 {
 	struct lttng_domain dom = { .type = LTTNG_DOMAIN_UST, .buf_type = LTTNG_BUFFER_PER_UID };
@@ -260,7 +287,9 @@ static int create_session(struct coop_trace_session *s, char *err, size_t errlen
 		snprintf(err, errlen, "lttng_create_handle: out of memory");
 		return -ENOMEM;
 	}
-	ret = setup_channel(h, err, errlen);
+	ret = track_this_process(s, err, errlen);
+	if (!ret)
+		ret = setup_channel(h, err, errlen);
 	if (!ret)
 		ret = setup_events(h, err, errlen);
 	lttng_destroy_handle(h);

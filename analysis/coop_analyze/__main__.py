@@ -72,6 +72,11 @@ def main(argv):
         die(f"{args.trace}: babeltrace2 cannot read it: {str(e).splitlines()[0] if str(e) else e}")
     if tr.total == 0:
         die(f"{args.trace}: the trace has no events")
+    runs = sorted(set(tr.boot_vpids))
+    if len(tr.boot_vpids) > 1:
+        die(f"{args.trace}: holds {len(tr.boot_vpids)} runs (guest boots, vpids "
+            f"{', '.join(map(str, runs))}): analyze one run's trace (coop run --trace DIR "
+            "records one run only)")
     t_read = time.monotonic()
     st, aux = stats.compute(tr, run_report)
     t_stats = time.monotonic()

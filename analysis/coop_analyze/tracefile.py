@@ -52,6 +52,7 @@ class Trace:
         self.discarded = 0        # events the tracer reported as discarded
         self.first_ns = 0
         self.last_ns = 0
+        self.boot_vpids = []      # the vpid of each coop:guest_boot: one per run
 
     def ev(self, name):
         e = self.events.get(name)
@@ -110,6 +111,7 @@ def load(path):
     payload = nb.event_borrow_payload_field_const
     member = nb.field_structure_borrow_member_field_by_index_const
     plans = {}
+    boots = set()             # event class keys of coop:guest_boot
     n = 0
     for msg in it:
         if type(msg) is not EV:
@@ -122,7 +124,12 @@ def load(path):
         plan = plans.get(key)
         if plan is None:
             plan = plans[key] = _class_plan(msg, trace)
+            if plan[0].name == "guest_boot":
+                boots.add(key)
         cols, readers = plan
+        if key in boots:  # once per run: the slow, general reader is fine
+            ctx = msg.event.common_context_field
+            trace.boot_vpids.append(int(ctx["vpid"]) if ctx is not None and "vpid" in ctx else -1)
         t = ns_from_origin(borrow_cs(p))[1]
         cols.ts.append(t)
         cols.pos.append(n)

@@ -4,7 +4,9 @@
  * monitor, report how the guest ended.  Exit status: the guest's power-off
  * status, 2 for bad input, 3 when the guest crashed, 1 when the host failed.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "core/shim.h"
@@ -50,8 +53,10 @@ static const char run_usage[] =
 	"  --faults PLAN         inject the faults of this plan (coop faults check PLAN)\n"
 	"  --seed N              the faults' seed, instead of the plan's\n"
 	"  --fault-log FILE      write one line per injected fault (for replay checks)\n"
-	"  --trace DIR           record an LTTng trace of coop:* events into DIR\n"
-	"                        (coop runs the session; view: babeltrace2 DIR)\n"
+	"  --trace DIR           record an LTTng trace of this run's coop:* events into\n"
+	"                        DIR, new or empty (coop runs the session; view:\n"
+	"                        babeltrace2 DIR)\n"
+	"  --force               with --trace: DIR may hold a trace already; it is replaced\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"exit status: the guest's power-off status (0-255); 1 host failure;\n"
@@ -59,7 +64,7 @@ static const char run_usage[] =
 
 enum { OPT_BACKEND = 256, OPT_KERNEL, OPT_MEM, OPT_CMDLINE, OPT_CONSOLE, OPT_EXEC, OPT_SWITCH,
        OPT_WATCHDOG, OPT_DISK, OPT_NET, OPT_REPORT, OPT_TRACE, OPT_FAULTS, OPT_SEED,
-       OPT_FAULT_LOG };
+       OPT_FAULT_LOG, OPT_FORCE };
 
 static const struct option run_options[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -77,6 +82,7 @@ static const struct option run_options[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "fault-log", required_argument, NULL, OPT_FAULT_LOG },
 	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -198,6 +204,9 @@ static int parse_one(int opt, struct shim_config *cfg)
 		cfg->trace = optarg;
 		cfg->stop_on_signals = true; /* Ctrl-C must not lose the trace */
 		return 0;
+	case OPT_FORCE:
+		cfg->trace_force = true;
+		return 0;
 	case OPT_EXEC:
 		cfg->exec = optarg;
 		return 0;
@@ -257,13 +266,63 @@ static int report_end(const struct shim_vm *vm, int status)
 }
 
 /* --trace DIR: record from before the guest boots; 0, or an exit status. */
+/* nftw: remove one file or (emptied) directory of a tree. */
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+/*
+ * A trace holds one run: DIR must be new or empty, or, with --force, the
+ * trace in it (LTTng's ust/ tree) goes first, so that no stream of an
+ * earlier run is left beside this run's.  0, or an exit status.
+ */
+static int trace_dir_check(const struct shim_config *cfg)
+{
+	char ust[PATH_MAX];
+	struct dirent *e;
+	struct stat sb;
+	bool empty = true;
+	DIR *d;
+
+	if (stat(cfg->trace, &sb)) {
+		if (errno == ENOENT)
+			return 0;
+		return usage_error("--trace %s: %s", cfg->trace, strerror(errno));
+	}
+	if (!S_ISDIR(sb.st_mode))
+		return usage_error("--trace %s: exists and is not a directory", cfg->trace);
+	d = opendir(cfg->trace);
+	if (!d)
+		return usage_error("--trace %s: %s", cfg->trace, strerror(errno));
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	if (empty)
+		return 0;
+	if (!cfg->trace_force)
+		return usage_error("--trace %s: not empty (a trace holds one run: name a new "
+				   "directory, or add --force to replace the trace in it)", cfg->trace);
+	snprintf(ust, sizeof(ust), "%s/ust", cfg->trace);
+	if (nftw(ust, remove_one, 16, FTW_DEPTH | FTW_PHYS) && errno != ENOENT) {
+		fprintf(stderr, "coop run: --trace %s --force: cannot remove the old trace: %s\n",
+			cfg->trace, strerror(errno));
+		return SHIM_EXIT_FAILURE;
+	}
+	return 0;
+}
+
 static int trace_begin(const struct shim_config *cfg, struct coop_trace_session *ts)
 {
 	char err[SHIM_ERR_MAX];
 	int rc;
 
 	if (!cfg->trace)
-		return 0;
+		return cfg->trace_force ? usage_error("--force: only with --trace DIR") : 0;
+	rc = trace_dir_check(cfg);
+	if (rc)
+		return rc;
 	rc = coop_trace_start(ts, cfg->trace, err, sizeof(err));
 	if (!rc)
 		return 0;

@@ -50,6 +50,7 @@ struct shim_config {
 	unsigned int nnets;
 	const char *report;   /* --report FILE, or NULL */
 	const char *trace;    /* --trace DIR, or NULL */
+	bool trace_force;     /* --force: replace a trace DIR already holds */
 	bool stop_on_signals; /* SIGINT/SIGTERM/SIGHUP end the guest, not coop */
 	const char *faults;   /* --faults PLAN, or NULL */
 	const char *fault_log; /* --fault-log FILE, or NULL */
