@@ -7,10 +7,14 @@
 #ifndef COOP_CLI_H
 #define COOP_CLI_H
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 struct shim_vm;
+struct shim_config;
 
 /* The commands: argv[0] is the command's name; the return is coop's exit status. */
 int coop_cmd_run(int argc, char **argv);     /* cmd_run.c */
@@ -29,8 +33,26 @@ __attribute__((warn_unused_result)) int cli_parse_size(const char *s, uint64_t *
 uint64_t cli_host_ram(void);
 void cli_format_size(uint64_t bytes, char *buf, size_t len);
 
+/* provenance.c: where a result came from (version, commit, inputs' SHA-256, ...). */
+struct cli_provenance {
+	int argc;                    /* the command's arguments (argv[0]: its name) */
+	char **argv;
+	struct timespec start_wall;  /* CLOCK_REALTIME at the start: the UTC start time */
+	struct timespec start_mono;  /* CLOCK_MONOTONIC at the start: the wall duration */
+	char kernel[PATH_MAX];       /* the guest kernel's path ... */
+	char kernel_sha256[65];      /* ... and SHA-256 ("" if unreadable) */
+	char plan[PATH_MAX];         /* the fault plan's path, "" without one ... */
+	char plan_sha256[65];        /* ... and SHA-256 */
+};
+void cli_provenance_begin(struct cli_provenance *p, int argc, char **argv);
+void cli_provenance_inputs(struct cli_provenance *p, const struct shim_config *cfg);
+/* The "provenance" member of a JSON object (a line ending in ",\n"); seed NULL: none. */
+void cli_provenance_json(FILE *f, const struct cli_provenance *p, const char *end,
+			 const uint64_t *seed);
+
 /* report.c: the run report (coop run --report FILE), and a JSON string writer. */
 __attribute__((warn_unused_result)) int cli_report_write(const struct shim_vm *vm,
+							 const struct cli_provenance *p,
 							 const char *path);
 void cli_json_str(FILE *f, const char *s);
 

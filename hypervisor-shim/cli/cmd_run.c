@@ -362,15 +362,19 @@ int coop_cmd_run(int argc, char **argv)
 		.switch_mode = COOP_SWITCH_DEFAULT,
 		.watchdog_ns = 5000000000ull,
 	};
+	struct cli_provenance prov;
 	struct shim_vm vm;
 	char err[SHIM_ERR_MAX];
 	int rc;
 
+	cli_provenance_begin(&prov, argc, argv);
 	rc = parse_args(argc, argv, &cfg);
 	if (rc)
 		return rc;
 	if (!cfg.kernel)
 		cfg.kernel = cli_default_kernel();
+	if (cfg.report)
+		cli_provenance_inputs(&prov, &cfg);
 	rc = trace_begin(&cfg, &ts);
 	if (rc)
 		return rc;
@@ -390,7 +394,7 @@ int coop_cmd_run(int argc, char **argv)
 	rc = report_end(&vm, rc);
 	shim_faults_close(&vm);
 	shim_faults_summary(&vm, stderr);
-	if (cfg.report && cli_report_write(&vm, cfg.report)) {
+	if (cfg.report && cli_report_write(&vm, &prov, cfg.report)) {
 		fprintf(stderr, "coop run: --report %s: %s\n", cfg.report, strerror(errno));
 		rc = rc ? rc : SHIM_EXIT_FAILURE;
 	}

@@ -142,13 +142,16 @@ static void faults(FILE *f, const struct shim_vm *vm)
 		(unsigned long long)vm->stats.checked, (unsigned long long)bad);
 }
 
-int cli_report_write(const struct shim_vm *vm, const char *path)
+int cli_report_write(const struct shim_vm *vm, const struct cli_provenance *p, const char *path)
 {
+	const struct shim_fault_outcome *o = vm->fault_outcome;
 	FILE *f = fopen(path, "w");
 
 	if (!f)
 		return -errno;
-	fprintf(f, "{\n  \"guest\": {\"exit_status\": %d, \"end\": \"%s\", \"reason\": ",
+	fputs("{\n", f);
+	cli_provenance_json(f, p, end_name(vm->state), o ? &o->seed : NULL);
+	fprintf(f, "  \"guest\": {\"exit_status\": %d, \"end\": \"%s\", \"reason\": ",
 		vm->exit_status, end_name(vm->state));
 	cli_json_str(f, vm->reason);
 	fprintf(f, "},\n");

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * provenance.c - where a result came from, written into it: coop's version
+ * and git commit (embedded at build time), the command line, the SHA-256 of
+ * the guest kernel and of the fault plan, the seed, the host, the UTC start
+ * time, the wall duration and how the run ended.  A figure without these
+ * cannot be reproduced or compared; with them, two results say whether they
+ * came from the same code and inputs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "cli/cli.h"
+#include "coop_build_info.h"
+#include "core/shim.h"
+
+void cli_provenance_begin(struct cli_provenance *p, int argc, char **argv)
+{
+	memset(p, 0, sizeof(*p));
+	p->argc = argc;
+	p->argv = argv;
+	clock_gettime(CLOCK_REALTIME, &p->start_wall);
+	clock_gettime(CLOCK_MONOTONIC, &p->start_mono);
+}
+
+/* hex = SHA-256 of the file at path, or "" when it cannot be read. */
+static void sha256_file(const char *path, char hex[65])
+{
+	unsigned char buf[1 << 16], md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	bool ok = c && f && EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+
+	hex[0] = '\0';
+	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		ok = EVP_DigestUpdate(c, buf, n);
+	if (ok && !ferror(f) && EVP_DigestFinal_ex(c, md, &len) && len == 32)
+		for (unsigned int i = 0; i < len; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (f)
+		fclose(f);
+	EVP_MD_CTX_free(c);
+}
+
+void cli_provenance_inputs(struct cli_provenance *p, const struct shim_config *cfg)
+{
+	snprintf(p->kernel, sizeof(p->kernel), "%s", cfg->kernel ? cfg->kernel : "");
+	if (cfg->kernel)
+		sha256_file(cfg->kernel, p->kernel_sha256);
+	if (cfg->faults) {
+		snprintf(p->plan, sizeof(p->plan), "%s", cfg->faults);
+		sha256_file(cfg->faults, p->plan_sha256);
+	}
+}
+
+/* "Linux 6.1.0-57-amd64 x86_64, <CPU model>, N CPUs" */
+static void host(char *buf, size_t len)
+{
+	struct utsname u;
+	char line[256], model[128] = "unknown CPU";
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+			snprintf(model, sizeof(model), "%s", strchr(line, ':') + 2);
+			model[strcspn(model, "\n")] = '\0';
+			break;
+		}
+	if (f)
+		fclose(f);
+	if (uname(&u))
+		memset(&u, 0, sizeof(u));
+	snprintf(buf, len, "%s %s %s, %s, %ld CPUs", u.sysname, u.release, u.machine, model,
+		 sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+void cli_provenance_json(FILE *f, const struct cli_provenance *p, const char *end,
+			 const uint64_t *seed)
+{
+	struct timespec now;
+	char when[32], buf[512];
+	struct tm tm;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	gmtime_r(&p->start_wall.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(f, "  \"provenance\": {\"coop\": \"%s\", \"commit\": \"%s\", \"command\": [",
+		COOP_BUILD_VERSION, COOP_BUILD_COMMIT);
+	cli_json_str(f, "coop");
+	for (int i = 0; i < p->argc; i++) {
+		fputs(", ", f);
+		cli_json_str(f, p->argv[i]);
+	}
+	fputs("],\n                 \"kernel\": ", f);
+	cli_json_str(f, p->kernel);
+	fprintf(f, ", \"kernel_sha256\": \"%s\", \"plan\": ", p->kernel_sha256);
+	if (p->plan[0]) {
+		cli_json_str(f, p->plan);
+		fprintf(f, ", \"plan_sha256\": \"%s\", ", p->plan_sha256);
+	} else {
+		fputs("null, \"plan_sha256\": null, ", f);
+	}
+	if (seed)
+		fprintf(f, "\"seed\": %llu,\n", (unsigned long long)*seed);
+	else
+		fputs("\"seed\": null,\n", f);
+	host(buf, sizeof(buf));
+	fputs("                 \"host\": ", f);
+	cli_json_str(f, buf);
+	fprintf(f, ", \"started_utc\": \"%s\", \"wall_s\": %.3f, \"end\": \"%s\"},\n", when,
+		(double)(now.tv_sec - p->start_mono.tv_sec) +
+			(double)(now.tv_nsec - p->start_mono.tv_nsec) / 1e9,
+		end);
+}
