@@ -180,6 +180,8 @@ int bench_cocon_raw_rtt(const struct bench_opts *o, struct bench_result *r);
 int bench_cocon_line_rtt(const struct bench_opts *o, struct bench_result *r);
 
 /* machine.c: what the figures were measured on */
+struct cli_provenance;
+
 struct bench_machine {
 	char cpu[128];               /* model name */
 	long cpus;                   /* online */
@@ -194,6 +196,7 @@ struct bench_machine {
 	const char *backend;         /* "user" or "kmod": how guests switch (--backend) */
 	bool emulated;               /* figures from an emulator (QEMU TCG), not hardware */
 	char figures[200];           /* what kind of figures these are, one line */
+	struct cli_provenance *prov; /* where the figures came from (cli/cli.h), or NULL */
 };
 void bench_machine_describe(struct bench_machine *m, const struct bench_opts *o);
 

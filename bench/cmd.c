@@ -229,7 +229,7 @@ static int run_benches(const struct bench_opts *o, const char *only, struct prog
 }
 
 static int run_all(const struct bench_opts *o, const char *only, const char *json, const char *csv,
-                   const char *plots, struct progress *p)
+                   const char *plots, struct progress *p, struct cli_provenance *prov)
 {
 	static struct bench_result res[NBENCH];
 	struct bench_machine m;
@@ -237,6 +237,7 @@ static int run_all(const struct bench_opts *o, const char *only, const char *jso
 	int failed, rc = 0;
 
 	bench_machine_describe(&m, o);
+	m.prov = prov;
 	failed = run_benches(o, only, p, res, &n);
 	bench_blk_cleanup();
 	ratios(res, n);
@@ -315,11 +316,13 @@ int coop_cmd_bench(int argc, char **argv)
 	};
 	struct bench_opts o = { .cpu = 0 };
 	struct progress prog = { .tty = isatty(STDERR_FILENO) };
+	struct cli_provenance prov;
 	const char *only = NULL, *json = NULL, *csv = NULL, *plots = NULL;
 	cpu_set_t set;
 	char *end;
 	int opt;
 
+	cli_provenance_begin(&prov, argc, argv);
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -404,5 +407,10 @@ int coop_cmd_bench(int argc, char **argv)
 		}
 	}
 	bench_no_rdtscp = !cpu_has_rdtscp();
-	return run_all(&o, only, json, csv, plots, &prog);
+	{
+		struct shim_config cfg = { .kernel = o.kernel };
+
+		cli_provenance_inputs(&prov, &cfg);
+	}
+	return run_all(&o, only, json, csv, plots, &prog, &prov);
 }

@@ -266,6 +266,8 @@ static int write_json(const char *path, const struct bench_machine *m, bool quic
 	if (!f)
 		return -errno;
 	fprintf(f, "{\n");
+	if (m->prov)
+		cli_provenance_json(f, m->prov, "completed", NULL);
 	json_machine(f, m, quick);
 	json_targets(f, r, n);
 	fprintf(f, "  \"results\": [\n");

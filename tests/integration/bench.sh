@@ -63,6 +63,9 @@ for name in ("cobd_seq_read", "cobd_seq_write"):
 for name in ("cobd_rand_read_4k", "cobd_rand_write_4k"):
     assert res[name]["unit"] == "IOPS" and res[name]["mb_s"] > 0
 assert res["conet_pps"]["unit"] == "pkt/s"
+p = doc["provenance"]  # where the figures came from
+assert p["command"][:2] == ["coop", "bench"] and p["commit"] and p["end"] == "completed", p
+assert len(p["kernel_sha256"]) == 64 and p["wall_s"] > 0 and p["started_utc"].endswith("Z"), p
 m = doc["machine"]
 assert m["tsc_mhz"] > 0 and m["cpus"] >= 1 and m["kvm"] and m["cpu"], m
 assert m["backend"] == "user" and m["figures"] and m["emulated"] in (True, False), m
