@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "core/monitor.h"
 #include "core/shim.h"
 
 /* Run exec on a guest; *out (malloc'ed, NUL-terminated) gets its output. */

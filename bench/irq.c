@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "bench/bench.h"
+#include "core/monitor.h"
 #include "core/shim.h"
 
 /* A vector nobody registers: the guest counts it as spurious, after stamping handler_tsc. */

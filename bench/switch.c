@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "core/monitor.h"
 #include "core/shim.h"
 #include "trace/trace.h"
 

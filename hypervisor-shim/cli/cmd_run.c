@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "core/monitor.h"
 #include "core/shim.h"
 #include "trace/trace.h"
 #include "util/util.h"

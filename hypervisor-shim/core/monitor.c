@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/monitor.h"
 #include "core/shim.h"
 #include "trace/trace.h"
 

@@ -263,11 +263,6 @@ __attribute__((warn_unused_result)) int shim_vm_create(struct shim_vm *vm,
 						       size_t errlen);
 void shim_vm_destroy(struct shim_vm *vm);
 
-/* monitor.c */
-int shim_monitor_run(struct shim_vm *vm);
-/* The same loop with its tracepoints compiled out (bench baseline). */
-int shim_monitor_run_notrace(struct shim_vm *vm);
-
 /* kill.c: ending a guest; the first reason sticks. */
 /* It misbehaved (exit 3), unless it was the fault layer's doing. */
 __attribute__((format(printf, 2, 3))) void shim_kill_guest(struct shim_vm *vm, const char *fmt,

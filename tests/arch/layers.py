@@ -7,8 +7,9 @@
      a symbol B's object defines; the files must form no cycle (Tarjan's
      strongly connected components, of size 1 each).
   2. Arrows point down: nothing under hypervisor-shim/ includes a header
-     of bench/ (which is above it), and core/ holds no command-line code
-     (no main(), no getopt: that is cli/'s).
+     of bench/ (which is above it), only what runs a guest (cli/cmd_run.c)
+     includes the run loop's header core/monitor.h, and core/ holds no
+     command-line code (no main(), no getopt: that is cli/'s).
 
 Usage: layers.py LIBCOOP_SHIM_A SOURCE_DIR   (ctest passes both)
 """
@@ -94,12 +95,18 @@ def main():
             if re.search(r'#\s*include\s+"bench/', text):
                 print(f"FAIL: {rel} includes a bench/ header (bench is above the monitor)")
                 failed += 1
+            if re.search(r'#\s*include\s+"core/monitor.h"', text) and rel not in (
+                    "hypervisor-shim/core/monitor.c", "hypervisor-shim/cli/cmd_run.c"):
+                print(f"FAIL: {rel} includes the run loop's header (core/monitor.h): only "
+                      "what runs a guest may")
+                failed += 1
             if rel.startswith("hypervisor-shim/core/") and re.search(
                     r"\bint\s+main\s*\(|\bgetopt(_long)?\s*\(", text):
                 print(f"FAIL: {rel} holds command-line code (main or getopt): it belongs in cli/")
                 failed += 1
     if not failed:
-        print("ok   nothing under hypervisor-shim/ includes bench/; core/ has no command-line code")
+        print("ok   nothing under hypervisor-shim/ includes bench/; only cmd_run.c the run "
+              "loop's header; core/ has no command-line code")
     return 1 if failed else 0
 
 
