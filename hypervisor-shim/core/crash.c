@@ -21,6 +21,17 @@
 
 #include "core/shim.h"
 
+/*
+ * The watchdog's verdict, for every backend: the guest has kept virtual
+ * interrupts off and made no hypercall for --watchdog seconds.
+ */
+bool shim_guest_hung(const struct shim_vm *vm)
+{
+	uint64_t ms = (shim_rdtsc() - vm->progress_tsc) / shim_tsc_khz();
+
+	return vm->watchdog_ns && !vm->passage->virq.vif && ms * 1000000u >= vm->watchdog_ns;
+}
+
 static const char *what(const struct shim_vm *vm, const struct shim_crash *c, char *buf,
 			size_t len)
 {

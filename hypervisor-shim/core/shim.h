@@ -317,6 +317,7 @@ int shim_watch_pollfds(struct shim_vm *vm, struct pollfd *pfd, int max);
 
 /* crash.c */
 void shim_crash_end(struct shim_vm *vm);
+bool shim_guest_hung(const struct shim_vm *vm); /* the watchdog: vIF off, no hypercall, too long */
 
 /* backend/user/signals.c */
 __attribute__((warn_unused_result)) int host_irq_init(struct shim_vm *vm, char *err,

@@ -193,13 +193,6 @@ static void capture(struct shim_vm *vm, const struct coop_kmod_run *r, int sig)
 	vm->crashed = true;
 }
 
-/* As the user backend's watchdog: vIRQs off and no hypercall for too long. */
-static bool hung(const struct shim_vm *vm)
-{
-	uint64_t ms = (shim_rdtsc() - vm->progress_tsc) / shim_tsc_khz();
-
-	return vm->watchdog_ns && !vm->passage->virq.vif && ms * 1000000u >= vm->watchdog_ns;
-}
 
 /* After RUN: the monitor's counters, and whether the guest made progress. */
 static void account(struct shim_vm *vm, const struct coop_kmod_run *r)
@@ -254,7 +247,7 @@ static void kmod_switch(struct coop_cpu_context *save, struct coop_cpu_context *
 	vm->forwarded = r.exit != COOP_KMOD_EXIT_OPERATION;
 	switch (r.exit) {
 	case COOP_KMOD_EXIT_INTERRUPTED:
-		if (hung(vm))
+		if (shim_guest_hung(vm))
 			capture(vm, NULL, 0);
 		break;
 	case COOP_KMOD_EXIT_EXCEPTION:

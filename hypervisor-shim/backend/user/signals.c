@@ -193,13 +193,6 @@ static void capture_and_end(struct shim_vm *vm, int sig, const siginfo_t *si, uc
 	abort(); /* the host never resumes a guest it ended */
 }
 
-/* A guest that keeps virtual interrupts off and never calls the host. */
-static bool hung(const struct shim_vm *vm)
-{
-	uint64_t ms = (shim_rdtsc() - vm->progress_tsc) / shim_tsc_khz();
-
-	return vm->watchdog_ns && !vm->passage->virq.vif && ms * 1000000u >= vm->watchdog_ns;
-}
 
 /* Guest faults: SIGSEGV, SIGBUS, SIGILL, SIGFPE. */
 static void on_fault(int sig, siginfo_t *si, void *ucv)
@@ -241,7 +234,7 @@ static void on_interrupt(int sig, siginfo_t *si, void *ucv)
 	if (!vm)
 		return;
 	note_event(vm, sig, si);
-	if (sig == sig_watchdog() && interrupted_guest(vm, uc) && hung(vm))
+	if (sig == sig_watchdog() && interrupted_guest(vm, uc) && shim_guest_hung(vm))
 		capture_and_end(vm, 0, NULL, uc);
 	if (!interrupted_guest(vm, uc)) {
 		/* The host was running (maybe blocked in ppoll): wake it. */
