@@ -242,7 +242,8 @@ static bool dispatch(struct shim_vm *vm, const struct shim_msg *m)
 {
 	const struct coop_msg_hdr *h = &m->hdr;
 
-	if (h->length > COOP_MSG_MAX_PAYLOAD || !backend_of(vm, h->device) || h->src != COOP_EP_GUEST || h->dst != COOP_EP_HOST ||
+	if (h->length > COOP_MSG_MAX_PAYLOAD || !backend_of(vm, h->device) ||
+	    h->src != COOP_EP_GUEST || h->dst != COOP_EP_HOST ||
 	    (!(h->flags & COOP_MSG_F_NOCRC) && shim_msg_crc(h, m->payload) != h->crc32c))
 		return false;
 	if (vm->faults)
