@@ -407,10 +407,6 @@ int coop_cmd_bench(int argc, char **argv)
 		}
 	}
 	bench_no_rdtscp = !cpu_has_rdtscp();
-	{
-		struct shim_config cfg = { .kernel = o.kernel };
-
-		cli_provenance_inputs(&prov, &cfg);
-	}
+	cli_provenance_inputs(&prov, o.kernel, NULL);
 	return run_all(&o, only, json, csv, plots, &prog, &prov);
 }

@@ -96,10 +96,11 @@ def virq_samples(tr):
     cand_ts = si.ts[si.f("pending") > 0]
     modes = vd.f("mode")
     sync = np.isin(modes, [m for m in np.unique(modes) if vd.label("mode", m) == "SYNC"])
-    after = np.searchsorted(si.pos, vd.pos, side="right")  # the switch_in after each delivery
-    own = np.where(after < si.pos.size, si.pos[np.minimum(after, max(si.pos.size - 1, 0))]
-                   if si.pos.size else -1, vd.pos)
-    ends = np.where(sync, own, vd.pos)  # where each delivery's part of the trace ends
+    ends = vd.pos.copy()  # where each delivery's part of the trace ends
+    if si.pos.size:  # a SYNC one's: at the switch_in right after it, if any
+        nxt = si.pos[np.minimum(np.searchsorted(si.pos, vd.pos, side="right"), si.pos.size - 1)]
+        took = sync & (nxt > vd.pos)
+        ends[took] = nxt[took]
     prev = np.concatenate([[-1], ends[:-1]])
     j = np.searchsorted(cand, prev, side="right")
     ok = j < cand.size

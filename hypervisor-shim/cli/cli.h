@@ -14,7 +14,6 @@
 #include <time.h>
 
 struct shim_vm;
-struct shim_config;
 
 /* The commands: argv[0] is the command's name; the return is coop's exit status. */
 int coop_cmd_run(int argc, char **argv);     /* cmd_run.c */
@@ -45,7 +44,8 @@ struct cli_provenance {
 	char plan_sha256[65];        /* ... and SHA-256 */
 };
 void cli_provenance_begin(struct cli_provenance *p, int argc, char **argv);
-void cli_provenance_inputs(struct cli_provenance *p, const struct shim_config *cfg);
+/* The inputs a result came from: the guest kernel, and the fault plan or NULL. */
+void cli_provenance_inputs(struct cli_provenance *p, const char *kernel, const char *plan);
 /* The "provenance" member of a JSON object (a line ending in ",\n"); seed NULL: none. */
 void cli_provenance_json(FILE *f, const struct cli_provenance *p, const char *end,
 			 const uint64_t *seed);

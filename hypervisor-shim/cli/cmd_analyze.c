@@ -109,7 +109,6 @@ int cli_analysis_setup(char *pkg, size_t pkglen)
 {
 	const char *env = getenv("COOP_ANALYZE_DIR"), *old = getenv("PYTHONPATH");
 	char init[PATH_MAX + 16], dir[PATH_MAX], path[2 * PATH_MAX];
-	size_t len = sizeof(dir);
 	char *slash;
 	int rc = 0;
 
@@ -122,10 +121,10 @@ int cli_analysis_setup(char *pkg, size_t pkglen)
 	snprintf(init, sizeof(init), "%s/__init__.py", pkg);
 	if (access(init, R_OK))
 		return -ENOENT;
-	snprintf(dir, len, "%s", pkg);
+	snprintf(dir, sizeof(dir), "%s", pkg);
 	slash = strrchr(dir, '/');
 	if (!slash)
-		snprintf(dir, len, ".");
+		snprintf(dir, sizeof(dir), ".");
 	else if (slash == dir)
 		dir[1] = '\0';
 	else

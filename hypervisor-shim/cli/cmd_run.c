@@ -375,7 +375,7 @@ int coop_cmd_run(int argc, char **argv)
 	if (!cfg.kernel)
 		cfg.kernel = cli_default_kernel();
 	if (cfg.report)
-		cli_provenance_inputs(&prov, &cfg);
+		cli_provenance_inputs(&prov, cfg.kernel, cfg.faults);
 	rc = trace_begin(&cfg, &ts);
 	if (rc)
 		return rc;

@@ -50,14 +50,13 @@ static void sha256_file(const char *path, char hex[65])
 	EVP_MD_CTX_free(c);
 }
 
-void cli_provenance_inputs(struct cli_provenance *p, const struct shim_config *cfg)
+void cli_provenance_inputs(struct cli_provenance *p, const char *kernel, const char *plan)
 {
-	snprintf(p->kernel, sizeof(p->kernel), "%s", cfg->kernel ? cfg->kernel : "");
-	if (cfg->kernel)
-		sha256_file(cfg->kernel, p->kernel_sha256);
-	if (cfg->faults) {
-		snprintf(p->plan, sizeof(p->plan), "%s", cfg->faults);
-		sha256_file(cfg->faults, p->plan_sha256);
+	snprintf(p->kernel, sizeof(p->kernel), "%s", kernel);
+	sha256_file(kernel, p->kernel_sha256);
+	if (plan) {
+		snprintf(p->plan, sizeof(p->plan), "%s", plan);
+		sha256_file(plan, p->plan_sha256);
 	}
 }
 
