@@ -29,7 +29,7 @@ assert p["seed"] == 42, p["seed"]
 assert p["host"].startswith("Linux ") and "CPUs" in p["host"], p["host"]
 t = calendar.timegm(time.strptime(p["started_utc"], "%Y-%m-%dT%H:%M:%SZ"))
 assert int(before) <= t <= time.time(), (p["started_utc"], before)
-assert 0.1 < p["wall_s"] < 60, p["wall_s"]
+assert p["wall_s"] > 0, p["wall_s"]
 assert p["end"] == "powered_off", p["end"]
 print("provenance:", p["coop"], p["commit"], p["kernel_sha256"][:12], p["plan_sha256"][:12],
       p["seed"], p["started_utc"], p["wall_s"])

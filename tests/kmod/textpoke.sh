@@ -38,4 +38,9 @@ done
 kill $sleeper $hopper
 wait 2>/dev/null
 echo "ok   $n enable/disable pairs while every CPU scheduled, in $(($(date +%s) - start)) s"
+if dmesg | grep -E 'Oops|BUG:|WARNING:|rcu: INFO|detected stalls|blocked for more than'; then
+	echo "FAIL the kernel logged the above while patching its text"
+	exit 1
+fi
+echo "ok   no oops, warning, RCU stall or soft lockup in the kernel's log"
 exit 0
