@@ -51,6 +51,28 @@ expect_in() { # FILE (out|err) contains $2
 	grep -qF -- "$2" "$TMP/$1" || fail "expected $1 to contain '$2'"
 }
 
+expect_usage_error() { # MESSAGE ARGS...: coop ARGS exits 2 with one line containing MESSAGE
+	local msg=$1
+	shift
+	run "$@"
+	[ "$status" -eq 2 ] || fail "coop $*: expected exit status 2, got $status"
+	expect_stderr_line "$msg"
+}
+
+# check WHAT COMMAND...: COMMAND (stdin passed on, e.g. a heredoc) must
+# succeed; counts one check, else fails naming WHAT.
+check() {
+	local what=$1
+	shift
+	"$@" || fail "$what"
+	checks=$((checks + 1))
+}
+
+skip() { # REASON: the test cannot run here (ctest shows it as skipped)
+	echo "SKIP: $*"
+	exit 77
+}
+
 done_ok() {
 	echo "$checks passed, 0 failed"
 }
