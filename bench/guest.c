@@ -47,7 +47,7 @@ static int run_vm(const struct bench_opts *o, struct shim_config *cfg, struct sh
 		fprintf(stderr, "coop bench: %s\n", err);
 		return rc;
 	}
-	vm.fwd_samples = fwd;
+	vm.irq.fwd.samples = fwd;
 	rc = loop(&vm);
 	if (rc || vm.state != SHIM_VM_POWERED_OFF) {
 		fprintf(stderr, "coop bench: the guest running '%s' ended with %d (%s)\n",

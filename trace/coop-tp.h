@@ -84,7 +84,8 @@ LTTNG_UST_TRACEPOINT_EVENT(coop, switch_in,
 /*
  * A host interrupt (signal) hit guest code and was forwarded: emitted in
  * the handler once the host served it and switched back.  latency_cycles:
- * handler entry -> back in the handler (switch out, serve, switch in).
+ * handler entry -> back in the handler (switch out, serve, switch in): the
+ * host's part of the forward (irq_serve in `coop analyze`).
  */
 LTTNG_UST_TRACEPOINT_EVENT(coop, irq_forward,
 	LTTNG_UST_TP_ARGS(int, host_signal, uint32_t, source, uint32_t, guest_vector, uint32_t,
@@ -96,6 +97,19 @@ LTTNG_UST_TRACEPOINT_EVENT(coop, irq_forward,
 		lttng_ust_field_integer(uint32_t, overrun, overrun)
 		lttng_ust_field_integer(uint64_t, latency_cycles, latency_cycles)
 		lttng_ust_field_integer(uint16_t, delivered, delivered)))
+
+/*
+ * The guest entered its vIRQ handler for a forwarded host interrupt:
+ * latency_cycles runs from the host handler's first instruction to the
+ * guest handler's first (the guest's stamp) -- irq_forward, as `coop bench`
+ * measures it.  Emitted at the guest's next exit, when the host sees the
+ * stamp; source is the forward's.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(coop, irq_taken,
+	LTTNG_UST_TP_ARGS(uint32_t, source, uint64_t, latency_cycles),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(coop, irq_source, uint8_t, source, source)
+		lttng_ust_field_integer(uint64_t, latency_cycles, latency_cycles)))
 
 /* Virtual interrupts handed to the guest: vector is the highest of count. */
 LTTNG_UST_TRACEPOINT_EVENT(coop, virq_deliver,

@@ -94,7 +94,7 @@ static void outcome(FILE *f, const char *key, const struct fault_outcome *o)
  */
 static void faults(FILE *f, const struct shim_vm *vm)
 {
-	const struct shim_fault_outcome *o = vm->fault_outcome;
+	const struct shim_faults_outcome *o = vm->fault_outcome;
 	uint64_t bad = vm->stats.check_bad;
 	char key[32];
 
@@ -144,7 +144,7 @@ static void faults(FILE *f, const struct shim_vm *vm)
 
 int cli_report_write(const struct shim_vm *vm, const struct cli_provenance *p, const char *path)
 {
-	const struct shim_fault_outcome *o = vm->fault_outcome;
+	const struct shim_faults_outcome *o = vm->fault_outcome;
 	FILE *f = fopen(path, "w");
 
 	if (!f)

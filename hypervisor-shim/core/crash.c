@@ -29,7 +29,7 @@ bool shim_guest_hung(const struct shim_vm *vm)
 {
 	uint64_t ms = (shim_rdtsc() - vm->progress_tsc) / shim_tsc_khz();
 
-	return vm->watchdog_ns && !vm->passage->virq.vif && ms * 1000000u >= vm->watchdog_ns;
+	return vm->irq.watchdog_ns && !vm->passage->virq.vif && ms * 1000000u >= vm->irq.watchdog_ns;
 }
 
 static const char *what(const struct shim_vm *vm, const struct shim_crash *c, char *buf,
@@ -41,7 +41,7 @@ static const char *what(const struct shim_vm *vm, const struct shim_crash *c, ch
 	switch (c->sig) {
 	case 0:
 		snprintf(buf, len, "hung (watchdog: virtual interrupts off and no hypercall for %.1f s)",
-			 (double)vm->watchdog_ns / 1e9);
+			 (double)vm->irq.watchdog_ns / 1e9);
 		break;
 	case SIGSEGV:
 		if (in_guard || (rsp >= vm->guard && rsp < vm->guard + COOP_STACK_GUARD_SIZE + 64))

@@ -104,7 +104,7 @@ static void damage(struct shim_vm *vm, struct shim_msg *m, const struct fault_fi
  * caller should hand the original to its device as usual; first, the
  * router dispatches what the layer put in out (copies, damaged or not).
  */
-bool shim_fault_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const uint8_t *payload,
+bool shim_faults_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const uint8_t *payload,
 			struct shim_msg_list *out)
 {
 	struct fault_fired f[MAX_FIRED];
@@ -171,7 +171,7 @@ bool shim_fault_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const 
  * The host queues m for the guest; dev may damage the data m describes.
  * What to queue, in order, goes into out.
  */
-void shim_fault_to_guest(struct shim_vm *vm, struct shim_msg *m, const struct shim_device *dev,
+void shim_faults_to_guest(struct shim_vm *vm, struct shim_msg *m, const struct shim_device *dev,
 			 struct shim_msg_list *out)
 {
 	struct fault_fired f[MAX_FIRED];
@@ -223,7 +223,7 @@ void shim_fault_to_guest(struct shim_vm *vm, struct shim_msg *m, const struct sh
  * or the error the fault layer makes it fail with (*half: transfer only
  * half, then fail: a short transfer).
  */
-int shim_fault_io(struct shim_vm *vm, unsigned int unit, int op, uint64_t seq, bool *half)
+int shim_faults_io(struct shim_vm *vm, unsigned int unit, int op, uint64_t seq, bool *half)
 {
 	struct fault_event ev = { .cls = FAULT_CLASS_IO, .device = COOP_DEV_COBD, .unit = (int)unit,
 				  .dir = -1, .type = -1, .op = op, .vector = -1, .seq = seq };
@@ -260,7 +260,7 @@ static void delay_irq(struct shim_vm *vm, unsigned int v, uint64_t delay_ns)
 
 /*
  * Should vector be raised now?  Not if the plan drops or delays it (a
- * delayed one is raised by shim_fault_raise_due); a spurious rule raises
+ * delayed one is raised by shim_faults_raise_due); a spurious rule raises
  * its own vector besides.
  */
 static bool judge_raise(struct shim_vm *vm, unsigned int vector)
@@ -287,7 +287,7 @@ static bool judge_raise(struct shim_vm *vm, unsigned int vector)
 }
 
 /* Raise a device vIRQ, unless the plan drops or delays it; maybe add a spurious one. */
-void shim_fault_raise(struct shim_vm *vm, unsigned int vector)
+void shim_faults_raise(struct shim_vm *vm, unsigned int vector)
 {
 	if (judge_raise(vm, vector))
 		shim_virq_raise(vm, vector);
@@ -301,7 +301,7 @@ void shim_fault_raise(struct shim_vm *vm, unsigned int vector)
  * the host saw it is past judging: it is judged late, as raised.)  The
  * tick count itself is untouched: guest time stays right.
  */
-void shim_fault_ticks(struct shim_vm *vm)
+void shim_faults_ticks(struct shim_vm *vm)
 {
 	uint64_t ticks = __atomic_load_n(&vm->passage->virq.ticks, __ATOMIC_RELAXED);
 	uint64_t *word = &vm->passage->virq.pending[COOP_VEC_TIMER / 64];
@@ -314,7 +314,7 @@ void shim_fault_ticks(struct shim_vm *vm)
 }
 
 /* Raise the delayed vIRQs that are due; ns until the next one (0: none). */
-uint64_t shim_fault_raise_due(struct shim_vm *vm)
+uint64_t shim_faults_raise_due(struct shim_vm *vm)
 {
 	uint64_t now, next = 0;
 

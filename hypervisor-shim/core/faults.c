@@ -315,7 +315,7 @@ void shim_faults_close(struct shim_vm *vm)
 		vm->fault_outcome->nsites = 0;
 		vm->fault_outcome->sites_lost = f->sites_lost;
 		for (unsigned int i = 0; i < SHIM_SITES_MAX && f->sites[i].hash; i++) {
-			struct shim_fault_site *o = &vm->fault_outcome->sites[i];
+			struct shim_faults_site *o = &vm->fault_outcome->sites[i];
 
 			o->kind = f->sites[i].kind;
 			o->count = f->sites[i].count;
@@ -436,7 +436,7 @@ struct fault_engine *shim_faults_engine(struct shim_vm *vm)
 }
 
 /* Kind k's outcomes summed over devices. */
-struct fault_outcome shim_faults_total(const struct shim_fault_outcome *o, enum fault_kind k)
+struct fault_outcome shim_faults_total(const struct shim_faults_outcome *o, enum fault_kind k)
 {
 	struct fault_outcome t = { 0 };
 
@@ -453,7 +453,7 @@ struct fault_outcome shim_faults_total(const struct shim_fault_outcome *o, enum 
 /* The summary at exit, on stderr. */
 void shim_faults_summary(const struct shim_vm *vm, FILE *out)
 {
-	const struct shim_fault_outcome *o = vm->fault_outcome;
+	const struct shim_faults_outcome *o = vm->fault_outcome;
 	uint64_t inj = 0, det = 0, rec = 0, harm = 0, esc = 0;
 
 	if (!o)
@@ -478,7 +478,7 @@ void shim_faults_summary(const struct shim_vm *vm, FILE *out)
 		(unsigned long long)rec, (unsigned long long)harm, (unsigned long long)esc,
 		(unsigned long long)vm->stats.check_bad, (unsigned long long)vm->stats.checked);
 	for (unsigned int i = 0; i < o->nsites; i++) {
-		const struct shim_fault_site *site = &o->sites[i];
+		const struct shim_faults_site *site = &o->sites[i];
 
 		fprintf(out, "coop: faults: %s x%llu at", fault_kind_name(site->kind),
 			(unsigned long long)site->count);

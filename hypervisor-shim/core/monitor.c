@@ -97,27 +97,27 @@ static void serve_idle(struct shim_vm *vm, struct coop_op *op)
 {
 	uint64_t ns = op->params.idle.timeout_ns;
 	struct timespec ts;
-	struct pollfd pfd[1 + SHIM_MAX_WATCH] = { { .fd = vm->event_fd, .events = POLLIN } };
+	struct pollfd pfd[1 + SHIM_MAX_WATCH] = { { .fd = vm->irq.event_fd, .events = POLLIN } };
 	int n = 1 + shim_watch_pollfds(vm, pfd + 1, SHIM_MAX_WATCH);
 	uint64_t drain;
 
-	if (vm->events || vm->queue_head || shim_virq_deliverable(&vm->passage->virq))
+	if (vm->irq.events || vm->queue_head || shim_virq_deliverable(&vm->passage->virq))
 		return; /* something is already there for the guest */
 	if (vm->fault_wait_ns && (!ns || vm->fault_wait_ns < ns))
 		ns = vm->fault_wait_ns; /* a message or vIRQ the fault layer holds comes due */
 	ts = (struct timespec){ (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
-	if (!ns && !vm->tick_ns && n == 1) {
+	if (!ns && !vm->irq.tick_ns && n == 1) {
 		shim_kill_guest(vm, "guest is idle and nothing can wake it (no timer, no input left)");
 		return;
 	}
 	if (ppoll(pfd, (nfds_t)n, ns ? &ts : NULL, NULL) < 0 && errno != EINTR)
 		shim_kill_guest(vm, "host: ppoll: %s", strerror(errno));
-	if (read(vm->event_fd, &drain, sizeof(drain)) < 0) {
+	if (read(vm->irq.event_fd, &drain, sizeof(drain)) < 0) {
 		/* nothing to drain: woken by input or the timeout */
 	}
 	for (int i = 1; i < n; i++)
 		if (pfd[i].revents)
-			__atomic_fetch_or(&vm->events, SHIM_EV_IO | SHIM_EV_ANY, __ATOMIC_SEQ_CST);
+			__atomic_fetch_or(&vm->irq.events, SHIM_EV_IO | SHIM_EV_ANY, __ATOMIC_SEQ_CST);
 }
 
 static void serve(struct shim_vm *vm)
@@ -174,12 +174,12 @@ static void serve(struct shim_vm *vm)
  */
 static void serve_events(struct shim_vm *vm)
 {
-	uint32_t ev = __atomic_exchange_n(&vm->events, 0, __ATOMIC_SEQ_CST);
+	uint32_t ev = __atomic_exchange_n(&vm->irq.events, 0, __ATOMIC_SEQ_CST);
 
 	if (ev & SHIM_EV_IO)
 		shim_watch_serve(vm);
 	if (ev & SHIM_EV_STOP)
-		shim_stop_guest(vm, vm->stop_sig);
+		shim_stop_guest(vm, vm->irq.stop_sig);
 }
 
 /* Why the guest is back in the host: the operation it left, or a signal. */
@@ -225,8 +225,8 @@ static void release_held(struct shim_vm *vm)
 {
 	uint64_t a, b;
 
-	shim_fault_ticks(vm);
-	a = shim_router_release(vm), b = shim_fault_raise_due(vm);
+	shim_faults_ticks(vm);
+	a = shim_router_release(vm), b = shim_faults_raise_due(vm);
 
 	vm->fault_wait_ns = !a ? b : !b ? a : a < b ? a : b;
 }
@@ -257,6 +257,8 @@ int shim_monitor_run(struct shim_vm *vm)
 		/* One coop:switch_out per switches.total, exactly: same place. */
 		vm->stats.switches++;
 		trace_switch_out(vm);
+		if (vm->irq.fwd.injected && !vm->forwarded)
+			shim_irq_forward_close(vm);
 		if (vm->crashed)
 			shim_crash_end(vm);
 		else if (!vm->forwarded)

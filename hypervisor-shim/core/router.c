@@ -158,7 +158,7 @@ void shim_router_serve(struct shim_vm *vm)
 			bool pass;
 
 			shim_msg_list_init(&out);
-			pass = shim_fault_to_host(vm, &h, payload, &out);
+			pass = shim_faults_to_host(vm, &h, payload, &out);
 			pass_on(vm, &out);
 			if (pass && vm->state == SHIM_VM_RUNNING)
 				backend_of(vm, h.device)->from_guest(vm, &h, payload);
@@ -214,7 +214,7 @@ int shim_router_reply(struct shim_vm *vm, uint16_t device, uint16_t unit, uint16
 		struct shim_msg_list out;
 
 		shim_msg_list_init(&out);
-		shim_fault_to_guest(vm, m, backend_of(vm, device), &out);
+		shim_faults_to_guest(vm, m, backend_of(vm, device), &out);
 		pass_on(vm, &out);
 	} else {
 		enqueue(vm, m);
@@ -304,7 +304,7 @@ void shim_router_deliver(struct shim_vm *vm)
 			   m->sent.seq, m->hdr.length, 1);
 		/* Each device has its vector, raised for what it put in the window. */
 		if (coop_dev_vector(m->sent.device))
-			shim_fault_raise(vm, coop_dev_vector(m->sent.device));
+			shim_faults_raise(vm, coop_dev_vector(m->sent.device));
 		vm->queue_head = m->next;
 		if (!vm->queue_head)
 			vm->queue_tail = &vm->queue_head;

@@ -86,7 +86,7 @@ struct shim_stats {
 #define SHIM_SITES_MAX 32    /* distinct I/O fault sites reported */
 
 /* Where in the host an injected I/O fault struck: one per distinct backtrace. */
-struct shim_fault_site {
+struct shim_faults_site {
 	enum fault_kind kind;                        /* io eio, io short, io enospc */
 	uint64_t count;                              /* faults injected there */
 	unsigned int depth;                          /* frames, innermost first */
@@ -94,12 +94,12 @@ struct shim_fault_site {
 };
 
 /* How the faults of a run turned out, kept for the report after the layer closed. */
-struct shim_fault_outcome {
+struct shim_faults_outcome {
 	struct fault_outcome out[FAULT_DEVS][FAULT_KIND_COUNT]; /* per device, kind */
 	uint64_t seed;                              /* the seed used */
 	uint64_t host_detected;                     /* caught by the host's own CRC check */
 	unsigned int nsites;                        /* I/O fault sites ... */
-	struct shim_fault_site sites[SHIM_SITES_MAX];
+	struct shim_faults_site sites[SHIM_SITES_MAX];
 	uint64_t sites_lost;                        /* ... faults at sites beyond the table */
 };
 
@@ -203,6 +203,35 @@ struct shim_cobd;  /* devices/cobd.c */
 struct shim_conet; /* devices/conet.c */
 struct shim_faults; /* core/faults.c */
 
+/*
+ * One forwarded host interrupt, measured (irq_forward, the one definition
+ * `coop bench` and `coop analyze` share): from the host handler's first
+ * instruction (tsc) to the guest vIRQ handler's first, which the guest
+ * stamps in the passage (virq.handler_tsc).  The host sees the stamp at the
+ * guest's next exit and closes the sample there (shim_irq_forward_close).
+ */
+struct shim_forward {
+	struct shim_samples *samples; /* coop bench's, or NULL: not measuring */
+	uint64_t tsc;                 /* host handler entry of the last forward */
+	uint32_t source;              /* COOP_TRACE_IRQ_* of it */
+	bool injected;                /* ... and it delivered a vIRQ: a sample is open */
+};
+
+/* Host signals as the guest's interrupts: the user backend's state (backend/user/signals.c). */
+struct shim_host_irq {
+	volatile uint32_t events;    /* SHIM_EV_* noted by signal handlers */
+	int event_fd;                /* eventfd that wakes the host from ppoll */
+	void *altstack;              /* the signal handlers' stack */
+	unsigned int timers;         /* bit 0: tick_timer, bit 1: watchdog_timer exist */
+	timer_t tick_timer;          /* the guest's tick */
+	timer_t watchdog_timer;      /* the host's 100 ms look at the guest */
+	uint64_t tick_ns;            /* the tick's period, 0: none */
+	uint64_t watchdog_ns;        /* see shim_config */
+	bool stop_on_signals;        /* see shim_config */
+	int stop_sig;                /* the signal that asked us to stop */
+	struct shim_forward fwd;     /* the forward being measured */
+};
+
 /* One guest: its RAM, its switch, its state and its devices. */
 struct shim_vm {
 	void *ram;                   /* host address of guest RAM */
@@ -226,34 +255,20 @@ struct shim_vm {
 	struct shim_watch watches[SHIM_MAX_WATCH];    /* fds that are host interrupts */
 	struct shim_stats stats;     /* counters */
 	uint64_t guard;              /* guest address of the stack guard page */
-	/* host interrupts (backend/user/signals.c) */
-	volatile uint32_t events;    /* SHIM_EV_* noted by signal handlers */
+	struct shim_host_irq irq;    /* host interrupts (backend/user/signals.c) */
 	bool forwarded;              /* the last switch out was a handler's, not an op */
 	bool crashed;                /* ... and it was a guest fault: crash is valid */
-	int event_fd;                /* eventfd that wakes the host from ppoll */
-	void *altstack;              /* the signal handlers' stack */
-	unsigned int timers;         /* bit 0: tick_timer, bit 1: watchdog_timer exist */
-	timer_t tick_timer;          /* the guest's tick */
-	timer_t watchdog_timer;      /* the host's 100 ms look at the guest */
-	uint64_t tick_ns;            /* the tick's period, 0: none */
-	uint64_t watchdog_ns;        /* see shim_config */
 	uint64_t progress_tsc;       /* last hypercall or vIRQ delivery */
 	struct shim_crash crash;     /* valid when crashed */
 	struct shim_symtab syms;     /* the guest kernel's function symbols */
 	void *unwind_info;           /* its unwind table, registered with libunwind */
 	char *report;                /* crash report (malloc'ed), printed at the end */
 	struct shim_faults *faults;  /* the fault layer, or NULL (no --faults) */
-	struct shim_fault_outcome *fault_outcome; /* its results once closed */
+	struct shim_faults_outcome *fault_outcome; /* its results once closed */
 	uint64_t irq_due_ns[COOP_VEC_COUNT]; /* vIRQs the fault layer delayed */
 	unsigned int irq_due_count;  /* ... how many of them (nonzero entries) */
 	uint64_t fault_ticks;        /* ticks the fault layer has judged */
 	uint64_t fault_wait_ns;      /* until the next held message or vIRQ is due (0: none) */
-	/* irq_forward samples: host handler entry -> guest vIRQ handler entry */
-	struct shim_samples *fwd_samples; /* NULL: not measuring */
-	uint64_t fwd_tsc;            /* host handler entry of the last forward */
-	bool fwd_injected;           /* ... and it delivered a vIRQ */
-	bool stop_on_signals;        /* see shim_config */
-	int stop_sig;                /* the signal that asked us to stop */
 	uint64_t trace_tsc;          /* TSC of the last traced switch (coop:switch_*) */
 };
 
@@ -280,6 +295,7 @@ void shim_stop_guest(struct shim_vm *vm, int sig);
 void shim_virq_raise(struct shim_vm *vm, unsigned int vector);
 unsigned int shim_virq_deliverable(const struct coop_virq_state *v);
 unsigned int shim_virq_highest(const struct coop_virq_state *v);
+void shim_irq_forward_close(struct shim_vm *vm);
 
 /* guest_mem.c: guest addresses the host may touch */
 bool shim_guest_writable(const struct shim_vm *vm, uint64_t addr, uint64_t len);
@@ -384,7 +400,7 @@ void shim_faults_injected(struct shim_vm *vm, const struct fault_event *ev,
 bool shim_faults_dispatching(struct shim_vm *vm, bool on);
 bool shim_faults_absorb_kill(struct shim_vm *vm);
 void shim_faults_refused(struct shim_vm *vm, const struct shim_msg *m);
-struct fault_outcome shim_faults_total(const struct shim_fault_outcome *o, enum fault_kind k);
+struct fault_outcome shim_faults_total(const struct shim_faults_outcome *o, enum fault_kind k);
 void shim_faults_summary(const struct shim_vm *vm, FILE *out);
 
 /* fault_sites.c */
@@ -394,14 +410,14 @@ void shim_faults_summary(const struct shim_vm *vm, FILE *out);
  *   to_host:  true when the original goes to its device too (after out)
  *   to_guest: m is the layer's now; out holds what to queue (m, copies)
  */
-bool shim_fault_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const uint8_t *payload,
+bool shim_faults_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h, const uint8_t *payload,
 			struct shim_msg_list *out);
-void shim_fault_to_guest(struct shim_vm *vm, struct shim_msg *m, const struct shim_device *dev,
+void shim_faults_to_guest(struct shim_vm *vm, struct shim_msg *m, const struct shim_device *dev,
 			 struct shim_msg_list *out);
-int shim_fault_io(struct shim_vm *vm, unsigned int unit, int op, uint64_t seq, bool *half);
-void shim_fault_raise(struct shim_vm *vm, unsigned int vector);
-uint64_t shim_fault_raise_due(struct shim_vm *vm);
-void shim_fault_ticks(struct shim_vm *vm);
+int shim_faults_io(struct shim_vm *vm, unsigned int unit, int op, uint64_t seq, bool *half);
+void shim_faults_raise(struct shim_vm *vm, unsigned int vector);
+uint64_t shim_faults_raise_due(struct shim_vm *vm);
+void shim_faults_ticks(struct shim_vm *vm);
 void shim_router_free(struct shim_vm *vm);
 
 /* crc32c.c */

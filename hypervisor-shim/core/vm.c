@@ -141,10 +141,10 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 
 	memset(vm, 0, sizeof(*vm));
 	vm->queue_tail = &vm->queue_head;
-	vm->event_fd = -1;
+	vm->irq.event_fd = -1;
 	vm->guard = guard;
-	vm->watchdog_ns = cfg->watchdog_ns;
-	vm->stop_on_signals = cfg->stop_on_signals;
+	vm->irq.watchdog_ns = cfg->watchdog_ns;
+	vm->irq.stop_on_signals = cfg->stop_on_signals;
 	for (int i = 0; i < SHIM_MAX_WATCH; i++)
 		vm->watches[i].fd = -1;
 	vm->mem_size = cfg->mem_size;

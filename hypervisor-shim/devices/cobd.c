@@ -223,7 +223,7 @@ static int do_rw(struct shim_vm *vm, struct shim_cobd *d, const struct coop_cobd
 	if (write && crc && shim_crc32c(0, buf, r->length) != r->data_crc32c)
 		return -EBADMSG; /* damaged on the way: the guest sends it again */
 	/* Fault site: the image I/O itself fails, or stops half way. */
-	rc = shim_fault_io(vm, d->unit, (int)r->op, seq, &half);
+	rc = shim_faults_io(vm, d->unit, (int)r->op, seq, &half);
 	if (rc && half)
 		transfer(d->fd, write, buf, r->length / 2 & ~(COOP_COBD_SECTOR - 1u),
 			 d->base + r->offset);

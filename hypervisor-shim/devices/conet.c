@@ -211,7 +211,7 @@ static void conet_resume(struct shim_vm *vm, struct shim_conet *c)
 {
 	c->paused = false;
 	shim_watch_pause(vm, c->fd, false);
-	__atomic_fetch_or(&vm->events, SHIM_EV_IO | SHIM_EV_ANY, __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&vm->irq.events, SHIM_EV_IO | SHIM_EV_ANY, __ATOMIC_SEQ_CST);
 }
 
 /* One datagram or TAP frame: 0, -EAGAIN when there is none, or another -errno. */

@@ -218,12 +218,12 @@ static void account(struct shim_vm *vm, const struct coop_kmod_run *r)
  */
 static void sample_forward(struct shim_vm *vm, const struct coop_kmod_run *r)
 {
-	struct shim_samples *s = vm->fwd_samples;
+	struct shim_samples *s = vm->irq.fwd.samples;
 	uint64_t h = vm->passage->virq.handler_tsc;
 
-	if (vm->fwd_tsc && r->stats.virqs_delivered && h > vm->fwd_tsc && s->n < s->cap)
-		s->v[s->n++] = h - vm->fwd_tsc;
-	vm->fwd_tsc = r->exit == COOP_KMOD_EXIT_INTERRUPTED && r->stats.irqs_forwarded ? r->tsc_out
+	if (vm->irq.fwd.tsc && r->stats.virqs_delivered && h > vm->irq.fwd.tsc && s->n < s->cap)
+		s->v[s->n++] = h - vm->irq.fwd.tsc;
+	vm->irq.fwd.tsc = r->exit == COOP_KMOD_EXIT_INTERRUPTED && r->stats.irqs_forwarded ? r->tsc_out
 										     : 0;
 }
 
@@ -242,7 +242,7 @@ static void kmod_switch(struct coop_cpu_context *save, struct coop_cpu_context *
 			shim_kill_guest(vm, "--backend kmod: RUN: %s", strerror(errno));
 	}
 	account(vm, &r);
-	if (vm->fwd_samples)
+	if (vm->irq.fwd.samples)
 		sample_forward(vm, &r);
 	vm->forwarded = r.exit != COOP_KMOD_EXIT_OPERATION;
 	switch (r.exit) {

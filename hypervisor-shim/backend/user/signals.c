@@ -62,7 +62,7 @@ static int sig_watchdog(void)
 	return SIGRTMIN + 2;
 }
 
-/* Signals that ask coop to stop, when vm->stop_on_signals. */
+/* Signals that ask coop to stop, when vm->irq.stop_on_signals. */
 static const int stop_sigs[] = { SIGINT, SIGTERM, SIGHUP };
 
 static bool is_stop(int sig)
@@ -122,24 +122,8 @@ static void inject(struct shim_vm *vm, ucontext_t *uc)
 	g[REG_RIP] = (greg_t)v->entry;
 	vm->stats.irqs_delivered += n;
 	vm->progress_tsc = shim_rdtsc();
-	vm->fwd_injected = true;
+	vm->irq.fwd.injected = true;
 	coop_trace(virq_deliver, shim_virq_highest(v), n, COOP_TRACE_VIRQ_ASYNC);
-}
-
-/*
- * For `coop bench`: the previous forward's latency, now that the guest
- * has run its handler (it wrote handler_tsc).  Only forwards that
- * delivered a vIRQ count.
- */
-static void sample_forward(struct shim_vm *vm, uint64_t tsc)
-{
-	struct shim_samples *s = vm->fwd_samples;
-	uint64_t h = vm->passage->virq.handler_tsc;
-
-	if (s && vm->fwd_injected && h > vm->fwd_tsc && s->n < s->cap)
-		s->v[s->n++] = h - vm->fwd_tsc;
-	vm->fwd_tsc = tsc;
-	vm->fwd_injected = false;
 }
 
 /* Record a host interrupt; the host serves it before the guest runs on. */
@@ -149,14 +133,14 @@ static void note_event(struct shim_vm *vm, int sig, const siginfo_t *si)
 		vm->passage->virq.ticks += 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
 		shim_virq_raise(vm, COOP_VEC_TIMER);
 	} else if (sig == sig_io()) {
-		__atomic_fetch_or(&vm->events, SHIM_EV_IO, __ATOMIC_SEQ_CST);
+		__atomic_fetch_or(&vm->irq.events, SHIM_EV_IO, __ATOMIC_SEQ_CST);
 	} else if (is_stop(sig)) {
-		vm->stop_sig = sig;
-		__atomic_fetch_or(&vm->events, SHIM_EV_STOP, __ATOMIC_SEQ_CST);
+		vm->irq.stop_sig = sig;
+		__atomic_fetch_or(&vm->irq.events, SHIM_EV_STOP, __ATOMIC_SEQ_CST);
 	} else {
-		__atomic_fetch_or(&vm->events, SHIM_EV_WATCHDOG, __ATOMIC_SEQ_CST);
+		__atomic_fetch_or(&vm->irq.events, SHIM_EV_WATCHDOG, __ATOMIC_SEQ_CST);
 	}
-	__atomic_fetch_or(&vm->events, SHIM_EV_ANY, __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&vm->irq.events, SHIM_EV_ANY, __ATOMIC_SEQ_CST);
 }
 
 /*
@@ -211,16 +195,21 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 	capture_and_end(vm, sig, si, uc);
 }
 
+static uint32_t irq_source(int sig)
+{
+	return sig == sig_tick() ? COOP_TRACE_IRQ_TICK :
+	       sig == sig_io()   ? COOP_TRACE_IRQ_IO :
+	       is_stop(sig)      ? COOP_TRACE_IRQ_STOP : COOP_TRACE_IRQ_WATCHDOG;
+}
+
 /* coop:irq_forward, once the host served the interrupt and switched back. */
 static void trace_forward(struct shim_vm *vm, int sig, const siginfo_t *si, uint64_t tsc)
 {
-	uint32_t src = sig == sig_tick() ? COOP_TRACE_IRQ_TICK :
-		       sig == sig_io() ? COOP_TRACE_IRQ_IO :
-		       is_stop(sig) ? COOP_TRACE_IRQ_STOP : COOP_TRACE_IRQ_WATCHDOG;
+	uint32_t src = irq_source(sig);
 
 	coop_trace_do(irq_forward, sig, src, src == COOP_TRACE_IRQ_TICK ? COOP_VEC_TIMER : 0,
 		      src == COOP_TRACE_IRQ_TICK && si->si_overrun > 0 ? (uint32_t)si->si_overrun : 0,
-		      shim_rdtsc() - tsc, vm->fwd_injected ? shim_virq_deliverable(&vm->passage->virq) : 0);
+		      shim_rdtsc() - tsc, vm->irq.fwd.injected ? shim_virq_deliverable(&vm->passage->virq) : 0);
 }
 
 static void on_interrupt(int sig, siginfo_t *si, void *ucv)
@@ -238,13 +227,15 @@ static void on_interrupt(int sig, siginfo_t *si, void *ucv)
 		capture_and_end(vm, 0, NULL, uc);
 	if (!interrupted_guest(vm, uc)) {
 		/* The host was running (maybe blocked in ppoll): wake it. */
-		if (write(vm->event_fd, &one, sizeof(one)) < 0) {
+		if (write(vm->irq.event_fd, &one, sizeof(one)) < 0) {
 			/* the counter is full: the host is awake anyway */
 		}
 		errno = saved_errno;
 		return;
 	}
-	sample_forward(vm, tsc);
+	shim_irq_forward_close(vm); /* the previous forward's sample, if still open */
+	vm->irq.fwd.tsc = tsc;
+	vm->irq.fwd.source = irq_source(sig);
 	vm->passage->virq.forward_tsc = tsc;
 	vm->stats.irqs_forwarded++;
 	switch_to_host(vm);
@@ -301,30 +292,30 @@ int host_irq_init(struct shim_vm *vm, char *err, size_t errlen)
 	int rc;
 
 	irq_vm = vm;
-	vm->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	vm->irq.event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ss.ss_sp = malloc(ALTSTACK_SIZE);
-	if (vm->event_fd < 0 || !ss.ss_sp || sigaltstack(&ss, NULL)) {
+	if (vm->irq.event_fd < 0 || !ss.ss_sp || sigaltstack(&ss, NULL)) {
 		snprintf(err, errlen, "cannot set up host interrupts: %s", strerror(errno));
 		free(ss.ss_sp);
 		return -ENOMEM;
 	}
-	vm->altstack = ss.ss_sp;
+	vm->irq.altstack = ss.ss_sp;
 	rc = install(sig_tick(), on_interrupt, err, errlen);
 	rc = rc ? rc : install(sig_io(), on_interrupt, err, errlen);
 	rc = rc ? rc : install(sig_watchdog(), on_interrupt, err, errlen);
 	for (size_t i = 0; !rc && i < sizeof(faults) / sizeof(faults[0]); i++)
 		rc = install(faults[i], on_fault, err, errlen);
-	for (size_t i = 0; !rc && vm->stop_on_signals && i < sizeof(stop_sigs) / sizeof(stop_sigs[0]);
+	for (size_t i = 0; !rc && vm->irq.stop_on_signals && i < sizeof(stop_sigs) / sizeof(stop_sigs[0]);
 	     i++)
 		rc = install(stop_sigs[i], on_interrupt, err, errlen);
-	rc = rc ? rc : make_timer(sig_tick(), &vm->tick_timer, err, errlen);
+	rc = rc ? rc : make_timer(sig_tick(), &vm->irq.tick_timer, err, errlen);
 	if (!rc)
-		vm->timers |= 1;
-	rc = rc ? rc : make_timer(sig_watchdog(), &vm->watchdog_timer, err, errlen);
+		vm->irq.timers |= 1;
+	rc = rc ? rc : make_timer(sig_watchdog(), &vm->irq.watchdog_timer, err, errlen);
 	if (!rc)
-		vm->timers |= 2;
-	if (!rc && vm->watchdog_ns)
-		rc = arm(vm->watchdog_timer, WATCHDOG_PERIOD_NS);
+		vm->irq.timers |= 2;
+	if (!rc && vm->irq.watchdog_ns)
+		rc = arm(vm->irq.watchdog_timer, WATCHDOG_PERIOD_NS);
 	return rc;
 }
 
@@ -339,29 +330,29 @@ void host_irq_fini(struct shim_vm *vm)
 	signal(sig_tick(), SIG_IGN);
 	signal(sig_io(), SIG_IGN);
 	signal(sig_watchdog(), SIG_IGN);
-	for (size_t i = 0; vm->stop_on_signals && i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+	for (size_t i = 0; vm->irq.stop_on_signals && i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
 		signal(stop_sigs[i], SIG_IGN); /* until coop has closed its trace and exits */
 	irq_vm = NULL;
-	if (vm->timers & 1)
-		timer_delete(vm->tick_timer);
-	if (vm->timers & 2)
-		timer_delete(vm->watchdog_timer);
-	vm->timers = 0;
-	if (vm->event_fd >= 0)
-		close(vm->event_fd);
-	vm->event_fd = -1;
-	if (vm->altstack && sigaltstack(&ss, NULL) == 0)
-		free(vm->altstack);
-	vm->altstack = NULL;
+	if (vm->irq.timers & 1)
+		timer_delete(vm->irq.tick_timer);
+	if (vm->irq.timers & 2)
+		timer_delete(vm->irq.watchdog_timer);
+	vm->irq.timers = 0;
+	if (vm->irq.event_fd >= 0)
+		close(vm->irq.event_fd);
+	vm->irq.event_fd = -1;
+	if (vm->irq.altstack && sigaltstack(&ss, NULL) == 0)
+		free(vm->irq.altstack);
+	vm->irq.altstack = NULL;
 }
 
 /* The guest's COOP_OP_TIMER: a periodic tick, or none (0). */
 int host_timer_set(struct shim_vm *vm, uint64_t period_ns)
 {
-	int rc = arm(vm->tick_timer, period_ns);
+	int rc = arm(vm->irq.tick_timer, period_ns);
 
 	if (!rc) {
-		vm->tick_ns = period_ns;
+		vm->irq.tick_ns = period_ns;
 		vm->passage->virq.ticks = 0;
 	}
 	return rc;
