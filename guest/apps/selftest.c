@@ -305,10 +305,7 @@ static void test_cobd(void)
 	uint8_t *orig, *pat, *back;
 	size_t len = ST_COBD_BYTES;
 
-	if (!st_cobd_unit(&u, false)) {
-		kprintf("selftest cobd: note: no writable unit (coop run --disk cobd0=IMG)\n");
-		return;
-	}
+	REQUIRE(st_cobd_unit(&u, false), "no writable unit (coop run --disk cobd0=IMG)");
 	if (u.size < 2 * len)
 		len = 8 * COOP_COBD_SECTOR < u.size ? 8 * COOP_COBD_SECTOR : u.size;
 	orig = kalloc(len);

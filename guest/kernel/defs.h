@@ -72,7 +72,6 @@ static inline void cpu_relax(void)
 /* main.c */
 __noreturn void _start(void);
 void kmain(void);
-__noreturn void poweroff(int status);
 
 /* platform.c */
 struct coop_passage *passage(void);
@@ -83,6 +82,7 @@ int platform_hello(void);
 int platform_idle(uint64_t timeout_ns);
 int platform_nop(void);
 __noreturn void platform_terminate(int status);
+__noreturn void poweroff(int status);
 
 /* msg.c */
 struct msg_stats {

@@ -7,13 +7,6 @@
  */
 #include "defs.h"
 
-/* Power off with @status once everything printed has reached the host. */
-void poweroff(int status)
-{
-	msg_flush();
-	platform_terminate(status);
-}
-
 /* Stop early if the host's boot parameters cannot be right. */
 static void boot_check(const struct coop_boot_params *b)
 {

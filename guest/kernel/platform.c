@@ -129,3 +129,10 @@ void platform_terminate(int status)
 	for (;;)
 		hypercall(COOP_OP_TERMINATE, &t, sizeof(t));
 }
+
+/* Power off with @status once everything printed has reached the host. */
+void poweroff(int status)
+{
+	msg_flush();
+	platform_terminate(status);
+}
