@@ -10,38 +10,27 @@
 set -e
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/trace_lib.sh"
-CHECK="/usr/bin/python3 $(dirname "$0")/analyze_check.py"
+CHECK=(/usr/bin/python3 "$(dirname "$0")/analyze_check.py")
 for m in bt2 numpy matplotlib; do
-	/usr/bin/python3 -c "import $m" 2>/dev/null || { echo "SKIP: python3 module $m missing"; exit 77; }
+	/usr/bin/python3 -c "import $m" 2>/dev/null || skip "python3 module $m missing"
 done
 
 # The command line.
-run analyze
-expect_status 2
-expect_stderr_line "missing TRACE_DIR"
-run analyze "$TMP"
-expect_status 2
-expect_stderr_line "missing -o OUT_DIR"
-run analyze "$TMP" -o "$TMP/o" --bogus
-expect_status 2
-expect_stderr_line "unknown option '--bogus'"
+expect_usage_error "missing TRACE_DIR" analyze
+expect_usage_error "missing -o OUT_DIR" analyze "$TMP"
+expect_usage_error "unknown option '--bogus'" analyze "$TMP" -o "$TMP/o" --bogus
 run analyze --help
 expect_status 0
 expect_in out "coop analyze TRACE_DIR -o OUT_DIR"
-run analyze "$TMP/nonexistent" -o "$TMP/o"
-expect_status 2
-expect_stderr_line "not a directory"
+expect_usage_error "not a directory" analyze "$TMP/nonexistent" -o "$TMP/o"
 mkdir -p "$TMP/empty"
-run analyze "$TMP/empty" -o "$TMP/o"
-expect_status 2
-expect_stderr_line "no CTF trace here"
+expect_usage_error "no CTF trace here" analyze "$TMP/empty" -o "$TMP/o"
 # A missing Debian package is named (a module that fails to import stands in).
 mkdir -p "$TMP/fake"
 for pair in bt2:python3-bt2 matplotlib:python3-matplotlib numpy:python3-numpy; do
 	echo 'raise ImportError("hidden by the test")' >"$TMP/fake/${pair%%:*}.py"
-	PYTHONPATH="$TMP/fake" run analyze "$TMP/empty" -o "$TMP/o"
-	expect_status 2
-	expect_stderr_line "install the Debian package ${pair#*:}"
+	PYTHONPATH="$TMP/fake" expect_usage_error "install the Debian package ${pair#*:}" \
+		analyze "$TMP/empty" -o "$TMP/o"
 	rm "$TMP/fake/${pair%%:*}.py"
 done
 
@@ -57,23 +46,21 @@ babeltrace2 "$TMP/tr" >"$TMP/events.txt" 2>"$TMP/bt.err" ||
 run analyze "$TMP/tr" -o "$TMP/rep" --json "$TMP/s.json" --report "$TMP/r.json"
 expect_status 0
 expect_in out "open $TMP/rep/index.html"
-checks=$((checks + 1))
-$CHECK outputs "$TMP/rep" "$TMP/events.txt" "$TMP/r.json" "$TMP/s.json" ||
-	fail "the analysis does not match the trace"
+check "the analysis does not match the trace" \
+	"${CHECK[@]}" outputs "$TMP/rep" "$TMP/events.txt" "$TMP/r.json" "$TMP/s.json"
 
 # --json -: the summary alone on stdout.
 run analyze "$TMP/tr" -o "$TMP/rep2" --json - --no-perfetto
 expect_status 0
-checks=$((checks + 1))
-/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["switches"]["total"] > 0' \
-	<"$TMP/out" || fail "--json - is not the summary"
+check "--json - is not the summary" \
+	/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["switches"]["total"] > 0' \
+	<"$TMP/out"
 [ ! -e "$TMP/rep2/perfetto.json" ] || fail "--no-perfetto wrote perfetto.json"
 
 # SVG plots.
 run analyze "$TMP/tr" -o "$TMP/svg" --format svg -q
 expect_status 0
-checks=$((checks + 1))
-$CHECK svg "$TMP/svg" || fail "SVG plots"
+check "SVG plots" "${CHECK[@]}" svg "$TMP/svg"
 
 # With a fault plan: the fault report counts what the run report counts
 # (outcomes never travel in the trace) and draws faults.png.
@@ -85,8 +72,7 @@ run run --faults "$plan" --disk "cobd0=$TMP/f.img" --exec 'blk scrub 0 0 8192' \
 expect_status 0
 run analyze "$TMP/trf" -o "$TMP/repf" --report "$TMP/rf.json" --json "$TMP/sf.json"
 expect_status 0
-checks=$((checks + 1))
-/usr/bin/python3 - "$TMP/sf.json" "$TMP/rf.json" "$TMP/repf" <<'PY' || fail "the fault report"
+check "the fault report" /usr/bin/python3 - "$TMP/sf.json" "$TMP/rf.json" "$TMP/repf" <<'PY'
 import json, os, sys
 s, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 want = sum(v["injected"] for v in r["faults"].values() if isinstance(v, dict) and "injected" in v)

@@ -10,20 +10,19 @@ set -e
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/trace_lib.sh"
 /usr/bin/python3 -c 'import bt2, numpy, matplotlib' 2>/dev/null ||
-	{ echo "SKIP: python3-bt2, python3-numpy or python3-matplotlib missing"; exit 77; }
+	skip "python3-bt2, python3-numpy or python3-matplotlib missing"
 
 run run --cmdline hz=10000 --exec 'spin 28000' --report "$TMP/r.json" --trace "$TMP/tr"
 expect_status 0
 expect_no_sessiond
 n=$(babeltrace2 "$TMP/tr" | grep -c ' coop:')
-[ "$n" -ge 1000000 ] || { echo "SKIP: only $n events (the 10 kHz tick was not sustained)"; exit 77; }
+[ "$n" -ge 1000000 ] || skip "only $n events (the 10 kHz tick was not sustained)"
 
 start=$(date +%s.%N)
 run analyze "$TMP/tr" -o "$TMP/rep" --json "$TMP/s.json"
 expect_status 0
 end=$(date +%s.%N)
-checks=$((checks + 1))
-/usr/bin/python3 - "$TMP/s.json" "$n" "$TMP/r.json" <<'PY' || fail "the big trace's summary"
+check "the big trace's summary" /usr/bin/python3 - "$TMP/s.json" "$n" "$TMP/r.json" <<'PY'
 import json, sys
 s, n, r = json.load(open(sys.argv[1])), int(sys.argv[2]), json.load(open(sys.argv[3]))
 assert s["trace"]["events"] == n, (s["trace"]["events"], n)

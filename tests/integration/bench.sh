@@ -25,10 +25,10 @@ check_suite() {
 	# warning may be there: the tracer can discard events on a busy machine).
 	! grep -q '\[[0-9]*/' "$TMP/err" || fail "a progress line on stderr without --progress"
 	while read -r name _; do
-		grep -qE "^($name +|skipped: $name:)" "$TMP/out" || fail "$name is not in the table"
+		check "$name is not in the table" grep -qE "^($name +|skipped: $name:)" "$TMP/out"
 	done <"$TMP/list"
-	checks=$((checks + 1))
-	/usr/bin/python3 - "$TMP/list" "$TMP/b.json" "$TMP/b.csv" <<'PY'
+	check "the bench output is incomplete or malformed" \
+		/usr/bin/python3 - "$TMP/list" "$TMP/b.json" "$TMP/b.csv" <<'PY'
 import csv, json, sys
 listed = {l.split()[0]: (l.split() + [""] * 2)[2] for l in open(sys.argv[1]) if l.strip()}
 doc = json.load(open(sys.argv[2]))
@@ -81,7 +81,6 @@ for row in rows:
     assert abs(float(row["median"]) - res[row["name"]]["median"]) < 0.11, row["name"]
 print("bench output: %d results, %d skipped, well-formed" % (len(res), len(skipped)))
 PY
-	checks=$((checks + 1))
 }
 
 # The quick run, then the full suite (under a minute here): both complete.
@@ -92,14 +91,13 @@ check_suite
 run bench --quick --iterations 50 --only cobd_read_4k_rtt,con --progress --json "$TMP/o.json"
 expect_status 0
 expect_in err "[1/"
-/usr/bin/python3 - "$TMP/o.json" <<'PY'
+check "--only did not bring in what it should" /usr/bin/python3 - "$TMP/o.json" <<'PY'
 import json, sys
 names = {r["name"] for r in json.load(open(sys.argv[1]))["results"]}
 want = {"cobd_read_4k_rtt", "pread_4k", "world_switch_rtt", "coroutine_switch_rtt",
         "world_switch_notrace_rtt", "cocon_raw_rtt", "cocon_line_rtt"}
 assert names == want, names ^ want
 PY
-checks=$((checks + 1))
 
 # --backend: kmod needs the module (tests/kmod/ runs it in QEMU); nothing else is one.
 if [ ! -e /dev/coop ]; then
@@ -110,7 +108,6 @@ fi
 run bench --backend ring0
 expect_status 2
 expect_in err "expected user or kmod"
-checks=$((checks + 1))
 
 # --kernel replaces the default guest: one the host refuses at the handshake
 # fails the benchmarks that boot it, saying why (a broken guest is not a skip),
@@ -121,32 +118,26 @@ run bench --quick --iterations 50 --only cobd_rand_read_4k --kernel "$COOP_GUEST
 expect_status 1
 expect_in err "ABI 9."
 expect_in err "coop bench: cobd_rand_read_4k failed:"
-/usr/bin/python3 -c 'import json, sys
+check "a refused --kernel: expected the result of pread_rand_4k alone" /usr/bin/python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 assert [r["name"] for r in d["results"]] == ["pread_rand_4k"] and not d["skipped"], d' \
 	"$TMP/k.json"
-checks=$((checks + 1))
 
 # Plots: a histogram + CDF per benchmark, through analysis/ (needs Debian's matplotlib).
 if /usr/bin/python3 -c 'import matplotlib, numpy' 2>/dev/null; then
 	run bench --quick --iterations 50 --only signal_rtt,irq_forward --plots "$TMP/plots"
 	expect_status 0
 	for f in signal_rtt.png irq_forward.png ratios.png index.html bench.json; do
-		[ -s "$TMP/plots/$f" ] || fail "--plots did not write $f"
+		check "--plots did not write $f" [ -s "$TMP/plots/$f" ]
 	done
-	checks=$((checks + 1))
 else
 	echo "note: no matplotlib for /usr/bin/python3: --plots not checked"
 fi
 
 # Bad options are usage errors.
-run bench --only nosuchbench
-expect_status 2
-expect_stderr_line "no such benchmark"
+expect_usage_error "no such benchmark" bench --only nosuchbench
 run bench --iterations 0
 expect_status 2
-run bench --kernel /nonexistent/kernel.elf
-expect_status 2
-expect_stderr_line "/nonexistent/kernel.elf"
+expect_usage_error "/nonexistent/kernel.elf" bench --kernel /nonexistent/kernel.elf
 
 done_ok

@@ -20,8 +20,7 @@ crash() { # CASE REASON FUNCTION [coop options...]
 	expect_in err "$fn+"
 	expect_in err "[guest]"
 	expect_in err "shim_monitor_run+"
-	checks=$((checks + 1))
-	[ "$(head -c 5 "$TMP/out" | wc -c)" -eq 0 ] || fail "crash $case printed on stdout"
+	check "crash $case printed on stdout" [ "$(head -c 5 "$TMP/out" | wc -c)" -eq 0 ]
 }
 
 crash segv "SIGSEGV (page not mapped at address 0x10)" crash_segv

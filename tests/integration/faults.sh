@@ -24,7 +24,7 @@ expect_status 0
 expect_in out "scrub cobd0: 131072 sectors written and verified, 0 errors"
 expect_in err "coop: faults:"
 expect_in err " 0 escaped"
-/usr/bin/python3 - "$TMP/r1.json" <<'PY'
+check "the mixed plan's accounting" /usr/bin/python3 - "$TMP/r1.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 f, c = r["faults"], r["messages"]["cobd"]
@@ -45,33 +45,35 @@ for k in kinds:
     assert dev.get(k, {"injected": 0})["injected"] == f[k]["injected"], (k, dev, f[k])
 print(f"{msgs} messages, {inj} faults injected: {det} detected, {harm} harmless, 0 escaped")
 PY
-checks=$((checks + 1))
 
 # 2. Replay: the same plan and seed give the same fault log; another seed does
 # not.  On a quarter of the image, with a timeout far above the plan's
 # longest delay, so a busy machine does not add retries of its own.
 small="blk scrub 0 0 32768"
+same_log() { # LOG1 LOG2: the same, else their first differences shown
+	cmp -s "$1" "$2" && return
+	diff "$1" "$2" | head
+	return 1
+}
 for log in log2 log3; do
 	run run --disk "cobd0=$img" --cmdline "cobd_max_kib=4 cobd_timeout_ms=20" \
 		--faults "$PLANS/mixed.plan" --fault-log "$TMP/$log" --exec "$small"
 	expect_status 0
-	checks=$((checks + 1))
 done
-[ "$(grep -c '^rule=' "$TMP/log2")" -gt 100 ] || fail "too few faults in the log to compare"
-cmp -s "$TMP/log2" "$TMP/log3" || { diff "$TMP/log2" "$TMP/log3" | head; fail "same plan and seed, different fault logs"; }
+check "too few faults in the log to compare" [ "$(grep -c '^rule=' "$TMP/log2")" -gt 100 ]
+check "same plan and seed, different fault logs" same_log "$TMP/log2" "$TMP/log3"
 run run --disk "cobd0=$img" --cmdline "cobd_max_kib=4 cobd_timeout_ms=20" \
 	--faults "$PLANS/mixed.plan" --seed 7 --fault-log "$TMP/log4" --exec "$small"
 expect_status 0
-checks=$((checks + 1))
 ! cmp -s "$TMP/log2" "$TMP/log4" || fail "another seed, the same fault log"
-head -1 "$TMP/log4" | grep -q "seed 7," || fail "the log does not name --seed 7: $(head -1 "$TMP/log4")"
+check "the log does not name --seed 7: $(head -1 "$TMP/log4")" grep -q "seed 7," <(head -1 "$TMP/log4")
 
 # 3. Protection off: corrupted data reaches the guest unnoticed; the check finds it.
 printf 'seed 3\ncorrupt device=cobd dir=to_guest type=reply prob=1%%\n' >"$TMP/corrupt.plan"
 run run --disk "cobd0=$img" --cmdline "$cmdline nocrc" --faults "$TMP/corrupt.plan" \
 	--report "$TMP/r4.json" --exec 'blk scrub 0'
 expect_status 1
-/usr/bin/python3 - "$TMP/r4.json" <<'PY'
+check "protection off: the escaped corruptions" /usr/bin/python3 - "$TMP/r4.json" <<'PY'
 import json, sys
 f = json.load(open(sys.argv[1]))["faults"]
 c = f["corrupt"]
@@ -81,7 +83,6 @@ assert f["devices"]["cobd"]["corrupt"]["escaped"] == c["escaped"], f["devices"]
 print(f"protection off: {c['injected']} corruptions, {c['escaped']} escaped, "
       f"{f['escaped_total']} bad sectors")
 PY
-checks=$((checks + 1))
 expect_in err "escaped"
 
 # 4. Host I/O faults: transient EIO and short transfers are reported to the
@@ -93,7 +94,7 @@ run run --disk "cobd0=$img" --cmdline "$cmdline" --faults "$TMP/io.plan" \
 expect_status 0
 expect_in out "32768 sectors written and verified, 0 errors"
 expect_in err "io eio x"
-/usr/bin/python3 - "$TMP/r5.json" <<'PY'
+check "host I/O faults: detected, recovered and their sites" /usr/bin/python3 - "$TMP/r5.json" <<'PY'
 import json, sys
 f = json.load(open(sys.argv[1]))["faults"]
 for k in ("io_eio", "io_short"):
@@ -108,7 +109,6 @@ for s in f["sites"]:
 assert sum(s["count"] for s in f["sites"]) == f["io_eio"]["injected"] + f["io_short"]["injected"]
 print(f"I/O faults: eio {f['io_eio']}, short {f['io_short']}; sites: {s['backtrace'][:3]}")
 PY
-checks=$((checks + 1))
 
 # 5. Virtual-interrupt faults (faults/examples/irq.plan): lost, late and
 # spurious vIRQs cost the guest latency, never data or its life.
@@ -117,7 +117,7 @@ run run --disk "cobd0=$img" --cmdline cobd_max_kib=4 --faults "$PLANS/irq.plan" 
 expect_status 0
 expect_in out "16384 sectors written and verified, 0 errors"
 expect_in out "alive"
-/usr/bin/python3 - "$TMP/r6.json" <<'PY'
+check "vIRQ faults: injected and accounted for" /usr/bin/python3 - "$TMP/r6.json" <<'PY'
 import json, sys
 f = json.load(open(sys.argv[1]))["faults"]
 for k in ("irq_drop", "irq_delay", "irq_spurious"):
@@ -125,7 +125,6 @@ for k in ("irq_drop", "irq_delay", "irq_spurious"):
     assert o["injected"] > 0 and o["injected"] == o["harmless"] + o["detected"], (k, o)
 print("vIRQ faults:", {k: f[k]["injected"] for k in ("irq_drop", "irq_delay", "irq_spurious")})
 PY
-checks=$((checks + 1))
 
 # 6. A harsh plan (faults/examples/harsh.plan: 20% of messages with 8 bits
 # flipped anywhere, truncation, duplicates, reorders, drops, spurious
@@ -137,21 +136,19 @@ for seed in 4 5 6; do
 		--exec 'blk scrub 0 0 8192'
 	expect_status 0
 	expect_in out "8192 sectors written and verified, 0 errors"
-	/usr/bin/python3 - "$TMP/h$seed.json" <<'PY'
+	check "the harsh plan, seed $seed: every fault accounted for, none escaped" \
+		/usr/bin/python3 - "$TMP/h$seed.json" <<'PY'
 import json, sys
 f = json.load(open(sys.argv[1]))["faults"]
 kinds = [k for k in f if isinstance(f[k], dict) and "injected" in f[k]]
 inj, det, harm, esc = (sum(f[k][o] for k in kinds) for o in ("injected", "detected", "harmless", "escaped"))
 assert inj > 300 and esc == 0 and inj == det + harm, (inj, det, harm, esc)
 PY
-	checks=$((checks + 1))
 done
 
 # 7. A bad plan: exit 2 with FILE:LINE:COL, and the guest never boots.
 printf 'seed 1\ndrop prob=150%%\n' >"$TMP/bad.plan"
-run run --disk "cobd0=$img" --faults "$TMP/bad.plan" --exec 'echo booted'
-expect_status 2
-expect_stderr_line "$TMP/bad.plan:2:"
+expect_usage_error "$TMP/bad.plan:2:" run --disk "cobd0=$img" --faults "$TMP/bad.plan" --exec 'echo booted'
 expect_stdout ""
 
 done_ok

@@ -11,8 +11,7 @@ EXAMPLES=$(cd "$(dirname "$0")/../../faults/examples" && pwd)
 for plan in "$EXAMPLES"/*.plan; do
 	run faults check "$plan"
 	expect_status 0
-	checks=$((checks + 1))
-	[ ! -s "$TMP/err" ] || fail "$plan: expected nothing on stderr"
+	check "$plan: expected nothing on stderr" [ ! -s "$TMP/err" ]
 	expect_in out "plan $plan: seed "
 done
 [ "$(ls "$EXAMPLES"/*.plan | wc -l)" -ge 4 ] || fail "expected at least 4 example plans"
@@ -43,11 +42,7 @@ run --help
 expect_in out "faults    check a fault plan"
 
 usage() { # EXPECTED-PHRASE ARGS...
-	local phrase=$1
-	shift
-	run "$@"
-	expect_status 2
-	expect_stderr_line "$phrase"
+	expect_usage_error "$@"
 	expect_stdout ""
 }
 usage "missing subcommand" faults
@@ -65,12 +60,9 @@ n=0
 while IFS='|' read -r where what text; do
 	n=$((n + 1))
 	printf '%b' "$text" >"$TMP/bad$n.plan"
-	run faults check "$TMP/bad$n.plan"
-	expect_status 2
+	expect_usage_error "$TMP/bad$n.plan:$where: $what" faults check "$TMP/bad$n.plan"
 	expect_stdout ""
-	expect_stderr_line "$TMP/bad$n.plan:$where: $what"
-	checks=$((checks + 1))
-	head -c ${#TMP} "$TMP/err" | grep -qxF "$TMP" || fail "bad$n.plan: error does not start with the file"
+	check "bad$n.plan: error does not start with the file" grep -qxF "$TMP" <(head -c ${#TMP} "$TMP/err")
 done <<'PLANS'
 1:1|unknown action 'frob'|frob\n
 2:6|unknown key 'foo'|seed 1\ndrop foo=1\n
@@ -104,15 +96,11 @@ PLANS
 
 # Too many rules: the 65th.
 for i in $(seq 65); do echo drop; done >"$TMP/many.plan"
-run faults check "$TMP/many.plan"
-expect_status 2
-expect_stderr_line "$TMP/many.plan:65:1: too many rules, expected at most 64"
+expect_usage_error "$TMP/many.plan:65:1: too many rules, expected at most 64" faults check "$TMP/many.plan"
 expect_stdout ""
 
 # A line too long.
 printf 'drop %1100s\n' x >"$TMP/long.plan"
-run faults check "$TMP/long.plan"
-expect_status 2
-expect_stderr_line "$TMP/long.plan:1:1025: line longer than 1024 characters"
+expect_usage_error "$TMP/long.plan:1:1025: line longer than 1024 characters" faults check "$TMP/long.plan"
 
 done_ok

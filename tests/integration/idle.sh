@@ -11,9 +11,7 @@ TIMEFORMAT='%3R %3U %3S'
 read -r real user sys <"$TMP/time"
 cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
 echo "idle guest: real ${real}s, cpu ${cpu}s"
-checks=$((checks + 1))
-awk -v r="$real" 'BEGIN { exit !(r >= 2.0) }' || fail "sleep 2000 returned after ${real}s"
-checks=$((checks + 1))
-awk -v c="$cpu" -v r="$real" 'BEGIN { exit !(c < 0.10 * r) }' || fail "idle guest used ${cpu}s CPU in ${real}s"
+check "sleep 2000 returned after ${real}s" awk -v r="$real" 'BEGIN { exit !(r >= 2.0) }'
+check "idle guest used ${cpu}s CPU in ${real}s" awk -v c="$cpu" -v r="$real" 'BEGIN { exit !(c < 0.10 * r) }'
 
 done_ok

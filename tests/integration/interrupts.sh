@@ -23,8 +23,7 @@ for hz in 100 250 1000; do
 	expect_status 0
 	expect_in out "hz $hz"
 	r=$(rate "$TMP/out")
-	checks=$((checks + 1))
-	within10 "$r" "$hz" || fail "hz=$hz while spinning: measured $r ticks/s"
+	check "hz=$hz while spinning: measured $r ticks/s" within10 "$r" "$hz"
 done
 
 # The tick also runs while the guest idles (sleep), at the default rate.
@@ -32,8 +31,7 @@ run run --exec 'ticks; sleep 2000; ticks'
 expect_status 0
 expect_in out "hz 250"
 r=$(rate "$TMP/out")
-checks=$((checks + 1))
-within10 "$r" 250 || fail "default hz while sleeping: measured $r ticks/s"
+check "default hz while sleeping: measured $r ticks/s" within10 "$r" 250
 
 # A rate out of range falls back to the default.
 run run --cmdline "hz=5" --exec 'ticks'
@@ -44,20 +42,18 @@ expect_in out "hz 250"
 run run --exec 'ticks; sleep 200; ticks'
 expect_status 0
 slept=$(awk '/^ticks /{ ms[++k] = $6 } END { print ms[2] - ms[1] }' "$TMP/out")
-checks=$((checks + 1))
-[ "$slept" -ge 200 ] && [ "$slept" -lt 2000 ] || fail "sleep 200 took $slept ms"
+check "sleep 200 took $slept ms" [ "$slept" -ge 200 ]
+check "sleep 200 took $slept ms" [ "$slept" -lt 2000 ]
 
 # The in-guest self-tests: preemption, vIF, sleep, ticks, threads, alloc.
 run run --exec 'selftest all'
 expect_status 0
 for t in preempt vif sleep ticks threads alloc; do expect_in out "selftest $t: PASS"; done
-checks=$((checks + 1))
-! grep -q FAIL "$TMP/out" || fail "a self-test failed"
+check "a self-test failed" [ "$(grep -c FAIL "$TMP/out")" -eq 0 ]
 
 # The same in the full-state switch mode.
 run run --switch-mode full --exec 'selftest all'
 expect_status 0
-checks=$((checks + 1))
-! grep -q FAIL "$TMP/out" || fail "a self-test failed in full mode"
+check "a self-test failed in full mode" [ "$(grep -c FAIL "$TMP/out")" -eq 0 ]
 
 done_ok

@@ -55,7 +55,7 @@ expect_usage_error() { # MESSAGE ARGS...: coop ARGS exits 2 with one line contai
 	local msg=$1
 	shift
 	run "$@"
-	[ "$status" -eq 2 ] || fail "coop $*: expected exit status 2, got $status"
+	check "coop $*: expected exit status 2, got $status" [ "$status" -eq 2 ]
 	expect_stderr_line "$msg"
 }
 

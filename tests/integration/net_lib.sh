@@ -54,10 +54,19 @@ wait_for() {
 	fail "waited ${t}s for '$text' in $file"
 }
 
+# shown_unless FILE COMMAND...: COMMAND, and FILE shown when it fails (for check).
+shown_unless() {
+	local file=$1
+	shift
+	"$@" && return
+	echo "--- $file:"
+	cat "$file"
+	return 1
+}
+
 # expect_file FILE TEXT: FILE contains TEXT (fixed string).
 expect_file() {
-	checks=$((checks + 1))
-	grep -qF -- "$2" "$1" || { echo "--- $1:"; cat "$1"; fail "expected $1 to contain '$2'"; }
+	check "expected $1 to contain '$2'" shown_unless "$1" grep -qF -- "$2" "$1"
 }
 
 # free_udp_ports N: N UDP ports on 127.0.0.1 that nobody uses right now.
@@ -77,9 +86,8 @@ EOF
 expect_ping_ok() {
 	local file=$1 addr=$2 n=$3 s
 	for ((s = 1; s <= n; s++)); do
-		checks=$((checks + 1))
-		grep -qE "^64 bytes from $addr: icmp_seq=$s time=[0-9]+\.[0-9]{3} ms$" "$file" ||
-			{ cat "$file"; fail "no reply line for icmp_seq=$s from $addr"; }
+		check "no reply line for icmp_seq=$s from $addr" shown_unless "$file" \
+			grep -qE "^64 bytes from $addr: icmp_seq=$s time=[0-9]+\.[0-9]{3} ms$" "$file"
 	done
 	expect_file "$file" "$n packets transmitted, $n received, 0% packet loss"
 }

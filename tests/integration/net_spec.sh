@@ -8,9 +8,7 @@ set -e
 
 # spec and the reason coop must give
 while IFS='|' read -r spec why; do
-	run run --net "$spec" --exec 'net info'
-	expect_status 2
-	expect_stderr_line "--net $spec: $why"
+	expect_usage_error "--net $spec: $why" run --net "$spec" --exec 'net info'
 done <<'EOF2'
 conet0=bogus|unknown transport
 conet0|expected conetN=
@@ -27,9 +25,8 @@ conet0=unix:|a socket path of 1..107 bytes
 EOF2
 
 # The same unit twice.
-run run --net conet1=unix:"$TMP/x.sock" --net conet1=unix:"$TMP/y.sock" --exec 'net info'
-expect_status 2
-expect_stderr_line "conet1 is given twice"
+expect_usage_error "conet1 is given twice" \
+	run --net conet1=unix:"$TMP/x.sock" --net conet1=unix:"$TMP/y.sock" --exec 'net info'
 
 # No --net: the guest has no network, and says so.
 run run --exec 'net info'

@@ -8,7 +8,6 @@ set -e
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespace, TAP device)"
 for tool in ip ping socat; do command -v "$tool" >/dev/null || skip "no $tool"; done
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
@@ -29,21 +28,19 @@ bg_cmd g 'net info'
 wait_for "$TMP/g.out" "conet0: mac 52:54:00:"
 expect_file "$TMP/g.out" "inet 10.213.0.2/24"
 
-# The host pings the guest.
-checks=$((checks + 1))
-in_ns ping -c 3 -W 2 10.213.0.2 >"$TMP/ping" 2>&1 || { cat "$TMP/ping"; fail "ping from the host"; }
+# The host pings the guest (its output in $TMP/ping).
+host_ping() { in_ns ping -c 3 -W 2 10.213.0.2 >"$TMP/ping" 2>&1; }
+check "ping from the host" shown_unless "$TMP/ping" host_ping
 expect_file "$TMP/ping" "3 packets transmitted, 3 received"
 
 # UDP echo: a line of text with socat (-t: how long it listens after
 # sending), then 1400 bytes of binary with python, which returns as soon as
 # the answer is there; each must come back byte for byte.
 printf 'hello-coop-%s' $$ >"$TMP/udp1"
-checks=$((checks + 1))
-in_ns timeout 20 socat -t 3 - UDP:10.213.0.2:7 <"$TMP/udp1" >"$TMP/udp1.back" ||
-	fail "socat to the guest's UDP echo"
-cmp -s "$TMP/udp1" "$TMP/udp1.back" || fail "UDP echo of text is not byte for byte"
-checks=$((checks + 1))
-in_ns /usr/bin/python3 -c '
+udp_text() { in_ns timeout 20 socat -t 3 - UDP:10.213.0.2:7 <"$TMP/udp1" >"$TMP/udp1.back"; }
+check "socat to the guest's UDP echo" udp_text
+check "UDP echo of text is not byte for byte" cmp -s "$TMP/udp1" "$TMP/udp1.back"
+check "UDP echo of 1400 binary bytes is not byte for byte" in_ns /usr/bin/python3 -c '
 import os, socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(10)
@@ -51,17 +48,15 @@ data = os.urandom(1400)
 s.sendto(data, ("10.213.0.2", 7))
 back, peer = s.recvfrom(65536)
 raise SystemExit(0 if back == data and peer == ("10.213.0.2", 7) else 1)
-' || fail "UDP echo of 1400 binary bytes is not byte for byte"
+'
 
 # The guest pings the host; its status is the last command's: coop's exit status.
 bg_cmd g 'net info'
 bg_cmd g 'net ping 10.213.0.1 3'
 bg_end g
 expect_ping_ok "$TMP/g.out" 10.213.0.1 3
-checks=$((checks + 1))
-[ "$status" -eq 0 ] || fail "coop (net ping) exited $status, expected 0"
+check "coop (net ping) exited $status, expected 0" [ "$status" -eq 0 ]
 expect_file "$TMP/g.out" "PING 10.213.0.1: 56 data bytes"
-checks=$((checks + 1))
-grep -qE '^  rx [1-9][0-9]* frames' "$TMP/g.out" || fail "net info counts no received frames"
+check "net info counts no received frames" grep -qE '^  rx [1-9][0-9]* frames' "$TMP/g.out"
 
 done_ok

@@ -52,8 +52,7 @@ expect_ping_ok "$TMP/out" 10.213.1.2 2
 
 bg_cmd b 'net info'
 bg_end b
-checks=$((checks + 1))
-[ "$status" -eq 0 ] || fail "guest B exited $status, expected 0"
+check "guest B exited $status, expected 0" [ "$status" -eq 0 ]
 expect_file "$TMP/b.out" "udp_no_port=1"
 expect_file "$TMP/b.out" "ethertype="
 

@@ -18,8 +18,7 @@ run run --net "conet0=unix:$TMP/a.sock:$TMP/b.sock" --cmdline ip=10.213.2.1/24 \
 expect_status 0
 expect_ping_ok "$TMP/out" 10.213.2.2 3
 expect_in out "hello over unix"
-checks=$((checks + 1))
-[ ! -e "$TMP/a.sock" ] || fail "coop left its socket $TMP/a.sock behind"
+check "coop left its socket $TMP/a.sock behind" [ ! -e "$TMP/a.sock" ]
 
 # A stale socket from an earlier run is replaced; a file that is not a socket is refused.
 /usr/bin/python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).bind(sys.argv[1])' "$TMP/a.sock"
@@ -27,13 +26,11 @@ run run --net "conet0=unix:$TMP/a.sock:$TMP/b.sock" --cmdline ip=10.213.2.1/24 \
 	--exec 'net ping 10.213.2.2 1'
 expect_status 0
 echo data >"$TMP/file"
-run run --net "conet0=unix:$TMP/file" --exec 'net info'
-expect_status 2
-expect_stderr_line "--net conet0=unix:$TMP/file: $TMP/file exists and is not a socket"
+expect_usage_error "--net conet0=unix:$TMP/file: $TMP/file exists and is not a socket" \
+	run --net "conet0=unix:$TMP/file" --exec 'net info'
 
 bg_end b
-checks=$((checks + 1))
-[ "$status" -eq 0 ] || fail "guest B exited $status, expected 0"
-[ ! -e "$TMP/b.sock" ] || fail "coop left its socket $TMP/b.sock behind"
+check "guest B exited $status, expected 0" [ "$status" -eq 0 ]
+check "coop left its socket $TMP/b.sock behind" [ ! -e "$TMP/b.sock" ]
 
 done_ok

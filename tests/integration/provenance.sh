@@ -14,7 +14,7 @@ run run --disk "cobd0=$TMP/d.img" --faults "$TMP/p.plan" --report "$TMP/r.json" 
 	--exec 'blk scrub 0; spin 100'
 expect_status 0
 version=$("$COOP" version | sed -n 's/^coop //p')
-/usr/bin/python3 - "$TMP/r.json" "$version" "$(sha256sum <"$COOP_GUEST" | cut -d' ' -f1)" \
+check "the provenance of a run with a fault plan" /usr/bin/python3 - "$TMP/r.json" "$version" "$(sha256sum <"$COOP_GUEST" | cut -d' ' -f1)" \
 	"$(sha256sum <"$TMP/p.plan" | cut -d' ' -f1)" "$before" "$TMP" <<'PY'
 import calendar, json, sys, time
 path, version, ksha, psha, before, tmp = sys.argv[1:]
@@ -34,16 +34,14 @@ assert p["end"] == "powered_off", p["end"]
 print("provenance:", p["coop"], p["commit"], p["kernel_sha256"][:12], p["plan_sha256"][:12],
       p["seed"], p["started_utc"], p["wall_s"])
 PY
-checks=$((checks + 1))
 
 # Without a plan: no plan, no seed; a crash is the way it ended.
 run run --report "$TMP/c.json" --exec 'crash segv'
 expect_status 3
-/usr/bin/python3 - "$TMP/c.json" <<'PY'
+check "the provenance of a crashed run without a plan" /usr/bin/python3 - "$TMP/c.json" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))["provenance"]
 assert p["plan"] is None and p["plan_sha256"] is None and p["seed"] is None, p
 assert p["end"] == "crashed", p["end"]
 PY
-checks=$((checks + 1))
 done_ok

@@ -31,9 +31,8 @@ expect_stdout "one"
 for i in $(seq 1 3000); do echo "echo line-$i"; done >"$TMP/in"
 STDIN="$TMP/in" run run
 expect_status 0
-checks=$((checks + 1))
-[ "$(wc -l <"$TMP/out")" -eq 3000 ] || fail "expected 3000 lines of output"
-[ "$(sed -n 3000p "$TMP/out")" = "line-3000" ] || fail "expected line-3000 last"
+check "expected 3000 lines of output" [ "$(wc -l <"$TMP/out")" -eq 3000 ]
+check "expected line-3000 last" [ "$(sed -n 3000p "$TMP/out")" = "line-3000" ]
 
 # The kernel log goes to stderr when stdout is not a terminal.
 STDIN=/dev/null run run

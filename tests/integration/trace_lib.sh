@@ -7,13 +7,13 @@
 # LTTng tools or babeltrace2 skip the test (77).
 
 for tool in lttng-sessiond babeltrace2; do
-	command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
+	command -v "$tool" >/dev/null || skip "$tool not installed"
 done
 
 if [ "$(id -u)" -eq 0 ]; then
 	if [ -z "${COOP_TRACE_NS:-}" ]; then
 		unshare -m --propagation private true 2>/dev/null ||
-			{ echo "SKIP: cannot make a private mount namespace"; exit 77; }
+			skip "cannot make a private mount namespace"
 		rm -rf "$TMP"
 		COOP_TRACE_NS=1 exec unshare -m --propagation private bash "$0" "$@"
 	fi
@@ -43,16 +43,16 @@ trap 'kill_sessiond; rm -rf "$TMP"' EXIT
 
 # coop starts a daemon when none runs and must stop it again.
 expect_no_sessiond() {
-	checks=$((checks + 1))
-	[ -z "$(sessiond_pid)" ] || fail "coop left its lttng-sessiond ($(sessiond_pid)) running"
+	local pid
+	pid=$(sessiond_pid)
+	check "coop left its lttng-sessiond ($pid) running" [ -z "$pid" ]
 }
 
 # check_trace DIR REPORT CHECK: babeltrace2 DIR must read it all; then
 # tests/integration/trace_check.py applies CHECK to its events.
 check_trace() {
-	checks=$((checks + 1))
 	babeltrace2 "$1" >"$TMP/events.txt" 2>"$TMP/bt.err" ||
 		fail "babeltrace2 cannot read $1: $(head -3 "$TMP/bt.err")"
-	/usr/bin/python3 "$(dirname "$0")/trace_check.py" "$3" "$TMP/events.txt" "$2" ||
-		fail "trace check '$3' failed"
+	check "trace check '$3' failed" \
+		/usr/bin/python3 "$(dirname "$0")/trace_check.py" "$3" "$TMP/events.txt" "$2"
 }
