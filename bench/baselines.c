@@ -3,8 +3,9 @@
  * baselines.c - what the host's own kernel and CPU charge for the things
  * coop's mechanisms resemble, measured in the same process on the same
  * CPU: a bare syscall, a VM exit to this machine's hypervisor (cpuid), a
- * signal round trip, and futex / pipe ping-pong between two threads pinned
- * to one core (each round trip is two thread switches).
+ * signal round trip and its two halves (each the interval of the coop
+ * mechanism compared with it), and futex / pipe ping-pong between two
+ * threads pinned to one core (each round trip is two thread switches).
  */
 #include <cpuid.h>
 #include <errno.h>
@@ -16,10 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
 #include "core/shim.h"
+
+#ifndef sigev_notify_thread_id /* glibc before 2.41 names only the union member */
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
 
 #define NO_SYSCALL 1023 /* no such system call: the kernel answers -ENOSYS */
 
@@ -80,6 +86,125 @@ int bench_signal_rtt(const struct bench_opts *o, struct bench_result *r)
 		return -errno;
 	rc = BENCH_MEASURE(o, r, 20000, 200000, 1, tgkill(pid, tid, SIGUSR1));
 	sigaction(SIGUSR1, &old, NULL);
+	return rc;
+}
+
+/*
+ * The halves of a signal, stamped at the handler's first instruction the
+ * way the monitor stamps a host interrupt (handler entry, lfence; rdtsc).
+ */
+static volatile uint64_t entered;
+
+static void on_signal_stamp(int sig)
+{
+	(void)sig;
+	entered = shim_rdtsc();
+}
+
+static int stamp_handler(struct sigaction *old)
+{
+	struct sigaction sa = { .sa_handler = on_signal_stamp };
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGUSR1, &sa, old) ? -errno : 0;
+}
+
+/*
+ * virq_deliver's interval on the host: a signal raised to this thread ->
+ * the handler's first instruction (tgkill, the kernel's delivery, the
+ * signal frame, the handler's entry).
+ */
+int bench_signal_deliver(const struct bench_opts *o, struct bench_result *r)
+{
+	size_t n = bench_n(o, 20000, 200000), w = n / 10;
+	pid_t pid = getpid(), tid = gettid();
+	uint64_t *v = calloc(n, sizeof(*v));
+	struct sigaction old;
+	int rc;
+
+	r->name = "signal_deliver";
+	r->note = "tgkill to self -> the handler's first instruction, same core";
+	if (!v)
+		return -ENOMEM;
+	if ((rc = stamp_handler(&old))) {
+		free(v);
+		return rc;
+	}
+	for (size_t i = 0; i < w + n; i++) {
+		uint64_t t0 = shim_rdtsc();
+
+		entered = 0;
+		tgkill(pid, tid, SIGUSR1);
+		if (i >= w)
+			v[i - w] = entered > t0 ? entered - t0 : 0;
+	}
+	sigaction(SIGUSR1, &old, NULL);
+	rc = bench_latency(r, v, n, bench_guest_timer_overhead(), 1);
+	free(v);
+	return rc;
+}
+
+/*
+ * irq_forward's interval on the host: a timer signal interrupts code that
+ * spins; a sample runs from the handler's first instruction to the
+ * interrupted code running again (the handler returns, rt_sigreturn
+ * restores the interrupted context).  The spinning code reads the TSC and
+ * then the stamp, so the first read after the return closes the sample; a
+ * stamp newer than the read means the signal came in between, and the next
+ * round closes it.
+ */
+#define SIGNAL_RETURN_HZ 2000
+
+int bench_signal_return(const struct bench_opts *o, struct bench_result *r)
+{
+	size_t n = bench_n(o, 1000, 5000), w = n / 10, k = 0;
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
+	struct itimerspec its = { .it_interval = { 0, 1000000000 / SIGNAL_RETURN_HZ } };
+	/* twice the time the ticks need, and a second more: a timer that stops is an error */
+	uint64_t give_up = shim_now_ns() + 2 * (w + n) * 1000000000ull / SIGNAL_RETURN_HZ +
+			   1000000000ull;
+	uint64_t *v = calloc(n, sizeof(*v));
+	struct sigaction old;
+	timer_t t;
+	int rc;
+
+	r->name = "signal_return";
+	r->note = "a timer signal's handler, first instruction -> the interrupted code runs again "
+		  "(rt_sigreturn), same core";
+	if (!v)
+		return -ENOMEM;
+	if ((rc = stamp_handler(&old)))
+		goto out_free;
+	sev.sigev_notify_thread_id = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t)) {
+		rc = -errno;
+		goto out_handler;
+	}
+	entered = 0;
+	its.it_value = its.it_interval;
+	if (timer_settime(t, 0, &its, NULL)) {
+		rc = -errno;
+		goto out_timer;
+	}
+	while (k < w + n) {
+		uint64_t now = shim_rdtsc(), e = entered;
+
+		if (e && now > e) {
+			entered = 0;
+			if (k >= w)
+				v[k - w] = now - e;
+			k++;
+		} else if (!(k & 1023) && shim_now_ns() > give_up) {
+			break;
+		}
+	}
+	rc = k < w + n ? -ETIME : bench_latency(r, v, n, bench_guest_timer_overhead(), 1);
+out_timer:
+	timer_delete(t);
+out_handler:
+	sigaction(SIGUSR1, &old, NULL);
+out_free:
+	free(v);
 	return rc;
 }
 

@@ -28,9 +28,42 @@ struct bench_result {
 	const char *note;     /* what one sample is, one line */
 	double mbps, iops;    /* throughput: median MB/s and requests/s (0: n/a) */
 	double *samples;      /* every sample in unit, ascending (malloc'ed), for plots */
-	size_t nsamples;      /* entries in samples */
+	uint64_t *sample_cycles; /* the same in cycles per operation, ascending (malloc'ed) */
+	size_t nsamples;      /* entries in samples and sample_cycles */
 	char skipped[200];    /* why it did not run ("" if it did) */
+	struct bench_runs *runs; /* --repeat: the suite runs pooled here (malloc'ed), or NULL */
 };
+
+/*
+ * --repeat N: each run's median, and what they say together.  The figure
+ * is the median of the run medians; mean and ci95 (the half-width of the
+ * Student-t 95% interval of the mean of the run medians) say how far a
+ * run's figure moves; cv = sd / mean.
+ */
+struct bench_runs {
+	size_t n;
+	double median, mean, ci95, cv;
+	double medians[]; /* in unit, in run order */
+};
+
+/*
+ * Which of val[] stand for single operations and may be printed.  A row of
+ * batch means (batch > 1) shows only its median: the tail of means of 16 is
+ * not the tail of the operations.  p99.9 needs BENCH_P999_MIN samples.
+ */
+#define BENCH_P999_MIN 10000
+static inline bool bench_shown(const struct bench_result *r, int k)
+{
+	if (r->batch > 1)
+		return k == 1;
+	return k != 4 || r->iterations >= BENCH_P999_MIN;
+}
+
+/* The figure ratios and targets use: the median, or with --repeat the median of run medians. */
+static inline double bench_figure(const struct bench_result *r)
+{
+	return r->runs ? r->runs->median : r->val[1];
+}
 
 /* The run's settings. */
 struct bench_opts {
@@ -108,6 +141,8 @@ int bench_latency(struct bench_result *r, uint64_t *cycles, size_t n, uint64_t o
 int bench_rate(struct bench_result *r, uint64_t *cycles, size_t n, double bytes);
 int bench_rate_values(struct bench_result *r, const uint64_t *per_s, size_t n, const char *unit);
 void bench_result_free(struct bench_result *r);
+double bench_t95(size_t df);
+int bench_pool(struct bench_result *out, const struct bench_result *const *runs, size_t n);
 
 /* guest.c: run a real guest for a benchmark */
 struct shim_config;
@@ -136,6 +171,8 @@ int bench_switch_asm_full(const struct bench_opts *o, struct bench_result *r);
 int bench_syscall(const struct bench_opts *o, struct bench_result *r);
 int bench_cpuid(const struct bench_opts *o, struct bench_result *r);
 int bench_signal_rtt(const struct bench_opts *o, struct bench_result *r);
+int bench_signal_deliver(const struct bench_opts *o, struct bench_result *r);
+int bench_signal_return(const struct bench_opts *o, struct bench_result *r);
 int bench_futex_pingpong(const struct bench_opts *o, struct bench_result *r);
 int bench_pipe_pingpong(const struct bench_opts *o, struct bench_result *r);
 
@@ -197,6 +234,7 @@ struct bench_machine {
 	bool emulated;               /* figures from an emulator (QEMU TCG), not hardware */
 	char figures[200];           /* what kind of figures these are, one line */
 	struct cli_provenance *prov; /* where the figures came from (cli/cli.h), or NULL */
+	unsigned int repeat;         /* suite runs (--repeat) */
 };
 void bench_machine_describe(struct bench_machine *m, const struct bench_opts *o);
 
@@ -217,7 +255,8 @@ void bench_print_table(FILE *out, const struct bench_result *r, size_t n);
 void bench_print_targets(FILE *out, const struct bench_result *r, size_t n);
 int bench_write_json(const char *path, const struct bench_machine *m, bool quick,
                      const struct bench_result *r, size_t n);
-int bench_write_csv(const char *path, const struct bench_result *r, size_t n);
+int bench_write_csv(const char *path, const struct bench_machine *m, const struct bench_result *r,
+		    size_t n);
 int bench_write_plots(const char *dir, const struct bench_machine *m, bool quick,
                       const struct bench_result *r, size_t n);
 

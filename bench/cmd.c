@@ -45,10 +45,12 @@ static const struct bench_entry {
 	/* interrupts, and the host kernel's own ways to pass an event */
 	{ "syscall_rtt", "irq", NULL, bench_syscall },
 	{ "signal_rtt", "irq", NULL, bench_signal_rtt },
+	{ "signal_deliver", "irq", NULL, bench_signal_deliver },
+	{ "signal_return", "irq", NULL, bench_signal_return },
 	{ "futex_pingpong_rtt", "irq", NULL, bench_futex_pingpong },
 	{ "pipe_pingpong_rtt", "irq", NULL, bench_pipe_pingpong },
-	{ "irq_forward", "irq", "signal_rtt", bench_irq_forward },
-	{ "virq_deliver", "irq", "signal_rtt", bench_virq_deliver },
+	{ "irq_forward", "irq", "signal_return", bench_irq_forward },
+	{ "virq_deliver", "irq", "signal_deliver", bench_virq_deliver },
 	/* the block device */
 	{ "pread_4k", "blk", NULL, bench_pread_4k },
 	{ "cobd_read_4k_rtt", "blk", "pread_4k+world_switch_rtt", bench_cobd_read_4k },
@@ -105,6 +107,9 @@ static const char usage[] =
 	"options:\n"
 	"  --quick           fewer iterations: the whole suite in under 10 s\n"
 	"  --iterations N    samples per benchmark (default: each its own)\n"
+	"  --repeat N        run the suite N times (1..1000): each figure is the median\n"
+	"                    of the runs' medians, with their mean, its 95% confidence\n"
+	"                    interval and their coefficient of variation\n"
 	"  --only A,B        run only these benchmarks or groups (switch, irq, blk,\n"
 	"                    net, con), with what they are compared with (see --list)\n"
 	"  --list            list the benchmarks: name, group, what it needs\n"
@@ -161,9 +166,10 @@ static bool wanted(const char *only, const struct bench_entry *b)
 
 /* The progress line: on a terminal it is redrawn in place, else (--progress) one per line. */
 struct progress {
-	bool on, tty; /* shown at all; redrawn in place */
-	uint64_t t0;  /* start of the run, ns */
-	size_t total; /* benchmarks to run */
+	bool on, tty;          /* shown at all; redrawn in place */
+	uint64_t t0;           /* start of the run, ns */
+	size_t total;          /* benchmarks to run */
+	unsigned int run, runs; /* this suite run (1..), of --repeat's */
 };
 
 static void progress(const struct progress *p, size_t i, const char *name)
@@ -172,13 +178,16 @@ static void progress(const struct progress *p, size_t i, const char *name)
 
 	if (!p->on)
 		return;
-	if (!name)
-		fprintf(stderr, p->tty ? "\r\033[K" : "coop bench: done in %.1f s\n", s);
-	else
-		fprintf(stderr,
-		        p->tty ? "\r\033[Kcoop bench: [%zu/%zu] %s (%.1f s)"
-		               : "coop bench: [%zu/%zu] %s (%.1f s)\n",
-		        i, p->total, name, s);
+	if (!name) {
+		if (p->run == p->runs)
+			fprintf(stderr, p->tty ? "\r\033[K" : "coop bench: done in %.1f s\n", s);
+		return;
+	}
+	fprintf(stderr, p->tty ? "\r\033[Kcoop bench: " : "coop bench: ");
+	if (p->runs > 1)
+		fprintf(stderr, "run %u/%u ", p->run, p->runs);
+	fprintf(stderr, p->tty ? "[%zu/%zu] %s (%.1f s)" : "[%zu/%zu] %s (%.1f s)\n", i, p->total,
+		name, s);
 }
 
 static void ratios(struct bench_result *r, size_t n)
@@ -186,7 +195,7 @@ static void ratios(struct bench_result *r, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		double b = bench_base_median(r, n, r[i].baseline);
 
-		r[i].ratio = r[i].baseline && b > 0 ? r[i].val[1] / b : 0;
+		r[i].ratio = r[i].baseline && b > 0 ? bench_figure(&r[i]) / b : 0;
 	}
 }
 
@@ -196,7 +205,7 @@ static int run_benches(const struct bench_opts *o, const char *only, struct prog
 {
 	int failed = 0;
 
-	p->t0 = shim_now_ns();
+	p->total = 0;
 	for (size_t i = 0; i < NBENCH; i++)
 		p->total += wanted(only, &benches[i]);
 	for (size_t i = 0, k = 0; i < NBENCH; i++) {
@@ -228,18 +237,77 @@ static int run_benches(const struct bench_opts *o, const char *only, struct prog
 	return failed;
 }
 
-static int run_all(const struct bench_opts *o, const char *only, const char *json, const char *csv,
-                   const char *plots, struct progress *p, struct cli_provenance *prov)
+#define MAX_REPEAT 1000
+
+/*
+ * --repeat: each benchmark's runs pooled into one result (runs[k] holds
+ * suite run k's n[k] results).  A skipped one keeps its reason; one that
+ * failed in some runs pools the others (its runs say how many).
+ */
+static int pool_runs(struct bench_result *runs[], size_t nruns, const size_t n[],
+		     struct bench_result *out, size_t *nout)
 {
-	static struct bench_result res[NBENCH];
-	struct bench_machine m;
+	static const struct bench_result *same[MAX_REPEAT];
+
+	*nout = 0;
+	for (size_t i = 0; i < n[0]; i++) {
+		const struct bench_result *r = &runs[0][i];
+		size_t k = 0;
+		int rc;
+
+		if (r->skipped[0]) {
+			out[(*nout)++] = *r;
+			continue;
+		}
+		for (size_t run = 0; run < nruns; run++)
+			for (size_t j = 0; j < n[run]; j++)
+				if (!strcmp(runs[run][j].name, r->name) && !runs[run][j].skipped[0])
+					same[k++] = &runs[run][j];
+		if ((rc = bench_pool(&out[*nout], same, k)))
+			return rc;
+		(*nout)++;
+	}
+	return 0;
+}
+
+static int run_all(const struct bench_opts *o, const char *only, unsigned int repeat,
+		   const char *json, const char *csv, const char *plots, struct progress *p,
+		   struct cli_provenance *prov)
+{
+	static struct bench_result *runs[MAX_REPEAT], res[NBENCH];
+	static size_t nrun[MAX_REPEAT];
 	size_t n = 0, ran = 0;
-	int failed, rc = 0;
+	struct bench_machine m;
+	int failed = 0, rc = 0;
 
 	bench_machine_describe(&m, o);
 	m.prov = prov;
-	failed = run_benches(o, only, p, res, &n);
+	m.repeat = repeat;
+	p->runs = repeat;
+	p->t0 = shim_now_ns();
+	for (unsigned int k = 0; k < repeat; k++) {
+		runs[k] = calloc(NBENCH, sizeof(*runs[k]));
+		nrun[k] = 0;
+		if (!runs[k])
+			rc = -ENOMEM;
+		p->run = k + 1;
+		if (!rc)
+			failed += run_benches(o, only, p, runs[k], &nrun[k]);
+	}
 	bench_blk_cleanup();
+	if (!rc && repeat > 1)
+		rc = pool_runs(runs, repeat, nrun, res, &n);
+	else if (!rc)
+		memcpy(res, runs[0], (n = nrun[0]) * sizeof(res[0]));
+	for (unsigned int k = 0; k < repeat; k++) {
+		for (size_t i = 0; runs[k] && repeat > 1 && i < nrun[k]; i++)
+			bench_result_free(&runs[k][i]);
+		free(runs[k]);
+	}
+	if (rc) {
+		fprintf(stderr, "coop bench: %s\n", strerror(-rc));
+		return SHIM_EXIT_FAILURE;
+	}
 	ratios(res, n);
 	bench_print_machine(stdout, &m);
 	{
@@ -262,7 +330,7 @@ static int run_all(const struct bench_opts *o, const char *only, const char *jso
 	fflush(stdout);
 	if (json && bench_write_json(json, &m, o->quick, res, n))
 		rc = bench_usage_error("--json: cannot write", json);
-	if (!rc && csv && bench_write_csv(csv, res, n))
+	if (!rc && csv && bench_write_csv(csv, &m, res, n))
 		rc = bench_usage_error("--csv: cannot write", csv);
 	if (!rc && plots && bench_write_plots(plots, &m, o->quick, res, n))
 		rc = bench_usage_error("--plots: could not draw into", plots);
@@ -311,13 +379,14 @@ int coop_cmd_bench(int argc, char **argv)
 		{ "cpu", required_argument, NULL, 'c' },   { "kernel", required_argument, NULL, 'k' },
 		{ "json", required_argument, NULL, 'j' },  { "csv", required_argument, NULL, 'v' },
 		{ "plots", required_argument, NULL, 'p' }, { "progress", no_argument, NULL, 'P' },
-		{ "backend", required_argument, NULL, 'b' },
+		{ "backend", required_argument, NULL, 'b' }, { "repeat", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
 	};
 	struct bench_opts o = { .cpu = 0 };
 	struct progress prog = { .tty = isatty(STDERR_FILENO) };
 	struct cli_provenance prov;
 	const char *only = NULL, *json = NULL, *csv = NULL, *plots = NULL;
+	unsigned long repeat = 1;
 	cpu_set_t set;
 	char *end;
 	int opt;
@@ -335,6 +404,11 @@ int coop_cmd_bench(int argc, char **argv)
 			if (*end || !o.iterations || o.iterations > 10000000)
 				return bench_usage_error("--iterations: expected 1..10000000, not",
 				                         optarg);
+			break;
+		case 'r':
+			repeat = strtoul(optarg, &end, 10);
+			if (*end || !repeat || repeat > MAX_REPEAT || optarg[0] == '-')
+				return bench_usage_error("--repeat: expected 1..1000, not", optarg);
 			break;
 		case 'o':
 			only = optarg;
@@ -408,5 +482,5 @@ int coop_cmd_bench(int argc, char **argv)
 	}
 	bench_no_rdtscp = !cpu_has_rdtscp();
 	cli_provenance_inputs(&prov, o.kernel, NULL);
-	return run_all(&o, only, json, csv, plots, &prog, &prov);
+	return run_all(&o, only, (unsigned int)repeat, json, csv, plots, &prog, &prov);
 }

@@ -30,8 +30,8 @@ const struct bench_target bench_targets[] = {
 	  "coroutine_switch_rtt", 1.5, false, false },
 	{ "full-state world switch <= 1.15x the register+xsave floor", "world_switch_full_rtt",
 	  "xsave_floor_rtt", 1.15, false, false },
-	{ "interrupt forwarding <= 1.3x the same-core signal round trip", "irq_forward",
-	  "signal_rtt", 1.3, false, false },
+	{ "interrupt forwarding <= 1.3x a signal's return to interrupted code", "irq_forward",
+	  "signal_return", 1.3, false, false },
 	{ "cobd 4 KiB read <= 1.5x (host pread 4 KiB + one world switch)", "cobd_read_4k_rtt",
 	  "pread_4k+world_switch_rtt", 1.5, false, false },
 	{ "cobd sequential read >= 0.8x host pread throughput", "cobd_seq_read", "pread_seq", 0.8,
@@ -80,7 +80,7 @@ double bench_base_median(const struct bench_result *r, size_t n, const char *bas
 
 		if (!b)
 			return NAN;
-		sum += b->val[1];
+		sum += bench_figure(b);
 		p += len + (p[len] == '+');
 	}
 	return base ? sum : NAN;
@@ -104,31 +104,75 @@ void bench_print_machine(FILE *out, const struct bench_machine *m)
 	        "method: %s; fenced rdtsc (lfence; rdtsc .. %s), timer overhead "
 	        "subtracted (%llu cycles host, %llu guest), warm-up, medians of samples; "
 	        "sub-µs figures are means of %d round trips per sample (the TSC steps by 26 "
-	        "cycles); every thread pinned to CPU %d: no figure crosses cores\n",
+	        "cycles); every thread pinned to CPU %d: no figure crosses cores; %u suite "
+	        "run%s\n",
 	        m->coop, bench_no_rdtscp ? "lfence; rdtsc; lfence: no rdtscp" : "rdtscp; lfence",
 	        (unsigned long long)m->timer_cycles,
-	        (unsigned long long)m->guest_timer_cycles, BENCH_BATCH, m->cpu_pinned);
+	        (unsigned long long)m->guest_timer_cycles, BENCH_BATCH, m->cpu_pinned, m->repeat,
+	        m->repeat == 1 ? "" : "s, pooled");
 }
 
-static void print_val(FILE *out, double v)
+static void print_val(FILE *out, const struct bench_result *r, int k)
 {
-	fprintf(out, v < 100 ? " %9.1f" : " %9.0f", v);
+	if (!bench_shown(r, k))
+		fprintf(out, " %9s", "-");
+	else
+		fprintf(out, r->val[k] < 100 ? " %9.1f" : " %9.0f", r->val[k]);
+}
+
+static void print_ratio(FILE *out, const struct bench_result *r)
+{
+	if (r->baseline && r->ratio > 0)
+		fprintf(out, "  %6.2fx %s", r->ratio, r->baseline);
+	fprintf(out, "\n");
+}
+
+/* One suite run: each benchmark's distribution. */
+static void print_single(FILE *out, const struct bench_result *r, size_t n)
+{
+	fprintf(out, "%-26s %5s %7s %5s %9s %9s %9s %9s %9s %9s  %s\n", "name", "unit", "iters",
+		"batch", "min", "median", "p90", "p99", "p99.9", "max", "median vs baseline");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "%-26s %5s %7zu %5u", r[i].name, r[i].unit, r[i].iterations,
+			r[i].batch);
+		for (int k = 0; k < 6; k++)
+			print_val(out, &r[i], k);
+		print_ratio(out, &r[i]);
+	}
+	fprintf(out, "(ns for latencies, lowest first; for throughput the rate's percentiles, "
+		     "lowest first; cycles in --json/--csv.  batch %d: a sample is the mean of %d "
+		     "operations, so only its median is shown; p99.9 needs %d samples)\n",
+		BENCH_BATCH, BENCH_BATCH, BENCH_P999_MIN);
+}
+
+/* --repeat: each benchmark's median across the suite runs and how much it moved. */
+static void print_repeated(FILE *out, const struct bench_result *r, size_t n)
+{
+	fprintf(out, "%-26s %5s %4s %8s %5s %9s %9s %9s %6s  %s\n", "name", "unit", "runs",
+		"iters", "batch", "median", "mean", "ci95", "cv", "median vs baseline");
+	for (size_t i = 0; i < n; i++) {
+		const struct bench_runs *s = r[i].runs;
+
+		fprintf(out, "%-26s %5s %4zu %8zu %5u", r[i].name, r[i].unit, s->n, r[i].iterations,
+			r[i].batch);
+		fprintf(out, s->median < 100 ? " %9.1f %9.1f %9.2f" : " %9.0f %9.0f %9.1f", s->median,
+			s->mean, s->ci95);
+		fprintf(out, " %5.1f%%", 100 * s->cv);
+		print_ratio(out, &r[i]);
+	}
+	fprintf(out, "(median: of the %zu runs' medians; mean +/- ci95: their mean and the "
+		     "half-width of its Student-t 95%% confidence interval; cv: their standard "
+		     "deviation / mean; iters: samples of all runs; --json has every run's median "
+		     "and the pooled percentiles)\n",
+		n ? r[0].runs->n : 0);
 }
 
 void bench_print_table(FILE *out, const struct bench_result *r, size_t n)
 {
-	fprintf(out, "%-26s %5s %7s %9s %9s %9s %9s %9s %9s  %s\n", "name", "unit", "iters", "min",
-	        "median", "p90", "p99", "p99.9", "max", "median vs baseline");
-	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "%-26s %5s %7zu", r[i].name, r[i].unit, r[i].iterations);
-		for (int k = 0; k < 6; k++)
-			print_val(out, r[i].val[k]);
-		if (r[i].baseline && r[i].ratio > 0)
-			fprintf(out, "  %6.2fx %s", r[i].ratio, r[i].baseline);
-		fprintf(out, "\n");
-	}
-	fprintf(out, "(ns for latencies, lowest first; for throughput the rate's percentiles, "
-	             "lowest first; cycles in --json/--csv)\n");
+	if (n && r[0].runs)
+		print_repeated(out, r, n);
+	else
+		print_single(out, r, n);
 }
 
 static void print_derived(FILE *out, const struct bench_result *r, size_t n)
@@ -140,15 +184,16 @@ static void print_derived(FILE *out, const struct bench_result *r, size_t n)
 		const struct bench_result *b = find(r, n, d->b, strlen(d->b));
 
 		if (a && b)
-			fprintf(out, "  %-66s %+.1f %s\n", d->what, (a->val[1] - b->val[1]) / d->per,
-				d->unit);
+			fprintf(out, "  %-66s %+.1f %s\n", d->what,
+				(bench_figure(a) - bench_figure(b)) / d->per, d->unit);
 	}
 }
 
 void bench_print_targets(FILE *out, const struct bench_result *r, size_t n)
 {
 	print_derived(out, r, n);
-	fprintf(out, "coop's targets (medians of this run):\n");
+	fprintf(out, "coop's targets (%s):\n",
+		n && r[0].runs ? "medians of the runs' medians" : "medians of this run");
 	for (size_t i = 0; i < bench_ntargets; i++) {
 		const struct bench_target *t = &bench_targets[i];
 		const struct bench_result *s = find(r, n, t->subject, strlen(t->subject));
@@ -159,7 +204,7 @@ void bench_print_targets(FILE *out, const struct bench_result *r, size_t n)
 			fprintf(out, "  %-66s not measured in this run\n", t->what);
 			continue;
 		}
-		v = s->val[1];
+		v = bench_figure(s);
 		x = t->ns_diff ? v - b : v / b;
 		holds = t->at_least ? x >= t->bound : x <= t->bound;
 		if (t->ns_diff)
@@ -190,9 +235,10 @@ static void json_machine(FILE *f, const struct bench_machine *m, bool quick)
 	cli_json_str(f, m->figures);
 	fprintf(f,
 	        ", \"pinned_cpu\": %d, \"cross_core\": false, \"timer_overhead_cycles\": %llu, "
-	        "\"guest_timer_overhead_cycles\": %llu, \"batch\": %d},\n",
+	        "\"guest_timer_overhead_cycles\": %llu, \"batch\": %d, \"repeat\": %u, "
+	        "\"p999_min_samples\": %d},\n",
 	        m->cpu_pinned, (unsigned long long)m->timer_cycles,
-	        (unsigned long long)m->guest_timer_cycles, BENCH_BATCH);
+	        (unsigned long long)m->guest_timer_cycles, BENCH_BATCH, m->repeat, BENCH_P999_MIN);
 }
 
 static void json_result(FILE *f, const struct bench_machine *m, const struct bench_result *r,
@@ -204,8 +250,19 @@ static void json_result(FILE *f, const struct bench_machine *m, const struct ben
 	cli_json_str(f, r->unit);
 	fprintf(f, ", \"iterations\": %zu, \"batch\": %u", r->iterations, r->batch);
 	for (int k = 0; k < 6; k++)
-		fprintf(f, ", \"%s\": %.1f, \"%s_cycles\": %llu", key[k], r->val[k], key[k],
-		        (unsigned long long)r->cycles[k]);
+		if (bench_shown(r, k))
+			fprintf(f, ", \"%s\": %.1f, \"%s_cycles\": %llu", key[k], r->val[k], key[k],
+				(unsigned long long)r->cycles[k]);
+		else
+			fprintf(f, ", \"%s\": null, \"%s_cycles\": null", key[k], key[k]);
+	if (r->runs) {
+		fprintf(f, ", \"runs\": {\"n\": %zu, \"median\": %.3f, \"mean\": %.3f, "
+			   "\"ci95\": %.3f, \"cv\": %.4f, \"medians\": [",
+			r->runs->n, r->runs->median, r->runs->mean, r->runs->ci95, r->runs->cv);
+		for (size_t i = 0; i < r->runs->n; i++)
+			fprintf(f, "%s%.3f", i ? ", " : "", r->runs->medians[i]);
+		fprintf(f, "]}");
+	}
 	if (r->baseline) {
 		fprintf(f, ", \"baseline\": ");
 		cli_json_str(f, r->baseline);
@@ -234,8 +291,8 @@ static void json_targets(FILE *f, const struct bench_result *r, size_t n)
 		const struct bench_result *s = find(r, n, t->subject, strlen(t->subject));
 		double b = bench_base_median(r, n, t->base);
 		double x = !s || isnan(b) || b <= 0 ? NAN
-		           : t->ns_diff             ? s->val[1] - b
-		                                    : s->val[1] / b;
+		           : t->ns_diff             ? bench_figure(s) - b
+		                                    : bench_figure(s) / b;
 
 		fprintf(f, "    {\"what\": ");
 		cli_json_str(f, t->what);
@@ -305,7 +362,8 @@ static void csv_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-int bench_write_csv(const char *path, const struct bench_result *r, size_t n)
+int bench_write_csv(const char *path, const struct bench_machine *m, const struct bench_result *r,
+		    size_t n)
 {
 	FILE *f = fopen(path, "w");
 
@@ -313,18 +371,34 @@ int bench_write_csv(const char *path, const struct bench_result *r, size_t n)
 		return -errno;
 	fprintf(f, "name,unit,iterations,min,median,p90,p99,p999,max,"
 	           "min_cycles,median_cycles,p90_cycles,p99_cycles,p999_cycles,max_cycles,"
-	           "baseline,ratio,batch,mb_s,iops,note\n");
+	           "baseline,ratio,batch,mb_s,iops,runs,runs_median,runs_mean,runs_ci95,runs_cv,"
+	           "note%s%s\n", m->prov ? "," : "", m->prov ? cli_provenance_csv_header : "");
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].skipped[0])
 			continue;
 		fprintf(f, "%s,%s,%zu", r[i].name, r[i].unit, r[i].iterations);
 		for (int k = 0; k < 6; k++)
-			fprintf(f, ",%.1f", r[i].val[k]);
+			if (bench_shown(&r[i], k))
+				fprintf(f, ",%.1f", r[i].val[k]);
+			else
+				fputc(',', f);
 		for (int k = 0; k < 6; k++)
-			fprintf(f, ",%llu", (unsigned long long)r[i].cycles[k]);
+			if (bench_shown(&r[i], k))
+				fprintf(f, ",%llu", (unsigned long long)r[i].cycles[k]);
+			else
+				fputc(',', f);
 		fprintf(f, ",%s,%.3f,%u,%.1f,%.0f,", r[i].baseline ? r[i].baseline : "",
 		        r[i].baseline ? r[i].ratio : 0.0, r[i].batch, r[i].mbps, r[i].iops);
+		if (r[i].runs)
+			fprintf(f, "%zu,%.3f,%.3f,%.3f,%.4f,", r[i].runs->n, r[i].runs->median,
+				r[i].runs->mean, r[i].runs->ci95, r[i].runs->cv);
+		else
+			fprintf(f, "1,,,,,");
 		csv_str(f, r[i].note);
+		if (m->prov) { /* where the figures came from, on every row */
+			fputc(',', f);
+			cli_provenance_csv(f, m->prov);
+		}
 		fprintf(f, "\n");
 	}
 	return fclose(f) ? -errno : 0;

@@ -157,6 +157,7 @@ struct fault_engine {
 	struct fault_tally *tally;           /* open addressing, tally_cap slots */
 	size_t tally_cap, tally_used;
 	FILE *log;                           /* the fault log, or NULL */
+	const char *log_preamble;            /* "# ..." lines under its first, or NULL */
 	struct fault_record *records;        /* the log's lines, written sorted at the end */
 	size_t nrecords, records_cap;
 	uint64_t records_lost;               /* out of memory: not in the log */

@@ -263,6 +263,8 @@ void fault_engine_finish(struct fault_engine *e)
 		fprintf(e->log, "# coop fault log: plan %s, seed %llu, %zu faults%s\n", e->plan.path,
 			(unsigned long long)e->seed, e->nrecords,
 			e->records_lost ? " (some lost: out of memory)" : "");
+		if (e->log_preamble)
+			fputs(e->log_preamble, e->log);
 		for (size_t i = 0; i < e->nrecords; i++) {
 			const struct fault_record *r = &e->records[i];
 			char what[128], kind[32];

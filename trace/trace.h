@@ -39,6 +39,9 @@ static inline void coop_trace_discard(int unused, ...)
 #define coop_trace(name, ...) lttng_ust_tracepoint(coop, name, __VA_ARGS__)
 #endif
 
+/* The run report `coop run --trace DIR` writes beside the trace (coop analyze reads it). */
+#define COOP_TRACE_REPORT "report.json"
+
 /* Exit status for "the LTTng tools are missing" (as for a bad option). */
 #define COOP_TRACE_EXIT_MISSING 2
 

@@ -49,11 +49,18 @@ void cli_provenance_inputs(struct cli_provenance *p, const char *kernel, const c
 /* The "provenance" member of a JSON object (a line ending in ",\n"); seed NULL: none. */
 void cli_provenance_json(FILE *f, const struct cli_provenance *p, const char *end,
 			 const uint64_t *seed);
+/* The same as "# key: value" lines (malloc'ed, NULL: no memory), for text results. */
+char *cli_provenance_comment(const struct cli_provenance *p, const char *end, const uint64_t *seed);
+/* CSV: the provenance columns' names, and one row's values (no leading or trailing comma). */
+extern const char cli_provenance_csv_header[];
+void cli_provenance_csv(FILE *f, const struct cli_provenance *p);
 
 /* report.c: the run report (coop run --report FILE), and a JSON string writer. */
 __attribute__((warn_unused_result)) int cli_report_write(const struct shim_vm *vm,
 							 const struct cli_provenance *p,
 							 const char *path);
 void cli_json_str(FILE *f, const char *s);
+/* How a run ended, as the report and the fault log say it ("powered_off", "crashed", ...). */
+const char *cli_end_name(int state);
 
 #endif /* COOP_CLI_H */

@@ -374,7 +374,7 @@ int coop_cmd_run(int argc, char **argv)
 		return rc;
 	if (!cfg.kernel)
 		cfg.kernel = cli_default_kernel();
-	if (cfg.report)
+	if (cfg.report || cfg.fault_log || cfg.trace) /* results that carry it: hash inputs once */
 		cli_provenance_inputs(&prov, cfg.kernel, cfg.faults);
 	rc = trace_begin(&cfg, &ts);
 	if (rc)
@@ -393,11 +393,25 @@ int coop_cmd_run(int argc, char **argv)
 		rc = trace_end(&ts, &vm.stats, rc);
 	}
 	rc = report_end(&vm, rc);
-	shim_faults_close(&vm);
+	if (vm.faults) {
+		char *where = cli_provenance_comment(&prov, cli_end_name(vm.state), NULL);
+
+		shim_faults_close(&vm, where);
+		free(where);
+	}
 	shim_faults_summary(&vm, stderr);
 	if (cfg.report && cli_report_write(&vm, &prov, cfg.report)) {
 		fprintf(stderr, "coop run: --report %s: %s\n", cfg.report, strerror(errno));
 		rc = rc ? rc : SHIM_EXIT_FAILURE;
+	}
+	if (cfg.trace) { /* the trace says where it came from: its run's report beside it */
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/" COOP_TRACE_REPORT, cfg.trace);
+		if (cli_report_write(&vm, &prov, path)) {
+			fprintf(stderr, "coop run: --trace: %s: %s\n", path, strerror(errno));
+			rc = rc ? rc : SHIM_EXIT_FAILURE;
+		}
 	}
 	shim_vm_destroy(&vm);
 	return rc;

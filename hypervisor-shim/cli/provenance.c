@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -81,16 +82,31 @@ static void host(char *buf, size_t len)
 		 sysconf(_SC_NPROCESSORS_ONLN));
 }
 
+/* What is known now: the UTC start, the host, the wall duration so far. */
+struct now {
+	char when[32], host[512];
+	double wall_s;
+};
+
+static void now(const struct cli_provenance *p, struct now *n)
+{
+	struct timespec t;
+	struct tm tm;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	gmtime_r(&p->start_wall.tv_sec, &tm);
+	strftime(n->when, sizeof(n->when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	host(n->host, sizeof(n->host));
+	n->wall_s = (double)(t.tv_sec - p->start_mono.tv_sec) +
+		    (double)(t.tv_nsec - p->start_mono.tv_nsec) / 1e9;
+}
+
 void cli_provenance_json(FILE *f, const struct cli_provenance *p, const char *end,
 			 const uint64_t *seed)
 {
-	struct timespec now;
-	char when[32], buf[512];
-	struct tm tm;
+	struct now n;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	gmtime_r(&p->start_wall.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	now(p, &n);
 	fprintf(f, "  \"provenance\": {\"coop\": \"%s\", \"commit\": \"%s\", \"command\": [",
 		COOP_BUILD_VERSION, COOP_BUILD_COMMIT);
 	cli_json_str(f, "coop");
@@ -111,11 +127,92 @@ void cli_provenance_json(FILE *f, const struct cli_provenance *p, const char *en
 		fprintf(f, "\"seed\": %llu,\n", (unsigned long long)*seed);
 	else
 		fputs("\"seed\": null,\n", f);
-	host(buf, sizeof(buf));
 	fputs("                 \"host\": ", f);
-	cli_json_str(f, buf);
-	fprintf(f, ", \"started_utc\": \"%s\", \"wall_s\": %.3f, \"end\": \"%s\"},\n", when,
-		(double)(now.tv_sec - p->start_mono.tv_sec) +
-			(double)(now.tv_nsec - p->start_mono.tv_nsec) / 1e9,
+	cli_json_str(f, n.host);
+	fprintf(f, ", \"started_utc\": \"%s\", \"wall_s\": %.3f, \"end\": \"%s\"},\n", n.when,
+		n.wall_s, end);
+}
+
+/* The command line as a shell would take it back: arguments with specials in '...'. */
+static void command_line(FILE *f, const struct cli_provenance *p)
+{
+	fputs("coop", f);
+	for (int i = 0; i < p->argc; i++) {
+		const char *a = p->argv[i];
+
+		fputc(' ', f);
+		if (a[0] && !a[strcspn(a, " \t\n'\"\\$`;&|<>()*?[]{}!#~")]) {
+			fputs(a, f);
+			continue;
+		}
+		fputc('\'', f);
+		for (; *a; a++)
+			fputs(*a == '\'' ? "'\\''" : (char[]){ *a, 0 }, f);
+		fputc('\'', f);
+	}
+}
+
+/*
+ * The same as comment lines ("# key: value"), for text results such as the
+ * fault log.  A malloc'ed string, or NULL (out of memory).
+ */
+char *cli_provenance_comment(const struct cli_provenance *p, const char *end, const uint64_t *seed)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct now n;
+
+	if (!f)
+		return NULL;
+	now(p, &n);
+	fprintf(f, "# coop: %s, commit %s\n# command: ", COOP_BUILD_VERSION, COOP_BUILD_COMMIT);
+	command_line(f, p);
+	fprintf(f, "\n# kernel: %s, sha256 %s\n", p->kernel, p->kernel_sha256);
+	if (p->plan[0])
+		fprintf(f, "# plan: %s, sha256 %s\n", p->plan, p->plan_sha256);
+	if (seed)
+		fprintf(f, "# seed: %llu\n", (unsigned long long)*seed);
+	fprintf(f, "# host: %s\n# started: %s, wall %.3f s, end: %s\n", n.host, n.when, n.wall_s,
 		end);
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* CSV: the header's provenance columns, and one row's values (each a quoted field). */
+const char cli_provenance_csv_header[] = "coop,commit,command,kernel_sha256,host,started_utc,wall_s";
+
+static void csv_field(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++)
+		fputs(*s == '"' ? "\"\"" : (char[]){ *s, 0 }, f);
+	fputc('"', f);
+}
+
+void cli_provenance_csv(FILE *f, const struct cli_provenance *p)
+{
+	char *cmd = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&cmd, &len);
+	struct now n;
+
+	now(p, &n);
+	if (m) {
+		command_line(m, p);
+		if (fclose(m))
+			cmd = NULL;
+	}
+	csv_field(f, COOP_BUILD_VERSION);
+	fputc(',', f);
+	csv_field(f, COOP_BUILD_COMMIT);
+	fputc(',', f);
+	csv_field(f, cmd ? cmd : "");
+	fprintf(f, ",%s,", p->kernel_sha256);
+	csv_field(f, n.host);
+	fprintf(f, ",%s,%.3f", n.when, n.wall_s);
+	free(cmd);
 }

@@ -11,7 +11,7 @@
 #include "core/shim.h"
 
 
-static const char *end_name(enum shim_vm_state s)
+const char *cli_end_name(int s)
 {
 	switch (s) {
 	case SHIM_VM_POWERED_OFF: return "powered_off";
@@ -150,9 +150,9 @@ int cli_report_write(const struct shim_vm *vm, const struct cli_provenance *p, c
 	if (!f)
 		return -errno;
 	fputs("{\n", f);
-	cli_provenance_json(f, p, end_name(vm->state), o ? &o->seed : NULL);
+	cli_provenance_json(f, p, cli_end_name(vm->state), o ? &o->seed : NULL);
 	fprintf(f, "  \"guest\": {\"exit_status\": %d, \"end\": \"%s\", \"reason\": ",
-		vm->exit_status, end_name(vm->state));
+		vm->exit_status, cli_end_name(vm->state));
 	cli_json_str(f, vm->reason);
 	fprintf(f, "},\n");
 	switches(f, vm);

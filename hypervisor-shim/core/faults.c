@@ -279,8 +279,12 @@ void shim_faults_check(struct shim_vm *vm, uint64_t checked, uint64_t bad)
 	}
 }
 
-/* The run is over: what no one noticed was harmless; free everything. */
-void shim_faults_close(struct shim_vm *vm)
+/*
+ * The run is over: what no one noticed was harmless; the log is written
+ * (log_preamble, "# ..." lines, under its first line: where the run came
+ * from; or NULL); free everything.
+ */
+void shim_faults_close(struct shim_vm *vm, const char *log_preamble)
 {
 	struct shim_faults *f = vm->faults;
 
@@ -304,6 +308,7 @@ void shim_faults_close(struct shim_vm *vm)
 		free(h->m);
 		free(h);
 	}
+	f->e.log_preamble = log_preamble;
 	fault_engine_finish(&f->e);
 	if (f->log)
 		fclose(f->log);

@@ -378,7 +378,7 @@ uint64_t shim_router_release(struct shim_vm *vm);
 __attribute__((warn_unused_result)) int shim_faults_open(struct shim_vm *vm,
 							 const struct shim_config *cfg, char *err,
 							 size_t errlen);
-void shim_faults_close(struct shim_vm *vm);
+void shim_faults_close(struct shim_vm *vm, const char *log_preamble);
 struct fault_engine *shim_faults_engine(struct shim_vm *vm);
 void shim_faults_opened(struct shim_vm *vm, uint16_t device, uint16_t unit, uint64_t seq,
 			enum fault_kind kind, bool detected);

@@ -189,7 +189,7 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 	return 0;
 
 err_devices:
-	shim_faults_close(vm);
+	shim_faults_close(vm, NULL);
 	devices_close(vm);
 	shim_router_free(vm);
 err_irq:
@@ -208,7 +208,7 @@ void shim_vm_destroy(struct shim_vm *vm)
 	host_irq_fini(vm);
 	devices_close(vm);
 	shim_router_free(vm);
-	shim_faults_close(vm);
+	shim_faults_close(vm, NULL);
 	free(vm->fault_outcome);
 	vm->fault_outcome = NULL;
 	shim_symbols_unregister_unwind(vm);

@@ -3,9 +3,10 @@
 # bench.sh - `coop bench` runs and writes complete, well-formed results:
 # every benchmark of --list present in the JSON and the CSV (or skipped
 # with a reason), numbers positive and ordered min <= median <= p90 <= p99
-# <= p99.9 <= max in the unit and in cycles, ratios where a baseline is
-# named, the targets block, plots when matplotlib is there; --kernel is the
-# guest the benchmarks boot.  It asserts the shape of the output, never a
+# <= p99.9 <= max in the unit and in cycles (only the median of batch means;
+# p99.9 only from 10,000 samples), ratios where a baseline is named, the
+# targets block, provenance on every CSV row, --repeat's runs and intervals,
+# plots when matplotlib is there; --kernel is the guest the benchmarks boot.  It asserts the shape of the output, never a
 # timing.
 set -e
 . "$(dirname "$0")/lib.sh"
@@ -39,15 +40,26 @@ assert set(listed) == set(res) | set(skipped), \
 assert all(skipped.values()), "a skip without a reason"
 must = {"coroutine_switch_rtt", "world_switch_rtt", "world_switch_notrace_rtt",
         "world_switch_faults_rtt", "swapcontext_rtt", "syscall_rtt", "signal_rtt",
+        "signal_deliver", "signal_return",
         "futex_pingpong_rtt", "pipe_pingpong_rtt", "irq_forward", "virq_deliver", "pread_4k",
         "cobd_read_4k_rtt", "pread_seq", "cobd_seq_read", "cobd_seq_write", "cobd_rand_read_4k",
         "cobd_rand_write_4k", "conet_raw_rtt", "conet_rtt", "conet_raw_pps", "conet_pps",
         "cocon_raw_rtt", "cocon_line_rtt"}
 assert must <= set(res), f"did not run: {must - set(res)} ({skipped})"
 keys = ["min", "median", "p90", "p99", "p999", "max"]
+
+
+def shown(r, k):
+    """Batch means show only their median; p99.9 needs 10,000 samples."""
+    if r["batch"] > 1:
+        return k == "median"
+    return k != "p999" or r["iterations"] >= 10000
+
+
 for r in res.values():
     for unit in ("", "_cycles"):
-        v = [r[k + unit] for k in keys]
+        assert all((r[k + unit] is not None) == shown(r, k) for k in keys), (r["name"], r)
+        v = [r[k + unit] for k in keys if shown(r, k)]
         assert v[0] > 0 and v == sorted(v), f"{r['name']}{unit}: {v}"
     assert r["iterations"] > 0 and r["batch"] >= 1, r
     assert r["unit"] in ("ns", "MB/s", "IOPS", "pkt/s"), r
@@ -76,9 +88,16 @@ assert len(doc["targets"]) == 6 and all(t["holds"] in (True, False) for t in doc
 rows = list(csv.DictReader(open(sys.argv[3])))
 assert {r["name"] for r in rows} == set(res), "CSV and JSON disagree"
 for row in rows:
-    v = [float(row[k]) for k in keys]
+    r = res[row["name"]]
+    assert all((row[k] != "") == shown(r, k) for k in keys), row
+    v = [float(row[k]) for k in keys if row[k]]
     assert v == sorted(v) and v[0] > 0, row
-    assert abs(float(row["median"]) - res[row["name"]]["median"]) < 0.11, row["name"]
+    assert abs(float(row["median"]) - r["median"]) < 0.11, row["name"]
+    assert row["commit"] == p["commit"] and row["kernel_sha256"] == p["kernel_sha256"], row
+    assert row["command"].startswith("coop bench") and row["started_utc"] == p["started_utc"], row
+# each interrupt figure is compared with the host doing the same interval
+assert res["irq_forward"]["baseline"] == "signal_return", res["irq_forward"]
+assert res["virq_deliver"]["baseline"] == "signal_deliver", res["virq_deliver"]
 print("bench output: %d results, %d skipped, well-formed" % (len(res), len(skipped)))
 PY
 }
@@ -86,6 +105,41 @@ PY
 # The quick run, then the full suite (under a minute here): both complete.
 check_suite --quick --iterations 200
 check_suite
+
+# No figure is called a verdict of anything but coop's own targets.
+check "the output speaks of tracker items" bash -c "! grep -qi 'issue' '$TMP/out'"
+
+# --repeat N: the suite N times; each figure the median of the run medians,
+# with their mean, its 95% confidence interval and their spread.
+run bench --quick --iterations 100 --repeat 3 --only syscall_rtt,signal_deliver,virq_deliver \
+	--json "$TMP/rep.json" --csv "$TMP/rep.csv"
+expect_status 0
+expect_in out "ci95"
+expect_in out "3 suite runs, pooled"
+check "--repeat 3: the runs and their confidence interval" \
+	/usr/bin/python3 - "$TMP/rep.json" "$TMP/rep.csv" <<'PY'
+import csv, json, statistics, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["machine"]["repeat"] == 3, doc["machine"]
+t2 = 4.303  # Student's t, 2 degrees of freedom, two-sided 95%
+res = {r["name"]: r for r in doc["results"]}
+assert set(res) == {"syscall_rtt", "signal_deliver", "virq_deliver"}, set(res)
+for r in res.values():
+    s = r["runs"]
+    assert s["n"] == 3 and len(s["medians"]) == 3 and all(m > 0 for m in s["medians"]), r
+    assert abs(s["median"] - statistics.median(s["medians"])) < 0.01, r
+    assert abs(s["mean"] - statistics.mean(s["medians"])) < 0.01, r
+    ci = t2 * statistics.stdev(s["medians"]) / 3 ** 0.5
+    assert abs(s["ci95"] - ci) <= 0.01 + 1e-6 * ci, (r["name"], s, ci)
+    assert r["iterations"] == 300, r  # the samples of all three runs, pooled
+ratio = res["virq_deliver"]["runs"]["median"] / res["signal_deliver"]["runs"]["median"]
+assert abs(res["virq_deliver"]["ratio"] - ratio) < 0.002, (res["virq_deliver"]["ratio"], ratio)
+rows = {r["name"]: r for r in csv.DictReader(open(sys.argv[2]))}
+assert all(rows[n]["runs"] == "3" and float(rows[n]["runs_ci95"]) >= 0 for n in res), rows
+PY
+for bad in 0 1001 x -2; do
+	expect_usage_error "--repeat: expected 1..1000" bench --repeat "$bad"
+done
 
 # --only takes groups and names and brings in what they compare with.
 run bench --quick --iterations 50 --only cobd_read_4k_rtt,con --progress --json "$TMP/o.json"

@@ -50,9 +50,12 @@ PY
 # not.  On a quarter of the image, with a timeout far above the plan's
 # longest delay, so a busy machine does not add retries of its own.
 small="blk scrub 0 0 32768"
-same_log() { # LOG1 LOG2: the same, else their first differences shown
-	cmp -s "$1" "$2" && return
-	diff "$1" "$2" | head
+records() { # LOG: its first line and its records, without the lines saying where the run came from
+	grep -v '^# [a-z]*: ' "$1"
+}
+same_log() { # LOG1 LOG2: the same records, else their first differences shown
+	cmp -s <(records "$1") <(records "$2") && return
+	diff <(records "$1") <(records "$2") | head
 	return 1
 }
 for log in log2 log3; do
@@ -65,7 +68,12 @@ check "same plan and seed, different fault logs" same_log "$TMP/log2" "$TMP/log3
 run run --disk "cobd0=$img" --cmdline "cobd_max_kib=4 cobd_timeout_ms=20" \
 	--faults "$PLANS/mixed.plan" --seed 7 --fault-log "$TMP/log4" --exec "$small"
 expect_status 0
-! cmp -s "$TMP/log2" "$TMP/log4" || fail "another seed, the same fault log"
+check "another seed, the same fault log" bash -c "! cmp -s '$TMP/log2' '$TMP/log4'"
+# Where the log came from, under its first line: coop, the command, the inputs' SHA-256.
+check "the log's provenance lines" grep -qx "# plan: $PLANS/mixed.plan, sha256 $(sha256sum <"$PLANS/mixed.plan" | cut -d' ' -f1)" "$TMP/log4"
+check "the log names its kernel's SHA-256" grep -qx "# kernel: .*, sha256 $(sha256sum <"$COOP_GUEST" | cut -d' ' -f1)" "$TMP/log4"
+check "the log names its command" grep -qF -- "# command: coop run --disk cobd0=$img" "$TMP/log4"
+check "the log says how the run ended" grep -qE '^# started: [0-9T:-]+Z, wall [0-9.]+ s, end: powered_off$' "$TMP/log4"
 check "the log does not name --seed 7: $(head -1 "$TMP/log4")" grep -q "seed 7," <(head -1 "$TMP/log4")
 
 # 3. Protection off: corrupted data reaches the guest unnoticed; the check finds it.
@@ -105,7 +113,7 @@ kinds = {s["kind"] for s in f["sites"]}
 assert kinds == {"io eio", "io short"}, f["sites"]
 for s in f["sites"]:
     names = " ".join(s["backtrace"])
-    assert s["count"] > 0 and "shim_fault_io" in names and "cobd_from_guest" in names, s
+    assert s["count"] > 0 and "shim_faults_io" in names and "cobd_from_guest" in names, s
 assert sum(s["count"] for s in f["sites"]) == f["io_eio"]["injected"] + f["io_short"]["injected"]
 print(f"I/O faults: eio {f['io_eio']}, short {f['io_short']}; sites: {s['backtrace'][:3]}")
 PY
