@@ -46,6 +46,10 @@ LTTNG_UST_TRACEPOINT_ENUM(coop, virq_mode,
 LTTNG_UST_TRACEPOINT_ENUM(coop, end,
 	LTTNG_UST_TP_ENUM_VALUES(COOP_TRACE_ENDS(COOP_TP_VALUE3_)))
 
+LTTNG_UST_TRACEPOINT_ENUM(coop, blk_op,
+	LTTNG_UST_TP_ENUM_VALUES(COOP_TRACE_BLK_OPS(COOP_TP_VALUE3_)
+				 COOP_COBD_OPS(COOP_TP_VALUE3_)))
+
 LTTNG_UST_TRACEPOINT_ENUM(coop, switch_mode,
 	LTTNG_UST_TP_ENUM_VALUES(
 		lttng_ust_field_enum_value("default", COOP_SWITCH_DEFAULT)
@@ -126,10 +130,14 @@ LTTNG_UST_TRACEPOINT_EVENT(coop, virq_deliver,
  * TO_GUEST when it reaches the to_guest window.  seq is the request id
  * (a cobd reply carries its request's).  crc_ok: the CRC32C matched (or
  * the sender asked for none); the host ends a guest whose did not.
+ * blk_op, blk_sector, blk_bytes: the block transfer of a cobd request, and
+ * of its reply (which does not carry them: the device passes them on), as
+ * docs/tracing.md describes them; NONE, 0, 0 for every other message.
  */
 LTTNG_UST_TRACEPOINT_EVENT(coop, message,
 	LTTNG_UST_TP_ARGS(uint32_t, direction, uint32_t, device, uint32_t, unit, uint32_t,
-			  type, uint64_t, seq, uint32_t, length, uint32_t, crc_ok),
+			  type, uint64_t, seq, uint32_t, length, uint32_t, crc_ok, uint32_t,
+			  blk_op, uint64_t, blk_sector, uint32_t, blk_bytes),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_enum(coop, direction, uint8_t, direction, direction)
 		lttng_ust_field_enum(coop, device, uint16_t, device, device)
@@ -137,7 +145,10 @@ LTTNG_UST_TRACEPOINT_EVENT(coop, message,
 		lttng_ust_field_integer(uint16_t, type, type)
 		lttng_ust_field_integer(uint64_t, seq, seq)
 		lttng_ust_field_integer(uint32_t, length, length)
-		lttng_ust_field_integer(uint8_t, crc_ok, crc_ok)))
+		lttng_ust_field_integer(uint8_t, crc_ok, crc_ok)
+		lttng_ust_field_enum(coop, blk_op, uint8_t, blk_op, blk_op)
+		lttng_ust_field_integer(uint64_t, blk_sector, blk_sector)
+		lttng_ust_field_integer(uint32_t, blk_bytes, blk_bytes)))
 
 /* A host message waits: no room in the to_guest window (never dropped). */
 LTTNG_UST_TRACEPOINT_EVENT(coop, backpressure,

@@ -5,8 +5,11 @@
 # "world_switch") per world-switch interval - a host slice is named by the
 # switch_out's reason; "interrupts" has one slice per forwarded interrupt
 # (its latency) and vIRQ instants; one thread per device has its messages
-# as instants and request -> reply round trips as async slices.
+# as instants and request -> reply round trips as async slices, a cobd one
+# named by the transfer its request asked for (op, sector, bytes).
 import numpy as np
+
+from .stats import BLK_FIELDS
 
 PID = 1
 TID = {"guest": 1, "host": 2, "irq": 3, "lifecycle": 4, "faults": 5}
@@ -61,21 +64,38 @@ def write(tr, aux, path):
             '"args":{"count":%d}}' % (v, t, c))
 
     dirs = ("to host", "to guest")
-    for t, d, dv, u, ty, sq, ln in zip(_us(m.ts, t0).tolist(), m.f("direction").tolist(),
-                                       m.f("device").tolist(), m.f("unit").tolist(),
-                                       m.f("type").tolist(), m.f("seq").tolist(),
-                                       m.f("length").tolist()):
-        add('{"ph":"i","s":"t","cat":"message","name":"%s %s","pid":1,"tid":%d,"ts":%.3f,'
-            '"args":{"unit":%d,"type":%d,"seq":%d,"length":%d}}'
-            % (devs.get(dv, dv), dirs[d & 1], DEV_TID0 + dv, t, u, ty, sq, ln))
+    # Block I/O (cobd requests and replies): the op in the name, sector and bytes in args.
+    zero = np.zeros(len(m), dtype=np.int64)
+    ops, sectors, nbytes = (m.f(k) if k in m.fields else zero for k in BLK_FIELDS)
+    opname = {v: m.label("blk_op", v) for v in np.unique(ops)}
+    for t, d, dv, u, ty, sq, ln, op, sec, nb in zip(
+            _us(m.ts, t0).tolist(), m.f("direction").tolist(), m.f("device").tolist(),
+            m.f("unit").tolist(), m.f("type").tolist(), m.f("seq").tolist(),
+            m.f("length").tolist(), ops.tolist(), sectors.tolist(), nbytes.tolist()):
+        if op:
+            add('{"ph":"i","s":"t","cat":"message","name":"%s %s %s","pid":1,"tid":%d,'
+                '"ts":%.3f,"args":{"unit":%d,"type":%d,"seq":%d,"length":%d,"op":"%s",'
+                '"sector":%d,"bytes":%d}}'
+                % (devs.get(dv, dv), dirs[d & 1], opname[op], DEV_TID0 + dv, t, u, ty, sq, ln,
+                   opname[op], sec, nb))
+        else:
+            add('{"ph":"i","s":"t","cat":"message","name":"%s %s","pid":1,"tid":%d,"ts":%.3f,'
+                '"args":{"unit":%d,"type":%d,"seq":%d,"length":%d}}'
+                % (devs.get(dv, dv), dirs[d & 1], DEV_TID0 + dv, t, u, ty, sq, ln))
     for dev, p in aux["pairs"].items():
         code = [k for k, v in devs.items() if v == dev][0]
-        for a, b, sq in zip(_us(m.ts[p["req"]], t0).tolist(), _us(m.ts[p["rep"]], t0).tolist(),
-                            m.f("seq")[p["req"]].tolist()):
-            add('{"ph":"b","cat":"rtt","name":"%s request","id":%d,"pid":1,"tid":%d,"ts":%.3f}'
-                % (dev, sq, DEV_TID0 + code, a))
-            add('{"ph":"e","cat":"rtt","name":"%s request","id":%d,"pid":1,"tid":%d,"ts":%.3f}'
-                % (dev, sq, DEV_TID0 + code, b))
+        for a, b, u, sq, op, sec, nb in zip(
+                _us(m.ts[p["req"]], t0).tolist(), _us(m.ts[p["rep"]], t0).tolist(),
+                m.f("unit")[p["req"]].tolist(), m.f("seq")[p["req"]].tolist(),
+                p["op"].tolist(), p["sector"].tolist(), p["bytes"].tolist()):
+            # "cobd READ sector 2048 +65536 B": what the request asked for, on the slice.
+            name = (f"{dev} {opname[op]}" + (f" sector {sec} +{nb} B" if nb else "")
+                    if op else f"{dev} request")
+            add('{"ph":"b","cat":"rtt","name":"%s","id":%d,"pid":1,"tid":%d,"ts":%.3f,'
+                '"args":{"unit":%d,"seq":%d,"op":"%s","sector":%d,"bytes":%d}}'
+                % (name, sq, DEV_TID0 + code, a, u, sq, opname.get(op, op), sec, nb))
+            add('{"ph":"e","cat":"rtt","name":"%s","id":%d,"pid":1,"tid":%d,"ts":%.3f}'
+                % (name, sq, DEV_TID0 + code, b))
     bp = tr.ev("backpressure")
     for t in _us(bp.ts, t0).tolist():
         add('{"ph":"i","s":"t","cat":"backpressure","name":"back-pressure","pid":1,"tid":%d,'

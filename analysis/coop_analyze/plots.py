@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # plots.py - the pictures of a run (matplotlib, Agg): latency histograms and
 # CDFs, the timeline (who held the CPU, switches by reason, interrupts,
-# messages and faults as marks), message flows per device, the fault report.
+# messages and faults as marks), message flows per device, block I/O (where
+# requests went, round trips by op and size), the fault report.
 # Big traces are binned or thinned before drawing (never per-event artists).
 import numpy as np
 import matplotlib
@@ -15,6 +16,7 @@ from . import stats  # noqa: E402
 MAX_MARKS = 20000      # marks per timeline row before thinning
 MAX_BARS = 4000        # world intervals drawn one by one before binning
 COLORS = plt.get_cmap("tab10").colors
+OP_COLORS = plt.get_cmap("Set1").colors  # cobd ops (blk_op): not the devices' colours
 
 
 def _save(fig, out, name, fmt, files):
@@ -178,14 +180,25 @@ def zoom_window(tr, aux, n=60):
     return (a, max(b, a + 1))
 
 
+def _blk_requests(tr):
+    """Indexes of the cobd requests that are block I/O (blk_op not NONE), in trace order."""
+    m = tr.ev("message")
+    code = [k for k, v in m.labels.get("device", {}).items() if v == "cobd"]
+    if not code or "blk_op" not in m.fields:
+        return np.zeros(0, dtype=np.int64)
+    req = (m.f("device") == code[0]) & (m.f("direction") == 0) & (m.f("type") == 1)
+    return np.nonzero(req & (m.f("blk_op") != stats.BLK_NONE))[0]
+
+
 def flows(tr, st, out, fmt, files, nbins=200):
-    """Per device over time: messages/s and bytes/s each way, back-pressure waits."""
+    """Per device over time: messages/s and bytes/s each way, the block
+    transfer the cobd requests ask for by op, back-pressure waits."""
     m, bp = tr.ev("message"), tr.ev("backpressure")
     lo, hi = tr.first_ns, max(tr.last_ns, tr.first_ns + 1)
     edges = np.linspace(lo, hi, nbins + 1)
     width_s = (edges[1] - edges[0]) / 1e9
     x = _us(edges[:-1] - lo) / 1e3
-    fig, axs = plt.subplots(3, 1, figsize=(11, 7.5), sharex=True)
+    fig, axs = plt.subplots(4, 1, figsize=(11, 9.5), sharex=True)
     i = 0
     for code, dev in sorted(m.labels.get("device", {}).items()):
         for dcode, dname, ls in ((0, "to host", "-"), (1, "to guest", "--")):
@@ -198,21 +211,39 @@ def flows(tr, st, out, fmt, files, nbins=200):
             axs[0].step(x, cnt / width_s, where="post", ls=ls, color=c, label=f"{dev} {dname}")
             axs[1].step(x, byt / width_s, where="post", ls=ls, color=c, label=f"{dev} {dname}")
             i += 1
+    blk = _blk_requests(tr)
+    ops = m.f("blk_op")[blk]
+    for v in np.unique(ops):
+        k = blk[ops == v]
+        byt, _ = np.histogram(m.ts[k], bins=edges, weights=m.f("blk_bytes")[k])
+        cnt, _ = np.histogram(m.ts[k], bins=edges)
+        word = m.label("blk_op", v)
+        c = OP_COLORS[int(v) % len(OP_COLORS)]
+        if byt.any():
+            axs[2].step(x, byt / width_s, where="post", color=c,
+                        label=f"cobd {word}: bytes asked for")
+        else:  # no extent (FLUSH, INFO): how many
+            axs[2].step(x, cnt / width_s, where="post", ls=":", color=c,
+                        label=f"cobd {word}: requests/s")
+    if not blk.size:
+        axs[2].text(0.5, 0.5, "no block I/O in this trace", ha="center",
+                    transform=axs[2].transAxes)
     for code, dev in sorted(bp.labels.get("device", {}).items()):
         k = bp.f("device") == code
         if k.any():
             cnt, _ = np.histogram(bp.ts[k], bins=edges)
-            axs[2].step(x, cnt, where="post", color=COLORS[code % len(COLORS)], label=dev)
+            axs[3].step(x, cnt, where="post", color=COLORS[code % len(COLORS)], label=dev)
     if not len(bp):
-        axs[2].text(0.5, 0.5, "no back-pressure waits in this trace", ha="center",
-                    transform=axs[2].transAxes)
+        axs[3].text(0.5, 0.5, "no back-pressure waits in this trace", ha="center",
+                    transform=axs[3].transAxes)
     if not i:
         axs[0].text(0.5, 0.5, "no device messages in this trace", ha="center",
                     transform=axs[0].transAxes)
     axs[0].set_ylabel("messages/s")
     axs[1].set_ylabel("payload bytes/s")
-    axs[2].set_ylabel(f"waits per bin\n({width_s * 1e3:.3g} ms)")
-    axs[2].set_xlabel("time since the first event (ms)")
+    axs[2].set_ylabel("block I/O bytes/s\n(cobd requests, by op)")
+    axs[3].set_ylabel(f"waits per bin\n({width_s * 1e3:.3g} ms)")
+    axs[3].set_xlabel("time since the first event (ms)")
     axs[0].set_title("Message flows per device")
     for a in axs:
         a.grid(True, alpha=0.3)
@@ -220,6 +251,75 @@ def flows(tr, st, out, fmt, files, nbins=200):
             a.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     _save(fig, out, "flows", fmt, files)
+
+
+def _size_word(nbytes):
+    return f"{nbytes // 1024} KiB" if nbytes % 1024 == 0 else f"{nbytes} B"
+
+
+def block_io(tr, st, aux, out, fmt, files, max_boxes=24):
+    """Only when the run did block I/O: left, where each cobd request went
+    (its extent, sectors [blk_sector, + blk_bytes / 512), at its time,
+    coloured by op; FLUSH and INFO, with no extent, as marks at the bottom);
+    right, the round trip by op and request size (box: quartiles, whiskers:
+    1st and 99th percentile)."""
+    if not st["block_io"]["present"]:
+        return
+    m = tr.ev("message")
+    blk = _blk_requests(tr)
+    ops = m.f("blk_op")[blk]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [3, 2]})
+    t0 = tr.first_ns
+    for v in np.unique(ops):
+        k = blk[ops == v]
+        word, c = m.label("blk_op", v), OP_COLORS[int(v) % len(OP_COLORS)]
+        t = _us(m.ts[k] - t0) / 1e3
+        lo = m.f("blk_sector")[k].astype(np.float64)
+        n = m.f("blk_bytes")[k] / 512.0
+        step = max(1, int(np.ceil(t.size / MAX_MARKS)))
+        t, lo, n = t[::step], lo[::step], n[::step]
+        if n.any():
+            segs = np.stack([np.column_stack([t, lo]), np.column_stack([t, lo + n])], axis=1)
+            lc = LineCollection(segs, colors=[c], linewidths=2.0, label=f"{word} (n={k.size})")
+            lc.set_rasterized(True)
+            a.add_collection(lc)
+        else:
+            a.plot(t, lo, "|", color=c, markersize=8, label=f"{word} (n={k.size})")
+    secs = m.f("blk_sector")[blk] + m.f("blk_bytes")[blk] // 512
+    a.set_xlim(0, max(_us(tr.last_ns - t0) / 1e3, 1e-3))
+    a.set_ylim(-0.5, max(float(secs.max()), 1.0) * 1.02)
+    a.set_xlabel("time since the first event (ms)")
+    a.set_ylabel("sector (512 bytes)")
+    a.set_title("Block requests: sectors over time, by op")
+    a.grid(True, alpha=0.3)
+    a.legend(fontsize=7, loc="upper left")
+    # Groups (op, bytes) of the answered requests; the commonest max_boxes, in order.
+    p = aux["pairs"]["cobd"]
+    keep = p["op"] != stats.BLK_NONE
+    rtt = p["rtt"][keep]
+    keys, inv, cnt = np.unique(p["op"][keep] * (1 << 32) + p["bytes"][keep],
+                               return_inverse=True, return_counts=True)
+    top = np.sort(np.argsort(-cnt, kind="stable")[:max_boxes])
+    if top.size:
+        data = [rtt[inv == g] / 1e3 for g in top]
+        ops, sizes = keys[top] >> 32, keys[top] & 0xffffffff
+        labels = [m.label("blk_op", v) + (f"\n{_size_word(int(nb))}" if nb else "")
+                  for v, nb in zip(ops, sizes)]
+        boxes = b.boxplot(data, whis=(1, 99), showfliers=False, patch_artist=True)
+        b.set_xticks(range(1, top.size + 1))
+        b.set_xticklabels(labels, fontsize=7)
+        for patch, v in zip(boxes["boxes"], ops):
+            patch.set_facecolor(OP_COLORS[int(v) % len(OP_COLORS)])
+            patch.set_alpha(0.6)
+        b.set_yscale("log")
+    else:
+        b.text(0.5, 0.5, "no request answered", ha="center", transform=b.transAxes)
+    b.set_ylabel("round trip (µs)")
+    b.set_title("Round trip by op and size" + (f" (the {max_boxes} commonest)"
+                                              if keys.size > max_boxes else ""))
+    b.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    _save(fig, out, "block_io", fmt, files)
 
 
 def faults(tr, st, out, fmt, files):
@@ -265,5 +365,6 @@ def all_plots(tr, st, aux, out, fmt):
     if w:
         timeline(tr, st, aux, out, fmt, files, name="timeline_zoom", window=w)
     flows(tr, st, out, fmt, files)
+    block_io(tr, st, aux, out, fmt, files)
     faults(tr, st, out, fmt, files)
     return files

@@ -13,6 +13,7 @@ PLOTS = (("timeline", "Timeline: the whole run"),
          ("latency_virq", "Virtual IRQ delivery latency"),
          ("latency_message_rtt", "Message round trips"),
          ("flows", "Message flows per device"),
+         ("block_io", "Block I/O: where requests went, round trips by op and size"),
          ("faults", "Faults"))
 
 
@@ -67,6 +68,10 @@ def write(st, files, path, extra_links):
             rows += _lat_rows(f"  {k}", d)
     for dev, d in st["latency"]["message_rtt"].items():
         rows += _lat_rows(f"Message round trip: {dev}", d)
+    if st["block_io"]["present"]:
+        rows += _lat_rows("Block I/O round trip, by op: all", st["latency"]["block_io"]["all"])
+        for k, d in st["latency"]["block_io"]["by_op"].items():
+            rows += _lat_rows(f"  {k}", d)
     parts.append("<h2>Latency (ns)</h2>" +
                  _table(("what", "count", "min", "median", "p90", "p99", "max"), rows))
     mrows = []
@@ -81,6 +86,16 @@ def write(st, files, path, extra_links):
     parts.append("<h2>Messages</h2>" + _table(
         ("device", "to host", "bytes", "to guest", "bytes", "bad CRC", "back-pressure",
          "requests answered"), mrows))
+    b = st["block_io"]
+    if b["present"]:
+        brows = [(op, _n(d["count"]), _n(d["bytes"]), _n(d["answered"]),
+                  _n(d["latency"].get("median")), _n(d["latency"].get("p99")))
+                 for op, d in b["by_op"].items()]
+        parts.append("<h2>Block I/O (cobd)</h2>" + _table(
+            ("op", "requests", "bytes asked for", "answered", "median round trip (ns)",
+             "p99 (ns)"), brows) +
+            f"<p>Replies naming another transfer than their request: "
+            f"{_n(b['replies_differing'])}.</p>")
     f = st["faults"]
     if f["present"]:
         frows = [(k, v["injected"], v["detected"], v["recovered"], v.get("harmless", "–"),

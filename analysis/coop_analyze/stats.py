@@ -10,6 +10,9 @@ DEVICES = ("cocon", "cobd", "conet")
 # Devices whose TO_HOST messages are requests answered by a TO_GUEST reply
 # with the same (unit, seq): (request type, reply type).  docs/tracing.md, "coop:message".
 REQUEST_REPLY = {"cobd": (1, 2)}
+# coop:message's block transfer (docs/tracing.md): op (0: NONE), first sector, bytes.
+BLK_FIELDS = ("blk_op", "blk_sector", "blk_bytes")
+BLK_NONE = 0
 FAULT_OUTCOMES = ("injected", "detected", "recovered", "escaped")
 
 
@@ -136,7 +139,11 @@ def _virq_latency(tr):
 def pair_messages(tr):
     """Requests and replies per request/reply device, paired by (unit, seq).
 
-    Returns {dev: dict(req_ts, rep_ts, seq, matched/unmatched counts)}.
+    Returns {dev: dict(req, rep: message indexes of each pair, rtt, the
+    pairs' block transfer as the request names it (op, sector, bytes),
+    replies_differing: pairs whose reply names another transfer, and the
+    matched/unmatched counts)}.  A trace without the blk_* fields (older
+    coop) has op 0 (NONE) and zeros.
     """
     m = tr.ev("message")
     out = {}
@@ -144,6 +151,8 @@ def pair_messages(tr):
         return out
     dev, dirn, typ = m.f("device"), m.f("direction"), m.f("type")
     unit, seq = m.f("unit"), m.f("seq")
+    zero = np.zeros(len(m), dtype=np.int64)
+    io = [m.f(k) if k in m.fields else zero for k in BLK_FIELDS]
     for name, (rq, rp) in REQUEST_REPLY.items():
         code = [k for k, v in m.labels.get("device", {}).items() if v == name]
         if not code:
@@ -166,12 +175,51 @@ def pair_messages(tr):
                 pairs.append((i, j))
         pi = np.array([p[0] for p in pairs], dtype=np.int64)
         pj = np.array([p[1] for p in pairs], dtype=np.int64)
+        differ = np.zeros(pi.size, bool)
+        for col in io:
+            differ |= col[pi] != col[pj]
         out[name] = {"req": pi, "rep": pj, "rtt": (m.ts[pj] - m.ts[pi]).astype(np.float64)
                      if pairs else np.zeros(0), "requests": int(req.size),
                      "replies": int(rep.size), "matched": len(pairs),
                      "unmatched_requests": len(unmatched),
-                     "unmatched_replies": len(reply_at)}
+                     "unmatched_replies": len(reply_at),
+                     "op": io[0][pi], "sector": io[1][pi], "bytes": io[2][pi],
+                     "replies_differing": int(differ.sum())}
     return out
+
+
+def block_io(tr, pairs):
+    """Block I/O per cobd operation, from the requests' blk_* fields: every
+    TO_HOST request (a guest's retry is one more), the bytes they ask for,
+    and the round trips of the paired ones by the request's op.  Requests
+    that are not block I/O (blk_op NONE) are left out.
+    Returns (summary dict, {op word: rtt samples in ns})."""
+    m = tr.ev("message")
+    p = pairs.get("cobd")
+    res = {"present": False, "by_op": {}, "replies_differing": 0,
+           "what": "cobd requests (TO_HOST, retries included) by blk_op: count, blk_bytes "
+                   "asked for, answered (paired with the reply of the same (unit, seq)) and "
+                   "the round trip of those; replies_differing: replies naming another "
+                   "transfer than their request (a request damaged on its way to the device)"}
+    if p is None or "blk_op" not in m.fields:
+        return res, {}
+    code = [k for k, v in m.labels.get("device", {}).items() if v == "cobd"][0]
+    req = ((m.f("device") == code) & (m.f("direction") == 0) &
+           (m.f("type") == REQUEST_REPLY["cobd"][0]))
+    ops, nbytes = m.f("blk_op"), m.f("blk_bytes")
+    samples = {}
+    for v in np.unique(ops[req]):
+        if v == BLK_NONE:
+            continue
+        word = m.label("blk_op", v)
+        k = req & (ops == v)
+        rtt = p["rtt"][p["op"] == v]
+        samples[word] = rtt
+        res["by_op"][word] = {"count": int(k.sum()), "bytes": int(nbytes[k].sum()),
+                              "answered": int(rtt.size), "latency": dist(rtt)}
+    res["present"] = bool(res["by_op"])
+    res["replies_differing"] = p["replies_differing"]
+    return res, samples
 
 
 def _messages(tr, pairs):
@@ -262,6 +310,7 @@ def compute(tr, run_report=None):
     guest_ns = int((end - start)[world == 1].sum())
     host_ns = int((end - start)[world == 0].sum())
     pairs = pair_messages(tr)
+    blk, blk_rtt = block_io(tr, pairs)
     fw, vd = tr.ev("irq_forward"), tr.ev("virq_deliver")
     dur = tr.last_ns - tr.first_ns
     st = {
@@ -288,7 +337,13 @@ def compute(tr, run_report=None):
                     "virq_delivery": _virq_latency(tr),
                     "message_rtt": {d: dict(dist(p["rtt"]), what="request TO_HOST -> reply "
                                             "TO_GUEST with the same (unit, seq)")
-                                    for d, p in pairs.items()}},
+                                    for d, p in pairs.items()},
+                    "block_io": {"all": dist(np.concatenate(list(blk_rtt.values()) or
+                                                            [np.zeros(0)])),
+                                 "by_op": {k: dist(v) for k, v in blk_rtt.items()},
+                                 "what": "cobd request TO_HOST -> its reply, by the request's "
+                                         "blk_op"}},
+        "block_io": blk,
         "faults": _faults(tr, run_report),
     }
     return st, {"intervals": iv, "pairs": pairs, "tsc_per_ns": cyc}

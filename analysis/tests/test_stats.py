@@ -17,6 +17,12 @@ from coop_analyze import stats, tracefile  # noqa: E402
 
 SYNC, ASYNC = 1, 0
 MODES = {ASYNC: "ASYNC", SYNC: "SYNC"}
+# coop:message's words (docs/tracing.md)
+DEVICES = {0: "monitor", 1: "cocon", 2: "cobd", 3: "conet"}
+BLK_OPS = {0: "NONE", 1: "READ", 2: "WRITE", 3: "FLUSH", 4: "INFO"}
+COCON, COBD = 1, 2
+NONE, READ, WRITE, FLUSH = 0, 1, 2, 3
+TO_HOST, TO_GUEST = 0, 1
 
 
 def trace(events):
@@ -30,6 +36,8 @@ def trace(events):
             e.fields.setdefault(k, []).append(v)
         if name == "virq_deliver":
             e.labels["mode"] = MODES
+        if name == "message":
+            e.labels.update(device=DEVICES, blk_op=BLK_OPS)
     for e in tr.events.values():
         e.finish()
     return tr
@@ -76,6 +84,91 @@ class VirqLatency(unittest.TestCase):
     def test_no_deliveries(self):
         lat, by, unmatched = stats.virq_samples(trace([("switch_in", 10, {"pending": 0})]))
         self.assertEqual((lat.size, by, unmatched), (0, {}, 0))
+
+
+def msg(ts, direction, seq, op, sector, nbytes, device=COBD, unit=0):
+    """A coop:message: a cobd request (TO_HOST) or reply (TO_GUEST), or another device's."""
+    typ = (1 if direction == TO_HOST else 2) if device == COBD else 1
+    return ("message", ts, {"direction": direction, "device": device, "unit": unit, "type": typ,
+                            "seq": seq, "length": 32, "crc_ok": 1, "blk_op": op,
+                            "blk_sector": sector, "blk_bytes": nbytes})
+
+
+class BlockIoPairing(unittest.TestCase):
+    """Requests paired with their replies by (unit, seq), per blk_op: two
+    writes in flight answered out of order, a flush, a read sent twice
+    (the first reply lost: the retry finds no reply of its own), a read of
+    unit 1 with the same seq as one of unit 0, and console messages between
+    them."""
+
+    EVENTS = [msg(1000, TO_HOST, 1, WRITE, 0, 8192),
+              msg(1100, TO_HOST, 2, WRITE, 16, 8192),
+              msg(1200, TO_HOST, 1, NONE, 0, 0, device=COCON),
+              msg(1500, TO_GUEST, 2, WRITE, 16, 8192),      # 400 ns
+              msg(2000, TO_GUEST, 1, WRITE, 0, 8192),       # 1000 ns
+              msg(3000, TO_HOST, 3, FLUSH, 0, 0),
+              msg(3050, TO_GUEST, 3, FLUSH, 0, 0),          # 50 ns
+              msg(4000, TO_HOST, 4, READ, 32, 4096),
+              msg(9000, TO_HOST, 4, READ, 32, 4096),        # the retry
+              msg(9300, TO_GUEST, 4, READ, 32, 4096),       # 5300 ns from the first
+              msg(9400, TO_HOST, 4, READ, 7, 512, unit=1),
+              msg(9500, TO_GUEST, 4, READ, 7, 512, unit=1),  # 100 ns
+              msg(9600, TO_GUEST, 9, NONE, 0, 0, device=COCON)]
+
+    def test_pairs_carry_the_requests_transfer(self):
+        p = stats.pair_messages(trace(self.EVENTS))["cobd"]
+        self.assertEqual((p["requests"], p["replies"], p["matched"]), (6, 5, 5))
+        self.assertEqual((p["unmatched_requests"], p["unmatched_replies"]), (1, 0))
+        got = sorted(zip(p["op"].tolist(), p["sector"].tolist(), p["bytes"].tolist(),
+                         p["rtt"].tolist()))
+        self.assertEqual(got, [(READ, 7, 512, 100.0), (READ, 32, 4096, 5300.0),
+                               (WRITE, 0, 8192, 1000.0), (WRITE, 16, 8192, 400.0),
+                               (FLUSH, 0, 0, 50.0)])
+        self.assertEqual(p["replies_differing"], 0)
+
+    def test_summary_per_op(self):
+        tr = trace(self.EVENTS)
+        blk, samples = stats.block_io(tr, stats.pair_messages(tr))
+        self.assertTrue(blk["present"])
+        by = blk["by_op"]
+        self.assertEqual(sorted(by), ["FLUSH", "READ", "WRITE"])
+        self.assertEqual((by["WRITE"]["count"], by["WRITE"]["bytes"], by["WRITE"]["answered"]),
+                         (2, 16384, 2))
+        self.assertEqual((by["WRITE"]["latency"]["min"], by["WRITE"]["latency"]["max"]),
+                         (400.0, 1000.0))
+        # The retry is a request of its own (its bytes count too), answered by nothing.
+        self.assertEqual((by["READ"]["count"], by["READ"]["bytes"], by["READ"]["answered"]),
+                         (3, 4096 * 2 + 512, 2))
+        self.assertEqual(sorted(samples["READ"].tolist()), [100.0, 5300.0])
+        self.assertEqual((by["FLUSH"]["count"], by["FLUSH"]["bytes"]), (1, 0))
+        self.assertEqual(by["FLUSH"]["latency"]["median"], 50.0)
+        st, _ = stats.compute(tr)
+        self.assertEqual(st["block_io"]["by_op"], by)
+        self.assertEqual(st["latency"]["block_io"]["all"]["count"], 5)
+        self.assertEqual(st["latency"]["block_io"]["by_op"]["WRITE"]["count"], 2)
+
+    def test_a_reply_naming_another_transfer_is_counted(self):
+        ev = [msg(10, TO_HOST, 1, WRITE, 0, 512), msg(20, TO_GUEST, 1, WRITE, 8, 512),
+              msg(30, TO_HOST, 2, READ, 0, 512), msg(40, TO_GUEST, 2, NONE, 0, 0)]
+        tr = trace(ev)
+        pairs = stats.pair_messages(tr)
+        self.assertEqual(pairs["cobd"]["replies_differing"], 2)
+        blk, _ = stats.block_io(tr, pairs)
+        self.assertEqual(blk["replies_differing"], 2)
+        # Counted by what the request asked for.
+        self.assertEqual(blk["by_op"]["WRITE"]["bytes"], 512)
+
+    def test_a_trace_without_the_fields(self):
+        ev = [("message", 10, {"direction": TO_HOST, "device": COBD, "unit": 0, "type": 1,
+                               "seq": 1, "length": 32, "crc_ok": 1}),
+              ("message", 20, {"direction": TO_GUEST, "device": COBD, "unit": 0, "type": 2,
+                               "seq": 1, "length": 32, "crc_ok": 1})]
+        tr = trace(ev)
+        pairs = stats.pair_messages(tr)
+        self.assertEqual(pairs["cobd"]["matched"], 1)
+        self.assertEqual(pairs["cobd"]["op"].tolist(), [NONE])
+        blk, samples = stats.block_io(tr, pairs)
+        self.assertEqual((blk["present"], blk["by_op"], samples), (False, {}, {}))
 
 
 class Distribution(unittest.TestCase):

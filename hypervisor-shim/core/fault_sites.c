@@ -30,6 +30,7 @@ static struct shim_msg *copy_msg(const struct coop_msg_hdr *h, const uint8_t *pa
 		m->next = NULL;
 		m->hdr = *h;
 		m->sent = *h;
+		m->io = (struct shim_msg_io){ 0 };
 		m->to_guest = false;
 		m->damaged = -1;
 		memcpy(m->payload, payload, h->length);
@@ -201,6 +202,7 @@ void shim_faults_to_guest(struct shim_vm *vm, struct shim_msg *m, const struct s
 			opened(vm, &m->sent, FAULT_DUPLICATE);
 			if ((c = copy_msg(&m->hdr, m->payload))) {
 				c->sent = m->sent;
+				c->io = m->io; /* the copy answers the same request */
 				c->to_guest = true;
 				shim_msg_list_add(out, c);
 			}

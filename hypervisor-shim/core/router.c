@@ -90,6 +90,26 @@ static void pass_on(struct shim_vm *vm, struct shim_msg_list *l)
 	shim_msg_list_init(l);
 }
 
+/*
+ * coop:message for guest message h as the host takes it from the window.
+ * Its device reads the block transfer, if any, from the payload - but not
+ * of a message that failed its CRC: nothing in that one is to be believed.
+ */
+static void trace_to_host(struct shim_vm *vm, const struct coop_msg_hdr *h,
+			  const uint8_t *payload, bool crc_ok)
+{
+	struct shim_msg_io io = { 0 };
+	const struct shim_device *d;
+
+	if (!coop_trace_enabled(message))
+		return;
+	d = backend_of(vm, h->device);
+	if (crc_ok && d && d->io_of)
+		io = d->io_of(h, payload);
+	coop_trace_do(message, COOP_TRACE_TO_HOST, h->device, h->unit, h->type, h->seq, h->length,
+		      crc_ok, io.op, io.sector, io.bytes);
+}
+
 /* Check one message header at window offset off; 0 or kill + -EPROTO. */
 static int check_msg(struct shim_vm *vm, unsigned int i, const struct coop_msg_hdr *h,
 		     const uint8_t *payload, uint32_t room)
@@ -105,13 +125,11 @@ static int check_msg(struct shim_vm *vm, unsigned int i, const struct coop_msg_h
 	else if (!backend_of(vm, h->device))
 		shim_kill_guest(vm, "message %u: no such device %u", i, h->device);
 	else if (!(h->flags & COOP_MSG_F_NOCRC) && shim_msg_crc(h, payload) != h->crc32c) {
-		coop_trace(message, COOP_TRACE_TO_HOST, h->device, h->unit, h->type, h->seq,
-			   h->length, 0);
+		trace_to_host(vm, h, payload, false);
 		shim_kill_guest(vm, "message %u (%s seq %llu): CRC32C mismatch", i,
 				coop_dev_word(h->device), (unsigned long long)h->seq);
 	} else {
-		coop_trace(message, COOP_TRACE_TO_HOST, h->device, h->unit, h->type, h->seq,
-			   h->length, 1);
+		trace_to_host(vm, h, payload, true);
 		return 0;
 	}
 	return -EPROTO;
@@ -179,12 +197,15 @@ void shim_router_serve(struct shim_vm *vm)
 int shim_router_send(struct shim_vm *vm, uint16_t device, uint16_t unit, uint16_t type,
 		     const void *payload, uint32_t len)
 {
-	return shim_router_reply(vm, device, unit, type, ++vm->to_guest_seq, payload, len);
+	return shim_router_reply(vm, device, unit, type, ++vm->to_guest_seq, payload, len, NULL);
 }
 
-/* A message whose seq is given: a reply carries its request's id. */
+/*
+ * A message whose seq is given: a reply carries its request's id, and io
+ * the block transfer that request asked for (NULL: none), for the trace.
+ */
 int shim_router_reply(struct shim_vm *vm, uint16_t device, uint16_t unit, uint16_t type,
-		      uint64_t seq, const void *payload, uint32_t len)
+		      uint64_t seq, const void *payload, uint32_t len, const struct shim_msg_io *io)
 {
 	struct shim_msg *m;
 
@@ -207,6 +228,7 @@ int shim_router_reply(struct shim_vm *vm, uint16_t device, uint16_t unit, uint16
 		memcpy(m->payload, payload, len);
 	m->hdr.crc32c = shim_msg_crc(&m->hdr, m->payload);
 	m->sent = m->hdr;
+	m->io = io ? *io : (struct shim_msg_io){ 0 };
 	m->to_guest = true;
 	m->damaged = -1;
 	/* After the CRC: damage on the way is what it must catch. */
@@ -301,7 +323,7 @@ void shim_router_deliver(struct shim_vm *vm)
 		vm->stats.msgs[m->sent.device][1]++;
 		vm->stats.bytes[m->sent.device][1] += m->hdr.length;
 		coop_trace(message, COOP_TRACE_TO_GUEST, m->sent.device, m->sent.unit, m->sent.type,
-			   m->sent.seq, m->hdr.length, 1);
+			   m->sent.seq, m->hdr.length, 1, m->io.op, m->io.sector, m->io.bytes);
 		/* Each device has its vector, raised for what it put in the window. */
 		if (coop_dev_vector(m->sent.device))
 			shim_faults_raise(vm, coop_dev_vector(m->sent.device));

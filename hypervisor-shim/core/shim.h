@@ -154,6 +154,20 @@ struct shim_crash {
 };
 
 /*
+ * The block transfer a message is about, for coop:message (blk_op,
+ * blk_sector, blk_bytes): a well-formed cobd request's, and its reply's,
+ * which does not carry them - the device hands them to the router with
+ * the reply (shim_router_reply), so that a reply names exactly the
+ * transfer of the request it answers, whatever was in flight meanwhile.
+ * All zero for every other message.
+ */
+struct shim_msg_io {
+	uint32_t op;     /* COOP_COBD_*; 0 (COOP_TRACE_BLK_NONE): not block I/O */
+	uint32_t bytes;  /* request.length: bytes asked for (0 for FLUSH, INFO) */
+	uint64_t sector; /* request.offset / COOP_COBD_SECTOR (0 for FLUSH, INFO) */
+};
+
+/*
  * A message off the window: host->guest waiting for room in the to_guest
  * window, or one the fault layer made (a copy, a damaged copy, one it
  * held back) that it hands back to the router to pass on.
@@ -163,6 +177,7 @@ struct shim_msg {
 	bool to_guest;           /* the fault layer's: queue it for the guest, or dispatch it */
 	int damaged;             /* the fault layer's: the fault kind that damaged it, or -1 */
 	struct coop_msg_hdr sent; /* the header as the host made it, for the host's books */
+	struct shim_msg_io io;    /* host->guest: the transfer it answers, for coop:message */
 	struct coop_msg_hdr hdr;  /* the header on the wire: the fault layer may damage it */
 	uint8_t payload[];       /* hdr.length bytes, right after hdr: the wire image */
 };
@@ -362,6 +377,12 @@ struct shim_device {
 	 */
 	bool (*corrupt_data)(struct shim_vm *vm, const struct coop_msg_hdr *hdr,
 			     const struct fault_fired *f);
+	/*
+	 * Optional, for coop:message: the block transfer guest->host message
+	 * hdr asks for, read from its hdr->length payload bytes (anything the
+	 * guest wrote: all zero when it is not a well-formed request).
+	 */
+	struct shim_msg_io (*io_of)(const struct coop_msg_hdr *hdr, const uint8_t *payload);
 };
 void shim_router_serve(struct shim_vm *vm);
 __attribute__((warn_unused_result)) int shim_router_send(struct shim_vm *vm, uint16_t device,
@@ -370,7 +391,8 @@ __attribute__((warn_unused_result)) int shim_router_send(struct shim_vm *vm, uin
 __attribute__((warn_unused_result)) int shim_router_reply(struct shim_vm *vm, uint16_t device,
 							  uint16_t unit, uint16_t type,
 							  uint64_t seq, const void *payload,
-							  uint32_t len);
+							  uint32_t len,
+							  const struct shim_msg_io *io);
 void shim_router_deliver(struct shim_vm *vm);
 uint64_t shim_router_release(struct shim_vm *vm);
 

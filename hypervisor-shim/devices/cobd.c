@@ -259,12 +259,46 @@ static int serve(struct shim_vm *vm, struct shim_cobd *d, const struct coop_cobd
 	}
 }
 
+/*
+ * The transfer request r asks for, as coop:message names it: op, first
+ * sector and bytes, exact or not at all - a misaligned extent has no
+ * sector to name (serve() refuses it), an unknown op no name.  r may be
+ * anything the guest or the fault layer made: only arithmetic here.
+ */
+static struct shim_msg_io request_io(const struct coop_cobd_request *r)
+{
+	switch (r->op) {
+	case COOP_COBD_READ:
+	case COOP_COBD_WRITE:
+		if (r->offset % COOP_COBD_SECTOR || r->length % COOP_COBD_SECTOR)
+			break;
+		return (struct shim_msg_io){ .op = r->op, .sector = r->offset / COOP_COBD_SECTOR,
+					     .bytes = r->length };
+	case COOP_COBD_FLUSH:
+	case COOP_COBD_INFO:
+		return (struct shim_msg_io){ .op = r->op }; /* no extent: offset, length unused */
+	}
+	return (struct shim_msg_io){ 0 };
+}
+
+/* The router's view, for a message taken from the window (struct shim_device.io_of). */
+static struct shim_msg_io cobd_io_of(const struct coop_msg_hdr *h, const uint8_t *payload)
+{
+	struct coop_cobd_request r;
+
+	if (h->type != COOP_COBD_REQUEST || h->length != sizeof(r))
+		return (struct shim_msg_io){ 0 };
+	memcpy(&r, payload, sizeof(r));
+	return request_io(&r);
+}
+
 static void cobd_from_guest(struct shim_vm *vm, const struct coop_msg_hdr *h,
 			    const uint8_t *payload)
 {
 	struct coop_cobd_request r;
 	struct coop_cobd_reply rep = { 0 };
 	struct shim_cobd *d = h->unit < COOP_BOOT_MAX_DEVS ? vm->cobd[h->unit] : NULL;
+	struct shim_msg_io io;
 
 	if (h->type != COOP_COBD_REQUEST || h->length != sizeof(r)) {
 		shim_kill_guest(vm, "cobd%u: message type %u with %u bytes is not a request", h->unit,
@@ -272,6 +306,12 @@ static void cobd_from_guest(struct shim_vm *vm, const struct coop_msg_hdr *h,
 		return;
 	}
 	memcpy(&r, payload, sizeof(r));
+	/*
+	 * The reply names the transfer of the request served here, read from
+	 * the same bytes the trace read it from when the host took the request
+	 * (a copy the fault layer damaged on the way - nocrc - names its own).
+	 */
+	io = request_io(&r);
 	rep.op = r.op;
 	rep.status = d ? serve(vm, d, &r, h->seq, &rep) : -ENODEV;
 	if (vm->faults)
@@ -279,7 +319,7 @@ static void cobd_from_guest(struct shim_vm *vm, const struct coop_msg_hdr *h,
 	if (rep.status)
 		vm->stats.dev_errors[COOP_DEV_COBD]++;
 	if (shim_router_reply(vm, COOP_DEV_COBD, h->unit, COOP_COBD_REPLY, h->seq, &rep,
-			      sizeof(rep)))
+			      sizeof(rep), &io))
 		shim_kill_guest(vm, "cobd%u: out of memory for a reply", h->unit);
 }
 
@@ -307,4 +347,5 @@ const struct shim_device shim_cobd_device = {
 	.close = cobd_close,
 	.from_guest = cobd_from_guest,
 	.corrupt_data = cobd_corrupt_data,
+	.io_of = cobd_io_of,
 };

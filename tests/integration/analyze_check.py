@@ -91,6 +91,23 @@ def outputs(out, events_txt, report_json, json_copy=None):
          rt["unmatched_requests"] == 0 and rt["unmatched_replies"] == 0,
          f"cobd request/reply pairing: {rt}, babeltrace2 shows {len(reqs)} requests")
     need(st["latency"]["message_rtt"]["cobd"]["count"] == len(reqs), "cobd rtt samples")
+    # Block I/O per op == babeltrace2's blk_* fields of the requests, all answered.
+    blk = st["block_io"]
+    want = {}
+    for f in reqs:
+        if f["blk_op"] != "NONE":
+            w = want.setdefault(f["blk_op"], {"count": 0, "bytes": 0})
+            w["count"] += 1
+            w["bytes"] += f["blk_bytes"]
+    need(blk["present"] and want, f"block_io: {blk}, babeltrace2 shows {want}")
+    for op, w in want.items():
+        got = blk["by_op"].get(op, {})
+        need(got.get("count") == w["count"] and got.get("bytes") == w["bytes"] and
+             got.get("answered") == w["count"] and got["latency"]["count"] == w["count"],
+             f"block_io.by_op.{op} {got}, babeltrace2 shows {w}, all answered")
+    need(set(blk["by_op"]) == set(want), f"block_io ops {set(blk['by_op'])} vs {set(want)}")
+    need(blk["replies_differing"] == 0, "replies naming another transfer, without faults")
+    need("block_io.png" in st["outputs"]["plots"], "no block_io plot")
     need(st["latency"]["irq_forward"]["all"]["count"] == counts["irq_forward"], "irq samples")
     need(st["latency"]["world_switch"]["all"]["count"] ==
          sum(st["latency"]["world_switch"]["by_reason"][r]["count"]
@@ -112,6 +129,15 @@ def outputs(out, events_txt, report_json, json_copy=None):
          f"{counts['switch_in']} switch_in + {counts['switch_out']} switch_out")
     need(all(e["dur"] >= 0 for e in xs), "a slice with a negative duration")
     need(Counter(e["name"] for e in xs if e["tid"] == 2) == so, "host slices by reason")
+    # cobd round-trip slices name their request's transfer.
+    by_seq = {(f["unit"], f["seq"]): f for f in reqs}
+    rtt = [e for e in pf["traceEvents"] if e.get("ph") == "b" and e.get("cat") == "rtt"]
+    need(len(rtt) == len(reqs), f"{len(rtt)} request slices for {len(reqs)} cobd requests")
+    for e in rtt:
+        f, a = by_seq[(e["args"]["unit"], e["args"]["seq"])], e["args"]
+        need((a["op"], a["sector"], a["bytes"]) == (f["blk_op"], f["blk_sector"], f["blk_bytes"])
+             and e["name"].startswith(f"cobd {f['blk_op']}"),
+             f"request slice {e} for the request {f}")
     # index.html references only files that exist.
     refs = re.findall(r'(?:src|href)="([^"]+)"', html)
     local = [r for r in refs if not re.match(r"^[a-z]+:", r)]
@@ -121,7 +147,7 @@ def outputs(out, events_txt, report_json, json_copy=None):
     if json_copy:
         need(json.load(open(json_copy)) == st, "--json FILE differs from summary.json")
     print(f"{len(ev)} events, {counts['switch_out']} switches, {len(reqs)} cobd requests all "
-          f"answered; {len(plots)} PNGs valid; {len(xs)} world-switch slices; "
+          f"answered, per op {want}; {len(plots)} PNGs valid; {len(xs)} world-switch slices; "
           f"{len(local)} local references in index.html all exist")
 
 

@@ -140,11 +140,16 @@
 /* cobd message types (1.2): payload struct coop_cobd_request / _reply */
 #define COOP_COBD_REQUEST 1 /* guest->host; hdr.seq is the request id */
 #define COOP_COBD_REPLY 2   /* host->guest; hdr.seq is the request's id */
-/* cobd operations */
-#define COOP_COBD_READ 1  /* device bytes -> guest memory at addr */
-#define COOP_COBD_WRITE 2 /* guest memory at addr -> device bytes */
-#define COOP_COBD_FLUSH 3 /* make written data durable (fdatasync) */
-#define COOP_COBD_INFO 4  /* reply.size and reply.flags */
+/*
+ * The one table of cobd operations: X(NAME, number, word), where
+ * COOP_COBD_NAME is request.op and word names it in traces (coop:message).
+ */
+#define COOP_COBD_OPS(X)                                                   \
+	X(READ, 1, "READ")   /* device bytes -> guest memory at addr */      \
+	X(WRITE, 2, "WRITE") /* guest memory at addr -> device bytes */      \
+	X(FLUSH, 3, "FLUSH") /* make written data durable (fdatasync) */     \
+	X(INFO, 4, "INFO")   /* reply.size and reply.flags */
+/* (COOP_COBD_NAME: in the C part below.) */
 #define COOP_COBD_SECTOR 512           /* offsets and lengths are multiples */
 #define COOP_COBD_MAX_IO (1u << 20)    /* bytes one request may move */
 #define COOP_COBD_F_RO 0x1             /* info/boot flags: read-only unit */
@@ -185,7 +190,7 @@
 #include <stdint.h>
 #endif
 
-/* The tables above as C constants (operations, devices, vectors) and words. */
+/* The tables above as C constants (operations, devices, vectors, cobd operations) and words. */
 #define COOP_OP_ENUM_(name, n, word) COOP_OP_##name = n,
 enum { COOP_OPS(COOP_OP_ENUM_) COOP_OP_COUNT };
 #undef COOP_OP_ENUM_
@@ -195,6 +200,9 @@ enum { COOP_DEVICES(COOP_DEV_ENUM_) COOP_DEV_COUNT };
 #define COOP_VEC_ENUM_(name, n, word, vec) COOP_VEC_##name = vec,
 enum { COOP_DEVICES(COOP_VEC_ENUM_) };
 #undef COOP_VEC_ENUM_
+#define COOP_COBD_ENUM_(name, n, word) COOP_COBD_##name = n,
+enum { COOP_COBD_OPS(COOP_COBD_ENUM_) };
+#undef COOP_COBD_ENUM_
 
 /* The word of an operation or a device number; NULL if there is none. */
 static inline const char *coop_op_word(uint32_t code)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * trace_values.h - the numbers coop's tracepoints carry besides the ABI's
- * own operations and devices (abi.h: COOP_OPS, COOP_DEVICES), one table
+ * own operations, devices and cobd operations (abi.h: COOP_OPS,
+ * COOP_DEVICES, COOP_COBD_OPS), one table
  * each, shared by the user-space provider (trace/coop-tp.h, LTTng-UST)
  * and the kernel module's events (backend/kmod/module/coop_trace.h,
  * ftrace), so that both name every value with the same word.
@@ -20,6 +21,13 @@
 #define COOP_TRACE_DIRECTIONS(X)                        \
 	X(TO_HOST, 0, "TO_HOST")   /* guest -> host */     \
 	X(TO_GUEST, 1, "TO_GUEST") /* host -> guest */
+
+/*
+ * coop:message blk_op: a cobd operation's number (abi.h: COOP_COBD_OPS), or
+ * this for every message that is not a well-formed cobd request or its reply.
+ */
+#define COOP_TRACE_BLK_OPS(X) \
+	X(NONE, 0, "NONE") /* not block I/O: blk_sector and blk_bytes are 0 */
 
 /* coop:irq_forward sources: the host's "hardware interrupt". */
 #define COOP_TRACE_IRQ_SOURCES(X)                                                     \
@@ -52,12 +60,14 @@
 #define COOP_TRACE_IRQ_(name, n, word) COOP_TRACE_ENUM_(IRQ, name, n, word)
 #define COOP_TRACE_VIRQ_(name, n, word) COOP_TRACE_ENUM_(VIRQ, name, n, word)
 #define COOP_TRACE_END_(name, n, word) COOP_TRACE_ENUM_(END, name, n, word)
+#define COOP_TRACE_BLK_(name, n, word) COOP_TRACE_ENUM_(BLK, name, n, word)
 enum {
 	COOP_TRACE_REASONS(COOP_TRACE_REASON_)
 	COOP_TRACE_DIRECTIONS(COOP_TRACE_DIR_)
 	COOP_TRACE_IRQ_SOURCES(COOP_TRACE_IRQ_)
 	COOP_TRACE_VIRQ_MODES(COOP_TRACE_VIRQ_)
 	COOP_TRACE_ENDS(COOP_TRACE_END_)
+	COOP_TRACE_BLK_OPS(COOP_TRACE_BLK_)
 };
 #undef COOP_TRACE_ENUM_
 #undef COOP_TRACE_REASON_
@@ -65,6 +75,7 @@ enum {
 #undef COOP_TRACE_IRQ_
 #undef COOP_TRACE_VIRQ_
 #undef COOP_TRACE_END_
+#undef COOP_TRACE_BLK_
 #endif
 
 #endif /* COOP_TRACE_VALUES_H */
