@@ -21,7 +21,11 @@ def die(msg, status=2):
 def parse(argv):
     p = argparse.ArgumentParser(prog="coop analyze", description=(
         "Analyse a coop trace: latency histograms and CDFs, a timeline, message flows, "
-        "the fault report, a Perfetto JSON export and index.html, all in OUT_DIR."))
+        "the fault report, a Perfetto JSON export and index.html, all in OUT_DIR."),
+        epilog="Needs Debian's /usr/bin/python3 with python3-bt2, python3-numpy and "
+        "python3-matplotlib (scripts/install-deps installs them). Exit status: 0 done; 2 bad "
+        "option, unreadable trace or missing package. docs/analysis.md says what each file "
+        "and metric is.")
     p.add_argument("trace", metavar="TRACE_DIR", help="the directory of `coop run --trace`")
     p.add_argument("-o", "--output", metavar="OUT_DIR", required=True,
                    help="where the report goes (created)")
@@ -29,6 +33,8 @@ def parse(argv):
                    "('-' for stdout); OUT_DIR/summary.json always has them")
     p.add_argument("--report", metavar="FILE", help="the run's --report JSON: fault outcomes "
                    "(detected/recovered/escaped) the trace does not carry")
+    p.add_argument("--pid", type=int, metavar="PID", help="analyse only this coop process's "
+                   "events (a trace that holds several coop processes needs it)")
     p.add_argument("--format", choices=("png", "svg"), default="png", help="plot format")
     p.add_argument("--no-perfetto", action="store_true", help="skip the Perfetto JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary on stdout")
@@ -65,18 +71,26 @@ def main(argv):
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         die(f"{args.output}: {e}")
-    t0 = time.monotonic()
+    t0, t_wall = time.monotonic(), time.time()
     try:
-        tr = tracefile.load(tdir)
+        tr = tracefile.load(tdir, args.pid)
     except Exception as e:  # bt2 errors carry babeltrace2's cause chain
         die(f"{args.trace}: babeltrace2 cannot read it: {str(e).splitlines()[0] if str(e) else e}")
     if tr.total == 0:
-        die(f"{args.trace}: the trace has no events")
+        die(f"{args.trace}: the trace has no events"
+            + (f" of process {args.pid}" if args.pid is not None else ""))
     runs = sorted(set(tr.boot_vpids))
+    if len(runs) > 1:
+        die(f"{args.trace}: holds {len(runs)} coop processes (vpids {', '.join(map(str, runs))}): "
+            "pick one with --pid")
     if len(tr.boot_vpids) > 1:
-        die(f"{args.trace}: holds {len(tr.boot_vpids)} runs (guest boots, vpids "
-            f"{', '.join(map(str, runs))}): analyze one run's trace (coop run --trace DIR "
-            "records one run only)")
+        die(f"{args.trace}: holds {len(tr.boot_vpids)} guest boots of one process: "
+            "analyze one run's trace (coop run --trace DIR records one run)")
+    if run_report is None and (tdir / "report.json").is_file():
+        try:  # coop run --trace writes its run report beside the trace
+            run_report = json.load(open(tdir / "report.json"))
+        except (OSError, ValueError) as e:
+            die(f"{tdir / 'report.json'}: {e}")
     t_read = time.monotonic()
     st, aux = stats.compute(tr, run_report)
     t_stats = time.monotonic()
@@ -89,6 +103,14 @@ def main(argv):
         links.append("perfetto.json")
     t_done = time.monotonic()
     st["outputs"] = {"plots": files, "html": "index.html", "summary": "summary.json"}
+    # Where this came from: the run's provenance (its report) and this analysis's own.
+    st["provenance"] = {
+        "run": (run_report or {}).get("provenance"),
+        "analysis": {"coop": os.environ.get("COOP_VERSION", "unknown"),
+                     "commit": os.environ.get("COOP_COMMIT", "unknown"),
+                     "command": ["coop", "analyze"] + list(argv),
+                     "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t_wall)),
+                     "pid": args.pid}}
     st["analysis_seconds"] = {"read": round(t_read - t0, 3), "stats": round(t_stats - t_read, 3),
                               "plots": round(t_plots - t_stats, 3),
                               "perfetto": round(t_done - t_plots, 3),

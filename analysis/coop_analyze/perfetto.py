@@ -51,13 +51,28 @@ def write(tr, aux, path):
             add('{"ph":"X","cat":"world_switch","name":"%s","pid":1,"tid":2,'
                 '"ts":%.3f,"dur":%.3f}' % (rname[r], s, d))
 
+    # A forward: irq_forward (handler entry -> guest vIRQ handler, from coop:irq_taken)
+    # around irq_serve (the host's part, from coop:irq_forward); both start at the
+    # host handler's entry, so the one nests in the other on the same track.
     fw = tr.ev("irq_forward")
     lat = fw.f("latency_cycles").astype(np.float64)
     lat = lat / aux["tsc_per_ns"] / 1e3 if aux["tsc_per_ns"] else np.zeros(len(fw))
     src = {v: fw.label("source", v) for v in np.unique(fw.f("source"))}
-    for t, l, s in zip(_us(fw.ts, t0).tolist(), lat.tolist(), fw.f("source").tolist()):
-        add('{"ph":"X","cat":"irq","name":"irq %s","pid":1,"tid":3,"ts":%.3f,"dur":%.3f}'
-            % (src[s], t - l, l))
+    entry = _us(fw.ts, t0) - lat
+    for t, l, s in zip(entry.tolist(), lat.tolist(), fw.f("source").tolist()):
+        add('{"ph":"X","cat":"irq","name":"irq_serve %s","pid":1,"tid":3,"ts":%.3f,"dur":%.3f}'
+            % (src[s], t, l))
+    tk = tr.ev("irq_taken")
+    if len(tk) and len(fw):
+        # each closes the last forward before it (docs/tracing.md, coop:irq_taken)
+        k = np.searchsorted(fw.pos, tk.pos) - 1
+        tl = tk.f("latency_cycles").astype(np.float64)
+        tl = tl / aux["tsc_per_ns"] / 1e3 if aux["tsc_per_ns"] else np.zeros(len(tk))
+        tsrc = {v: tk.label("source", v) for v in np.unique(tk.f("source"))}
+        for i, l, s in zip(k.tolist(), tl.tolist(), tk.f("source").tolist()):
+            if i >= 0:
+                add('{"ph":"X","cat":"irq","name":"irq_forward %s","pid":1,"tid":3,'
+                    '"ts":%.3f,"dur":%.3f}' % (tsrc[s], entry[i], l))
     vd = tr.ev("virq_deliver")
     for t, v, c in zip(_us(vd.ts, t0).tolist(), vd.f("vector").tolist(), vd.f("count").tolist()):
         add('{"ph":"i","s":"t","cat":"virq","name":"vIRQ %d","pid":1,"tid":3,"ts":%.3f,'

@@ -69,11 +69,14 @@ def latency_plots(tr, st, aux, out, fmt, files):
     """One figure per latency family: histogram + CDF side by side."""
     ws = stats.switch_samples(tr, aux["intervals"])[1]
     irq = stats.irq_samples(tr, aux["tsc_per_ns"])[1]
+    serve = stats.irq_serve_samples(tr, aux["tsc_per_ns"])[1]
     virq = stats.virq_samples(tr)[1]
     rtt = {dev: p["rtt"] for dev, p in aux["pairs"].items()}
     for name, title, samples in (("latency_world_switch", "World switch by reason", ws),
                                  ("latency_irq_forward", "Interrupt forwarding by source", irq),
-                                 ("latency_virq", "Virtual IRQ delivery by mode", virq),
+                                 ("latency_irq_serve", "Interrupt forwarding, the host's part",
+                                  serve),
+                                 ("latency_virq", "Virtual IRQ wait by mode", virq),
                                  ("latency_message_rtt", "Message round trip by device", rtt)):
         fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.6))
         _hist_cdf(a, b, samples, title)

@@ -4,13 +4,18 @@
 import html
 
 LAT_FAMILIES = (("world_switch", "by_reason", "World switch (out → in), by reason"),
-                ("irq_forward", "by_source", "Interrupt forwarding, by source"),
-                ("virq_delivery", "by_mode", "Virtual IRQ delivery, by mode"))
+                ("irq_forward", "by_source",
+                 "Interrupt forwarding (host handler → guest vIRQ handler), by source"),
+                ("irq_serve", "by_source",
+                 "Interrupt forwarding, the host's part (handler → back in it), by source"),
+                ("virq_wait", "by_mode", "Virtual IRQ wait (pending at a switch in → delivered), "
+                 "by mode"))
 PLOTS = (("timeline", "Timeline: the whole run"),
          ("timeline_zoom", "Timeline: the first switches"),
          ("latency_world_switch", "World switch latency"),
          ("latency_irq_forward", "Interrupt forwarding latency"),
-         ("latency_virq", "Virtual IRQ delivery latency"),
+         ("latency_irq_serve", "Interrupt forwarding: the host's part"),
+         ("latency_virq", "Virtual IRQ wait"),
          ("latency_message_rtt", "Message round trips"),
          ("flows", "Message flows per device"),
          ("block_io", "Block I/O: where requests went, round trips by op and size"),

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: MIT
 # stats.py - the numbers of a run from its trace: event counts, world-switch
 # intervals, latency distributions (world switch per reason, interrupt
-# forwarding, vIRQ delivery, message round trips paired by request id),
+# forwarding and its host part, vIRQ waits, message round trips paired by
+# request id; docs/analysis.md defines each),
 # message flows and the fault report.  Everything here is numpy on the
 # columns tracefile.load made; the result is plain JSON-able data.
 import numpy as np
 
-DEVICES = ("cocon", "cobd", "conet")
 # Devices whose TO_HOST messages are requests answered by a TO_GUEST reply
 # with the same (unit, seq): (request type, reply type).  docs/tracing.md, "coop:message".
 REQUEST_REPLY = {"cobd": (1, 2)}
@@ -75,18 +75,29 @@ def switch_samples(tr, iv):
     return d, {so.label("reason", v): d[r == v] for v in np.unique(r)}
 
 
-def irq_samples(tr, cyc_per_ns):
-    """irq_forward latencies (ns at the fitted TSC rate, else cycles), by source."""
-    fw = tr.ev("irq_forward")
-    lat = fw.f("latency_cycles").astype(np.float64)
+def _by_source(ev, field, cyc_per_ns):
+    lat = ev.f(field).astype(np.float64)
     if cyc_per_ns:
         lat = lat / cyc_per_ns
-    src = fw.f("source")
-    return lat, {fw.label("source", v): lat[src == v] for v in np.unique(src)}
+    src = ev.f("source")
+    return lat, {ev.label("source", v): lat[src == v] for v in np.unique(src)}
+
+
+def irq_samples(tr, cyc_per_ns):
+    """irq_forward, the one definition coop bench shares (docs/analysis.md): the host
+    handler's first instruction -> the guest vIRQ handler's first, from coop:irq_taken
+    (ns at the fitted TSC rate, else cycles), by source."""
+    return _by_source(tr.ev("irq_taken"), "latency_cycles", cyc_per_ns)
+
+
+def irq_serve_samples(tr, cyc_per_ns):
+    """irq_serve: the host's part of a forward, from coop:irq_forward: the host handler's
+    first instruction -> back in the handler (switch out, serve, switch in), by source."""
+    return _by_source(tr.ev("irq_forward"), "latency_cycles", cyc_per_ns)
 
 
 def virq_samples(tr):
-    """virq_deliver - the first switch_in since the previous delivery that
+    """virq_wait: virq_deliver - the first switch_in since the previous delivery that
     found vIRQs pending (the guest resumed with one waiting).  A SYNC
     delivery (after IRQ_ENABLE) is taken by the guest at the switch_in right
     after it, which still shows the vIRQs pending: that switch_in belongs to
@@ -120,18 +131,31 @@ def _switch_latency(tr, iv):
                     "host time included), by the switch_out's reason"}
 
 
+def _rate_note(cyc_per_ns):
+    return "converted at the fitted TSC rate" if cyc_per_ns else "in TSC cycles (no rate)"
+
+
 def _irq_latency(tr, cyc_per_ns):
     lat, by = irq_samples(tr, cyc_per_ns)
     return {"all": dist(lat), "by_source": {k: dist(v) for k, v in by.items()},
-            "what": "irq_forward.latency_cycles (handler entry -> back in the handler) "
-                    + ("converted at the fitted TSC rate" if cyc_per_ns else "in TSC cycles (no rate)")}
+            "what": "coop:irq_taken.latency_cycles: the host handler's first instruction -> "
+                    "the guest vIRQ handler's first (as coop bench's irq_forward), "
+                    + _rate_note(cyc_per_ns)}
+
+
+def _irq_serve_latency(tr, cyc_per_ns):
+    lat, by = irq_serve_samples(tr, cyc_per_ns)
+    return {"all": dist(lat), "by_source": {k: dist(v) for k, v in by.items()},
+            "what": "coop:irq_forward.latency_cycles: the host handler's first instruction -> "
+                    "back in the handler (switch out, serve, switch in), "
+                    + _rate_note(cyc_per_ns)}
 
 
 def _virq_latency(tr):
     lat, by, unmatched = virq_samples(tr)
     return {"all": dist(lat), "by_mode": {k: dist(v) for k, v in by.items()},
             "unmatched": unmatched,
-            "what": "virq_deliver - the first switch_in with pending vIRQs since the previous "
+            "what": "virq_wait: virq_deliver - the first switch_in with pending vIRQs since the previous "
                     "delivery and, after a SYNC one, the switch_in that took it (ASYNC: onto "
                     "interrupted code; SYNC: after IRQ_ENABLE)"}
 
@@ -324,7 +348,7 @@ def compute(tr, run_report=None):
                      "by_reason": by_reason, "intervals": int(start.size),
                      "guest_ns": guest_ns, "host_ns": host_ns,
                      "guest_share": guest_ns / (guest_ns + host_ns) if guest_ns + host_ns else None},
-        "irqs": {"forwarded": len(fw),
+        "irqs": {"forwarded": len(fw), "taken": len(tr.ev("irq_taken")),
                  "by_source": {fw.label("source", v): int((fw.f("source") == v).sum())
                                for v in np.unique(fw.f("source"))},
                  "overruns": int(fw.f("overrun").sum()),
@@ -334,7 +358,8 @@ def compute(tr, run_report=None):
         "messages": _messages(tr, pairs),
         "latency": {"world_switch": _switch_latency(tr, iv),
                     "irq_forward": _irq_latency(tr, cyc),
-                    "virq_delivery": _virq_latency(tr),
+                    "irq_serve": _irq_serve_latency(tr, cyc),
+                    "virq_wait": _virq_latency(tr),
                     "message_rtt": {d: dict(dist(p["rtt"]), what="request TO_HOST -> reply "
                                             "TO_GUEST with the same (unit, seq)")
                                     for d, p in pairs.items()},

@@ -98,9 +98,21 @@ def _class_plan(msg, trace):
     return cols, tuple(readers)
 
 
-def load(path):
-    """Read every event of the trace(s) under path.  Raises bt2 errors as they come."""
+def _vpid_index(msg):
+    """Where vpid is in the events' common context (None: not recorded)."""
+    fc = msg.event.cls.stream_class.event_common_context_field_class
+    names = list(fc.keys()) if fc is not None else []
+    return names.index("vpid") if "vpid" in names else None
+
+
+def load(path, vpid=None):
+    """Read every event of the trace(s) under path -- only process vpid's, when
+    given (its vpid context; events without one are dropped).  Raises bt2 errors
+    as they come."""
     trace = Trace(path)
+    ctx_of = nb.event_borrow_common_context_field_const
+    sint = nb.field_integer_signed_get_value
+    vpid_at = {}              # event class key -> index of vpid in the context, or None
     it = bt2.TraceCollectionMessageIterator(str(path))
     EV = bt2._EventMessageConst
     DISC = bt2._DiscardedEventsMessageConst
@@ -127,6 +139,12 @@ def load(path):
             if plan[0].name == "guest_boot":
                 boots.add(key)
         cols, readers = plan
+        if vpid is not None:
+            if key not in vpid_at:
+                vpid_at[key] = _vpid_index(msg)
+            at = vpid_at[key]
+            if at is None or sint(member(ctx_of(ev), at)) != vpid:
+                continue
         if key in boots:  # once per run: the slow, general reader is fine
             ctx = msg.event.common_context_field
             trace.boot_vpids.append(int(ctx["vpid"]) if ctx is not None and "vpid" in ctx else -1)

@@ -180,5 +180,32 @@ class Distribution(unittest.TestCase):
         self.assertEqual(d["max"], 100.0)
 
 
+class IrqForward(unittest.TestCase):
+    """irq_forward is coop:irq_taken's interval (as coop bench measures it);
+    irq_serve is coop:irq_forward's, the host's part."""
+
+    def events(self):
+        ev = []
+        for k in range(4):
+            t = 1_000_000 * (k + 1)
+            ev += [("irq_forward", t, {"source": 0, "latency_cycles": 300 + k}),
+                   ("irq_taken", t + 500_000, {"source": 0, "latency_cycles": 900 + k})]
+        return ev
+
+    def test_each_metric_reads_its_own_event(self):
+        tr = trace(self.events())
+        for e in tr.events.values():
+            e.labels["source"] = {0: "TICK"}
+        lat, by = stats.irq_samples(tr, None)
+        self.assertEqual(lat.tolist(), [900.0, 901.0, 902.0, 903.0])
+        self.assertEqual(list(by), ["TICK"])
+        serve, _ = stats.irq_serve_samples(tr, None)
+        self.assertEqual(serve.tolist(), [300.0, 301.0, 302.0, 303.0])
+
+    def test_cycles_become_ns_at_the_fitted_rate(self):
+        lat, _ = stats.irq_samples(trace(self.events()), 2.0)
+        self.assertEqual(lat.tolist(), [450.0, 450.5, 451.0, 451.5])
+
+
 if __name__ == "__main__":
     unittest.main()

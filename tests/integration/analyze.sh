@@ -16,12 +16,14 @@ for m in bt2 numpy matplotlib; do
 done
 
 # The command line.
-expect_usage_error "missing TRACE_DIR" analyze
-expect_usage_error "missing -o OUT_DIR" analyze "$TMP"
-expect_usage_error "unknown option '--bogus'" analyze "$TMP" -o "$TMP/o" --bogus
+expect_usage_error "the following arguments are required: TRACE_DIR, -o/--output" analyze
+expect_usage_error "the following arguments are required: -o/--output" analyze "$TMP"
+expect_usage_error "unrecognized arguments: --bogus" analyze "$TMP" -o "$TMP/o" --bogus
+expect_usage_error "argument --pid: invalid int value: 'x'" analyze "$TMP" -o "$TMP/o" --pid x
 run analyze --help
 expect_status 0
-expect_in out "coop analyze TRACE_DIR -o OUT_DIR"
+expect_in out "usage: coop analyze"
+expect_in out "--pid PID"
 expect_usage_error "not a directory" analyze "$TMP/nonexistent" -o "$TMP/o"
 mkdir -p "$TMP/empty"
 expect_usage_error "no CTF trace here" analyze "$TMP/empty" -o "$TMP/o"

@@ -108,7 +108,15 @@ def outputs(out, events_txt, report_json, json_copy=None):
     need(set(blk["by_op"]) == set(want), f"block_io ops {set(blk['by_op'])} vs {set(want)}")
     need(blk["replies_differing"] == 0, "replies naming another transfer, without faults")
     need("block_io.png" in st["outputs"]["plots"], "no block_io plot")
-    need(st["latency"]["irq_forward"]["all"]["count"] == counts["irq_forward"], "irq samples")
+    # irq_forward (coop:irq_taken) is a forward that delivered a vIRQ, closed at the guest's
+    # next exit; irq_serve (coop:irq_forward) is every forward's host part
+    need(st["latency"]["irq_forward"]["all"]["count"] == counts["irq_taken"] > 0, "irq samples")
+    need(counts["irq_taken"] <= counts["irq_forward"], "more irq_taken than forwards")
+    need(st["latency"]["irq_serve"]["all"]["count"] == counts["irq_forward"], "irq_serve samples")
+    need(st["latency"]["irq_forward"]["all"]["median"] > st["latency"]["irq_serve"]["all"]["median"],
+         "a forward's whole way is shorter than its host part")
+    need(st["provenance"]["run"] and st["provenance"]["run"]["commit"] ==
+         st["provenance"]["analysis"]["commit"], f"provenance {st['provenance']}")
     need(st["latency"]["world_switch"]["all"]["count"] ==
          sum(st["latency"]["world_switch"]["by_reason"][r]["count"]
              for r in st["latency"]["world_switch"]["by_reason"]), "world switch samples")

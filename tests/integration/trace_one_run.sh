@@ -4,7 +4,8 @@
 # a directory that is not empty (exit 2, nothing touched) unless --force,
 # which replaces the trace in it; and two coops tracing at the same time
 # each record only their own events (one vpid, one guest boot per trace);
-# coop analyze refuses a trace that holds several runs.
+# coop analyze refuses a trace that holds several coop processes unless
+# --pid names one.
 # Run by ctest.
 set -e
 . "$(dirname "$0")/lib.sh"
@@ -52,8 +53,21 @@ echo "two concurrent traces: $va, $vb"
 run analyze "$TMP/ta" -o "$TMP/ta-report" -q
 expect_status 0
 
-# coop analyze refuses a directory holding several runs (two traces side by side).
+# coop analyze refuses a directory holding several coop processes (two traces
+# side by side) unless told which: --pid then takes that process's events only.
 mkdir -p "$TMP/both" && cp -r "$TMP/ta" "$TMP/both/a" && cp -r "$TMP/tb" "$TMP/both/b"
-expect_usage_error "holds 2 runs" analyze "$TMP/both" -o "$TMP/both-report" -q
+expect_usage_error "holds 2 coop processes" analyze "$TMP/both" -o "$TMP/both-report" -q
+expect_in err "pick one with --pid"
+pid_a=${va#vpid = }
+run analyze "$TMP/both" -o "$TMP/both-report" -q --pid "$pid_a" --json "$TMP/both.json"
+expect_status 0
+n_a=$(babeltrace2 "$TMP/ta" | wc -l)
+check "--pid $pid_a: the events of that process only ($n_a)" /usr/bin/python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["trace"]["events"] == int(sys.argv[2]), (s["trace"]["events"], sys.argv[2])
+assert s["provenance"]["analysis"]["pid"] == int(sys.argv[3]), s["provenance"]' \
+	"$TMP/both.json" "$n_a" "$pid_a"
+expect_usage_error "no events of process 1" analyze "$TMP/both" -o "$TMP/both-report" --pid 1
 expect_no_sessiond
 done_ok
