@@ -418,13 +418,15 @@ static int key_seq(struct pctx *c, struct rule_state *st, const struct tok *v)
 	return rc;
 }
 
+/* The block operations a plan names (op=...) and the fault log prints: cobd's I/O ones. */
+static const char *const io_ops[] = {
+	[COOP_COBD_READ] = "read", [COOP_COBD_WRITE] = "write", [COOP_COBD_FLUSH] = "flush"
+};
+
 static int key_op(struct pctx *c, struct rule_state *st, const struct tok *v)
 {
-	static const char *const ops[] = {
-		[COOP_COBD_READ] = "read", [COOP_COBD_WRITE] = "write", [COOP_COBD_FLUSH] = "flush"
-	};
 	char q[QUOTE_MAX + 4];
-	int op = lookup(v, ops, sizeof(ops) / sizeof(ops[0]));
+	int op = lookup(v, io_ops, sizeof(io_ops) / sizeof(io_ops[0]));
 
 	if (op < 0)
 		return perr(c, v->col, "unknown op '%s', expected read, write or flush",
@@ -432,7 +434,7 @@ static int key_op(struct pctx *c, struct rule_state *st, const struct tok *v)
 	/* ENOSPC is what a write into a full file system gets; a read never does. */
 	if (st->r->kind == FAULT_IO_ENOSPC && op != COOP_COBD_WRITE)
 		return perr(c, v->col, "io enospc with op=%s, expected op=write (only writes "
-				       "run out of space)", ops[op]);
+				       "run out of space)", io_ops[op]);
 	/* A flush moves no bytes, so it cannot stop half way. */
 	if (st->r->kind == FAULT_IO_SHORT && op == COOP_COBD_FLUSH)
 		return perr(c, v->col, "io short with op=flush, expected op=read or op=write");
@@ -869,9 +871,6 @@ static const char *name_or(const char *const *names, size_t count, int v, char *
 void fault_event_format(const struct fault_event *ev, char *buf, size_t len)
 {
 	static const char *const dirs[] = { "to_host", "to_guest" };
-	static const char *const ops[] = {
-		[COOP_COBD_READ] = "read", [COOP_COBD_WRITE] = "write", [COOP_COBD_FLUSH] = "flush"
-	};
 	char b1[16], b2[16];
 	const char *type = NULL;
 
@@ -889,7 +888,7 @@ void fault_event_format(const struct fault_event *ev, char *buf, size_t len)
 	case FAULT_CLASS_IO:
 		snprintf(buf, len, "device=%s unit=%d op=%s seq=%llu",
 			 name_or(dev_names, COOP_DEV_COUNT, ev->device, b1, sizeof(b1)), ev->unit,
-			 name_or(ops, sizeof(ops) / sizeof(ops[0]), ev->op, b2, sizeof(b2)),
+			 name_or(io_ops, sizeof(io_ops) / sizeof(io_ops[0]), ev->op, b2, sizeof(b2)),
 			 (unsigned long long)ev->seq);
 		break;
 	default:
