@@ -131,24 +131,23 @@ def _switch_latency(tr, iv):
                     "host time included), by the switch_out's reason"}
 
 
-def _rate_note(cyc_per_ns):
-    return "converted at the fitted TSC rate" if cyc_per_ns else "in TSC cycles (no rate)"
+def _by_source_latency(samples, what, cyc_per_ns):
+    lat, by = samples
+    return {"all": dist(lat), "by_source": {k: dist(v) for k, v in by.items()},
+            "what": what + (", converted at the fitted TSC rate" if cyc_per_ns
+                            else ", in TSC cycles (no rate)")}
 
 
 def _irq_latency(tr, cyc_per_ns):
-    lat, by = irq_samples(tr, cyc_per_ns)
-    return {"all": dist(lat), "by_source": {k: dist(v) for k, v in by.items()},
-            "what": "coop:irq_taken.latency_cycles: the host handler's first instruction -> "
-                    "the guest vIRQ handler's first (as coop bench's irq_forward), "
-                    + _rate_note(cyc_per_ns)}
+    return _by_source_latency(
+        irq_samples(tr, cyc_per_ns), "coop:irq_taken.latency_cycles: the host handler's first "
+        "instruction -> the guest vIRQ handler's first (as coop bench's irq_forward)", cyc_per_ns)
 
 
 def _irq_serve_latency(tr, cyc_per_ns):
-    lat, by = irq_serve_samples(tr, cyc_per_ns)
-    return {"all": dist(lat), "by_source": {k: dist(v) for k, v in by.items()},
-            "what": "coop:irq_forward.latency_cycles: the host handler's first instruction -> "
-                    "back in the handler (switch out, serve, switch in), "
-                    + _rate_note(cyc_per_ns)}
+    return _by_source_latency(
+        irq_serve_samples(tr, cyc_per_ns), "coop:irq_forward.latency_cycles: the host handler's "
+        "first instruction -> back in the handler (switch out, serve, switch in)", cyc_per_ns)
 
 
 def _virq_latency(tr):
