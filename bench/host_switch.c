@@ -24,7 +24,7 @@ static uint64_t floor_main, floor_partner;
 static struct bench_floor_ctx xfloor_main, xfloor_partner;
 static ucontext_t uc_main, uc_partner;
 static struct coop_cpu_context coop_main, coop_partner;
-static coop_switch_fn coop_fn;
+static coop_switch_fn coop_fn, coop_back; /* there (host -> guest) and back */
 
 /* A new coroutine stack whose top holds `words` (last one lowest); returns its rsp. */
 static uint64_t stack_frame(void **stack, const uint64_t *words, size_t nwords)
@@ -137,7 +137,7 @@ int bench_swapcontext(const struct bench_opts *o, struct bench_result *r)
 static void coop_partner_main(void)
 {
 	for (;;)
-		coop_fn(&coop_partner, &coop_main);
+		coop_back(&coop_partner, &coop_main);
 }
 
 /* coop's own switch routine in @mode between two host coroutines. */
@@ -154,6 +154,7 @@ static int switch_asm(const struct bench_opts *o, struct bench_result *r, uint32
 		return bench_skip(r, "%s", why);
 	}
 	coop_fn = host_switch_fn(mode);
+	coop_back = host_guest_switch_fn(mode); /* the partner plays the guest */
 	host_context_init_host(&coop_main, mode);
 	host_context_init_entry(&coop_partner, mode, (uint64_t)(uintptr_t)stack + STACK_SIZE,
 	                        (uint64_t)(uintptr_t)coop_partner_main, &coop_main);
@@ -165,7 +166,8 @@ static int switch_asm(const struct bench_opts *o, struct bench_result *r, uint32
 int bench_switch_asm(const struct bench_opts *o, struct bench_result *r)
 {
 	r->name = "switch_asm_rtt";
-	r->note = "coop_switch_default (switch.S) alone there and back, between host coroutines";
+	r->note = "coop_switch_default there, coop_switch_to_host back (switch.S), alone, between "
+		  "host coroutines";
 	r->baseline = "coroutine_switch_rtt";
 	return switch_asm(o, r, COOP_SWITCH_DEFAULT);
 }

@@ -15,4 +15,11 @@
  */
 int coop_beside_exe(const char *name, char *path, size_t len);
 
+/*
+ * tty.c: put a terminal into raw mode for the guest's console, and restore
+ * it on every way out of coop (async-signal-safe, for crash handlers too).
+ */
+int coop_tty_raw(int fd);
+void coop_tty_restore(void);
+
 #endif /* COOP_UTIL_H */

@@ -223,6 +223,9 @@ static const struct shell_cmd shell_cmds[] = {
 	  "block devices: info read write verify scrub sum" },
 	{ "net", cmd_net, "info|ping|echo ...",
 	  "network: net info, net ping ADDR [COUNT], net echo ADDR PORT TEXT" },
+#ifdef GUEST_HOSTILE
+	{ "hostile", cmd_hostile, "WHAT", "the test guest's mistakes against its host" },
+#endif
 	{ "bench", cmd_bench, "switch|blk ...",
 	  "guest halves of coop bench, in cycles: bench switch N [BATCH] (SWBENCH lines), "
 	  "bench blk UNIT COUNT KIB seq|rand read|write (BLKBENCH lines)" },

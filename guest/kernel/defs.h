@@ -237,6 +237,9 @@ int shell_run(void);
 
 /* apps/crash.c (the host's crash backtraces show these names) */
 int cmd_crash(int argc, char **argv);
+#ifdef GUEST_HOSTILE
+int cmd_hostile(int argc, char **argv); /* tests/guest/hostile.c: the test guest only */
+#endif
 void crash_segv(void);
 void crash_ud(void);
 int crash_div(void);

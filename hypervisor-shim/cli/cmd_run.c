@@ -48,8 +48,8 @@ static const char run_usage[] =
 	"                        the last command's status (or poweroff's)\n"
 	"  --switch-mode MODE    default: callee-saved registers + MXCSR/x87 CW;\n"
 	"                        full: every register, flags, FS/GS base, xsave area\n"
-	"  --watchdog SECONDS    end a guest that keeps virtual interrupts off and\n"
-	"                        makes no hypercall this long (default 5; 0: never)\n"
+	"  --watchdog SECONDS    end a guest that makes no hypercall and takes no\n"
+	"                        vIRQ this long (default 5; 0: never)\n"
 	"  --report FILE         write the run's counters as JSON\n"
 	"  --faults PLAN         inject the faults of this plan (coop faults check PLAN)\n"
 	"  --seed N              the faults' seed, instead of the plan's\n"
@@ -182,6 +182,7 @@ static int parse_one(int opt, struct shim_config *cfg)
 		return 0;
 	case OPT_REPORT:
 		cfg->report = optarg;
+		cfg->stop_on_signals = true; /* Ctrl-C must not lose the report */
 		return 0;
 	case OPT_FAULTS:
 		cfg->faults = optarg;

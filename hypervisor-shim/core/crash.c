@@ -22,14 +22,16 @@
 #include "core/shim.h"
 
 /*
- * The watchdog's verdict, for every backend: the guest has kept virtual
- * interrupts off and made no hypercall for --watchdog seconds.
+ * The watchdog's verdict, for every backend: the guest made no progress --
+ * no hypercall and no vIRQ delivered -- for --watchdog seconds.  Not the
+ * vIF bit: a guest with vIF on and every vector masked (or no entry point)
+ * takes no interrupt either, and spins just as well.
  */
 bool shim_guest_hung(const struct shim_vm *vm)
 {
 	uint64_t ms = (shim_rdtsc() - vm->progress_tsc) / shim_tsc_khz();
 
-	return vm->irq.watchdog_ns && !vm->passage->virq.vif && ms * 1000000u >= vm->irq.watchdog_ns;
+	return vm->irq.watchdog_ns && ms * 1000000u >= vm->irq.watchdog_ns;
 }
 
 static const char *what(const struct shim_vm *vm, const struct shim_crash *c, char *buf,
@@ -40,7 +42,7 @@ static const char *what(const struct shim_vm *vm, const struct shim_crash *c, ch
 
 	switch (c->sig) {
 	case 0:
-		snprintf(buf, len, "hung (watchdog: virtual interrupts off and no hypercall for %.1f s)",
+		snprintf(buf, len, "hung (watchdog: no hypercall and no vIRQ taken for %.1f s)",
 			 (double)vm->irq.watchdog_ns / 1e9);
 		break;
 	case SIGSEGV:
@@ -62,6 +64,16 @@ static const char *what(const struct shim_vm *vm, const struct shim_crash *c, ch
 		snprintf(buf, len, "SIGFPE (%s)",
 			 c->code == FPE_INTDIV ? "integer divide by zero" :
 			 c->code == FPE_INTOVF ? "integer overflow" : "arithmetic exception");
+		break;
+	case SIGTRAP:
+		snprintf(buf, len, "SIGTRAP (%s at %#llx: int3, the trap flag or icebp in guest code)",
+			 c->code == TRAP_TRACE ? "single step" : "breakpoint",
+			 (unsigned long long)c->gregs[REG_RIP]);
+		break;
+	case SIGSYS:
+		snprintf(buf, len, "SIGSYS (system call %d from guest code at %#llx: the guest "
+			 "asks the host through hypercalls only)", c->syscall,
+			 (unsigned long long)c->gregs[REG_RIP]);
 		break;
 	default:
 		snprintf(buf, len, "signal %d", c->sig);

@@ -43,11 +43,23 @@ bool shim_guest_range(const struct shim_vm *vm, uint64_t addr, uint64_t len)
 	       end <= COOP_GUEST_BASE + vm->mem_size;
 }
 
-/* Guest memory the host may read: guest RAM but the stack guard page. */
+/*
+ * Guest memory the host may read: guest RAM but the stack guard page and
+ * any kernel segment without PF_R (the loader refuses those; checked here
+ * too, since a host read that faults kills the host).
+ */
 bool shim_guest_readable(const struct shim_vm *vm, uint64_t addr, uint64_t len)
 {
-	return shim_guest_range(vm, addr, len) &&
-	       !(addr < vm->guard + COOP_STACK_GUARD_SIZE && addr + len > vm->guard);
+	if (!shim_guest_range(vm, addr, len) ||
+	    (addr < vm->guard + COOP_STACK_GUARD_SIZE && addr + len > vm->guard))
+		return false;
+	for (unsigned int i = 0; i < vm->image.nsegs; i++) {
+		const struct shim_elf_seg *s = &vm->image.segs[i];
+
+		if (!(s->flags & 4 /* PF_R */) && addr < s->vaddr + s->memsz && addr + len > s->vaddr)
+			return false;
+	}
+	return true;
 }
 
 /* The host address of a (checked) guest address. */

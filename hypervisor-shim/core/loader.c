@@ -311,6 +311,17 @@ static int collect_loads(struct elf_ctx *c, struct shim_elf_image *img)
 				      ") than in memory (0x%" PRIx64 ")", i, ph.p_filesz, ph.p_memsz);
 		if (ph.p_memsz == 0) /* occupies nothing: nothing to check or load */
 			continue;
+		/*
+		 * The host reads guest memory on the guest's behalf (a buffer to
+		 * write, a frame to check): a segment it could not read would
+		 * fault the host.  And W^X, as the kmod backend maps it.
+		 */
+		if (!(ph.p_flags & PF_R))
+			return reject(c, "segment %u is not readable (p_flags %#x): every loadable "
+				      "segment needs PF_R", i, (unsigned int)ph.p_flags);
+		if ((ph.p_flags & (PF_W | PF_X)) == (PF_W | PF_X))
+			return reject(c, "segment %u is writable and executable (p_flags %#x): "
+				      "W^X", i, (unsigned int)ph.p_flags);
 		rc = check_load(c, i, &ph);
 		if (rc)
 			return rc;

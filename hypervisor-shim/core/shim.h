@@ -148,6 +148,7 @@ struct shim_crash {
 	int sig;                    /* SIGSEGV, SIGILL, ... */
 	int code;                   /* si_code */
 	uint64_t addr;              /* si_addr: the faulting address */
+	int syscall;                /* SIGSYS: the system call's number */
 	long long gregs[23];        /* the guest's registers (mcontext gregs) */
 	unsigned int nframes;       /* valid entries in frames */
 	struct shim_frame frames[SHIM_MAX_FRAMES]; /* innermost first */

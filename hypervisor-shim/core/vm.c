@@ -61,7 +61,7 @@ static void passage_init(struct shim_vm *vm, const struct shim_config *cfg, uint
 	p->hdr.host_minor = COOP_ABI_MINOR;
 	p->hdr.size = sizeof(*p);
 	p->hdr.switch_mode = vm->switch_mode;
-	p->hdr.switch_to_host = (uint64_t)(uintptr_t)vm->switch_fn;
+	p->hdr.switch_to_host = (uint64_t)(uintptr_t)host_guest_switch_fn(vm->switch_mode);
 
 	b->mem_base = COOP_GUEST_BASE;
 	b->mem_size = vm->mem_size;

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "core/shim.h"
+#include "util/util.h"
 #include "devices/devices.h"
 
 enum cocon_kind { COCON_STDIO, COCON_PTY, COCON_UNIX };
@@ -45,49 +46,6 @@ struct shim_cocon {
 	size_t script_len; /* bytes of script */
 	bool eof_sent;    /* COOP_COCON_EOF has been queued */
 };
-
-/* The terminal's settings before raw mode, for every way out of coop. */
-static struct termios saved_tio;
-static int raw_fd = -1;
-
-static void tty_restore(void)
-{
-	if (raw_fd >= 0)
-		tcsetattr(raw_fd, TCSAFLUSH, &saved_tio);
-	raw_fd = -1;
-}
-
-static void tty_restore_and_die(int sig)
-{
-	tty_restore();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/*
- * Raw enough for the guest to edit lines: no canonical mode, no echo (the
- * guest echoes).  ISIG stays on, so Ctrl-C still stops coop itself, and
- * output processing stays on so "\n" still moves to column 0.
- */
-static int tty_raw(int fd)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-	struct termios t;
-
-	if (tcgetattr(fd, &saved_tio))
-		return -errno;
-	t = saved_tio;
-	t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | IEXTEN);
-	t.c_cc[VMIN] = 1;
-	t.c_cc[VTIME] = 0;
-	raw_fd = fd;
-	atexit(tty_restore);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		signal(sigs[i], tty_restore_and_die);
-	if (tcsetattr(fd, TCSAFLUSH, &t))
-		return -errno;
-	return 0;
-}
 
 /* --exec "a; b 'c;d'" -> "a\n b 'c;d'\n": ';' ends a command unless quoted. */
 static char *script_from_exec(const char *exec, size_t *len)
@@ -186,7 +144,7 @@ static int open_stdio(struct shim_cocon *c)
 	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		c->interactive = true;
 		c->log_fd = STDOUT_FILENO;
-		if (tty_raw(STDIN_FILENO))
+		if (coop_tty_raw(STDIN_FILENO))
 			c->interactive = false; /* works, just without line editing */
 	}
 	return 0;
@@ -249,7 +207,7 @@ static void cocon_close(struct shim_vm *vm)
 		return;
 	if (c->in_fd >= 0)
 		shim_unwatch_fd(vm, c->in_fd);
-	tty_restore();
+	coop_tty_restore();
 	if (c->kind != COCON_STDIO && c->in_fd >= 0)
 		close(c->in_fd);
 	if (c->kind != COCON_STDIO && c->out_fd >= 0 && c->out_fd != c->in_fd)

@@ -29,11 +29,8 @@
  * across a call anyway, so this is a complete switch for C code, and the
  * floor a cooperative world switch can reach (~40-55 cycles).
  */
-	.globl	coop_switch_default
-	.type	coop_switch_default, @function
-	.p2align 4
-coop_switch_default:
-	.cfi_startproc
+/* The default mode's save and load, shared by both of its entries below. */
+.macro SWITCH_DEFAULT_BODY
 	/*
 	 * Save.  Our return address sits at (%rsp): storing rsp is all it
 	 * takes to resume here later, with a plain ret.
@@ -61,10 +58,50 @@ coop_switch_default:
 	movq	CTX_R15(%rsi), %r15
 	ldmxcsr	CTX_MXCSR(%rsi)
 	fldcw	CTX_FPU_CW(%rsi)
+.endm
+
+	.globl	coop_switch_default
+	.type	coop_switch_default, @function
+	.p2align 4
+coop_switch_default:
+	.cfi_startproc
+	SWITCH_DEFAULT_BODY
 	/* Return into the other side's last switch call (or its entry). */
 	ret
 	.cfi_endproc
 	.size	coop_switch_default, .-coop_switch_default
+
+/*
+ * The default mode's way back into the host, the routine the guest calls
+ * (passage hdr.switch_to_host).  rflags is not kept, but two of its bits
+ * must not cross into host C code: DF (the psABI wants it clear at every
+ * call; set, the host's memcpy runs backwards over its heap) and AC (set,
+ * with CR0.AM on as Linux has it, the host's first unaligned access is a
+ * SIGBUS).  A guest under development sets either by mistake; the host
+ * must not pay for it.  Only popfq clears AC in user mode, and it is slow:
+ * the flags are tested first.  The host's way into the guest needs none of
+ * this: the host never sets them.
+ */
+	.globl	coop_switch_to_host
+	.type	coop_switch_to_host, @function
+	.p2align 4
+coop_switch_to_host:
+	.cfi_startproc
+	SWITCH_DEFAULT_BODY
+	pushfq
+	.cfi_adjust_cfa_offset 8
+	testl	$0x40400, (%rsp)		/* X86_EFLAGS_AC | X86_EFLAGS_DF */
+	jnz	1f
+	leaq	8(%rsp), %rsp			/* lea: no flag changes, none needed */
+	.cfi_adjust_cfa_offset -8
+	ret
+1:	.cfi_adjust_cfa_offset 8
+	andl	$~0x40400, (%rsp)
+	popfq
+	.cfi_adjust_cfa_offset -8
+	ret
+	.cfi_endproc
+	.size	coop_switch_to_host, .-coop_switch_to_host
 
 /*
  * Full mode: every general register, rflags, the FS and GS bases and the

@@ -8,7 +8,7 @@
  *  - device file descriptors: O_ASYNC with F_SETSIG and F_SETOWN_EX;
  *  - the watchdog: a 100 ms timer, so that a guest that never gives the
  *    CPU back is caught where it spins, and ended with a backtrace;
- *  - guest faults: SIGSEGV, SIGBUS, SIGILL, SIGFPE in guest code;
+ *  - guest faults: SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS in guest code;
  *  - with stop_on_signals (--trace): SIGINT, SIGTERM, SIGHUP end the guest,
  *    so that coop still closes its trace.
  *
@@ -35,6 +35,7 @@
 #include <libunwind.h>
 
 #include "core/shim.h"
+#include "util/util.h"
 #include "trace/trace.h"
 
 #ifndef sigev_notify_thread_id
@@ -157,6 +158,7 @@ static void capture_and_end(struct shim_vm *vm, int sig, const siginfo_t *si, uc
 	c->sig = sig;
 	c->code = si ? si->si_code : 0;
 	c->addr = si ? (uint64_t)(uintptr_t)si->si_addr : 0;
+	c->syscall = si && sig == SIGSYS ? si->si_syscall : 0;
 	memcpy(c->gregs, uc->uc_mcontext.gregs, sizeof(c->gregs));
 	c->nframes = 0;
 	if (unw_init_local2(&cur, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) == 0) {
@@ -178,7 +180,12 @@ static void capture_and_end(struct shim_vm *vm, int sig, const siginfo_t *si, uc
 }
 
 
-/* Guest faults: SIGSEGV, SIGBUS, SIGILL, SIGFPE. */
+/*
+ * Guest faults: what guest code can raise by mistake.  SIGTRAP: int3, TF,
+ * icebp; SIGSYS: a system call that a filter refused.
+ */
+static const int guest_faults[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
+
 static void on_fault(int sig, siginfo_t *si, void *ucv)
 {
 	struct shim_vm *vm = irq_vm;
@@ -188,8 +195,12 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 
 	if (!vm || vm->state != SHIM_VM_RUNNING ||
 	    !(shim_guest_text(vm, rip) || shim_guest_range(vm, rsp, 8))) {
-		/* The host itself faulted: that is a bug in coop, die loudly. */
+		/* The host itself faulted: that is a bug in coop, die loudly -- with the
+		 * terminal back as it was. */
+		coop_tty_restore();
 		signal(sig, SIG_DFL);
+		if (sig == SIGTRAP || sig == SIGSYS)
+			raise(sig); /* returning would not fault again */
 		return;
 	}
 	capture_and_end(vm, sig, si, uc);
@@ -287,7 +298,6 @@ static int arm(timer_t t, uint64_t period_ns)
 
 int host_irq_init(struct shim_vm *vm, char *err, size_t errlen)
 {
-	static const int faults[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
 	stack_t ss = { .ss_size = ALTSTACK_SIZE };
 	int rc;
 
@@ -303,8 +313,8 @@ int host_irq_init(struct shim_vm *vm, char *err, size_t errlen)
 	rc = install(sig_tick(), on_interrupt, err, errlen);
 	rc = rc ? rc : install(sig_io(), on_interrupt, err, errlen);
 	rc = rc ? rc : install(sig_watchdog(), on_interrupt, err, errlen);
-	for (size_t i = 0; !rc && i < sizeof(faults) / sizeof(faults[0]); i++)
-		rc = install(faults[i], on_fault, err, errlen);
+	for (size_t i = 0; !rc && i < sizeof(guest_faults) / sizeof(guest_faults[0]); i++)
+		rc = install(guest_faults[i], on_fault, err, errlen);
 	for (size_t i = 0; !rc && vm->irq.stop_on_signals && i < sizeof(stop_sigs) / sizeof(stop_sigs[0]);
 	     i++)
 		rc = install(stop_sigs[i], on_interrupt, err, errlen);
@@ -321,12 +331,11 @@ int host_irq_init(struct shim_vm *vm, char *err, size_t errlen)
 
 void host_irq_fini(struct shim_vm *vm)
 {
-	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
 	stack_t ss = { .ss_flags = SS_DISABLE };
 
 	/* A fault after the guest is gone is coop's own: default action. */
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		signal(sigs[i], SIG_DFL);
+	for (size_t i = 0; i < sizeof(guest_faults) / sizeof(guest_faults[0]); i++)
+		signal(guest_faults[i], SIG_DFL);
 	signal(sig_tick(), SIG_IGN);
 	signal(sig_io(), SIG_IGN);
 	signal(sig_watchdog(), SIG_IGN);

@@ -17,6 +17,8 @@ typedef void (*coop_switch_fn)(struct coop_cpu_context *save, struct coop_cpu_co
 /* switch.S */
 void coop_switch_default(struct coop_cpu_context *save, struct coop_cpu_context *load);
 void coop_switch_full(struct coop_cpu_context *save, struct coop_cpu_context *load);
+/* The default mode's way back into the host: DF and AC cleared (switch.S). */
+void coop_switch_to_host(struct coop_cpu_context *save, struct coop_cpu_context *load);
 void coop_guest_bottom(void);
 void coop_guest_return(void); /* the bottom frame's return address */
 
@@ -34,6 +36,8 @@ host_switch_mode_check(uint32_t mode, char *err, size_t errlen);
 
 /* The switch routine for a (checked) mode. */
 coop_switch_fn host_switch_fn(uint32_t mode);
+/* The routine the guest calls to switch to the host (passage hdr.switch_to_host). */
+coop_switch_fn host_guest_switch_fn(uint32_t mode);
 
 /*
  * Prepare @host to be saved into by the first switch: the state a switch

@@ -454,6 +454,22 @@ START_TEST(test_filesz_gt_memsz)
 }
 END_TEST
 
+START_TEST(test_segment_permissions)
+{
+	struct builder b;
+
+	std_image(&b);
+	b.ph[PH_DATA].p_flags = 0; /* the host could not read it on the guest's behalf */
+	expect_reject(&b, "segment 1 is not readable (p_flags 0): every loadable segment needs PF_R");
+	std_image(&b);
+	b.ph[PH_DATA].p_flags = PF_W;
+	expect_reject(&b, "segment 1 is not readable (p_flags 0x2)");
+	std_image(&b);
+	b.ph[PH_TEXT].p_flags = PF_R | PF_W | PF_X;
+	expect_reject(&b, "segment 0 is writable and executable (p_flags 0x7): W^X");
+}
+END_TEST
+
 START_TEST(test_vaddr_overflow)
 {
 	struct builder b;
@@ -957,6 +973,7 @@ Suite *unit_suite(void)
 
 	tcase_add_test(load, test_segment_past_eof);
 	tcase_add_test(load, test_filesz_gt_memsz);
+	tcase_add_test(load, test_segment_permissions);
 	tcase_add_test(load, test_vaddr_overflow);
 	tcase_add_test(load, test_overlaps_passage);
 	tcase_add_test(load, test_above_load_max);

@@ -266,6 +266,58 @@ START_TEST(test_many_roundtrips)
 }
 END_TEST
 
+/* -- the guest's DF and AC never reach the host ---------------------------- */
+
+static struct coop_cpu_context flags_host, flags_other;
+static coop_switch_fn flags_back;
+
+/* The "guest": sets DF and AC (a guest under development's mistakes), switches back. */
+static void flags_entry(void)
+{
+	for (;;) {
+		__asm__ volatile("pushfq; orq $0x40400, (%%rsp); popfq" ::: "memory", "cc");
+		flags_back(&flags_other, &flags_host);
+	}
+}
+
+static uint64_t rflags(void)
+{
+	uint64_t f;
+
+	__asm__ volatile("pushfq; popq %0" : "=r"(f)::"memory");
+	return f;
+}
+
+static void flags_roundtrip(uint32_t mode)
+{
+	uint8_t *stack = stack_new();
+	coop_switch_fn there = host_switch_fn(mode);
+
+	flags_back = host_guest_switch_fn(mode);
+	host_context_init_host(&flags_host, mode);
+	host_context_init_entry(&flags_other, mode, (uintptr_t)(stack + STACK_SIZE),
+				(uintptr_t)flags_entry, &flags_host);
+	for (int i = 0; i < 3; i++) {
+		uint64_t f;
+
+		there(&flags_host, &flags_other);
+		f = rflags(); /* before anything else can fault on AC or run memcpy on DF */
+		ck_assert_msg(!(f & 0x40400), "mode %u: rflags %#llx in the host after the guest "
+			      "set DF and AC", mode, (unsigned long long)f);
+	}
+	munmap(stack, STACK_SIZE);
+}
+
+START_TEST(test_guest_flags_stay_in_the_guest)
+{
+	char err[256];
+
+	flags_roundtrip(COOP_SWITCH_DEFAULT);
+	if (!host_switch_mode_check(COOP_SWITCH_FULL, err, sizeof(err)))
+		flags_roundtrip(COOP_SWITCH_FULL);
+}
+END_TEST
+
 START_TEST(test_mode_names)
 {
 	uint32_t m = 99;
@@ -293,6 +345,7 @@ int main(void)
 	tcase_add_test(tc, test_unwind_crosses_into_host_default);
 	tcase_add_test(tc, test_unwind_crosses_into_host_full);
 	tcase_add_test(tc, test_many_roundtrips);
+	tcase_add_test(tc, test_guest_flags_stay_in_the_guest);
 	tcase_add_test(tc, test_mode_names);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# hostile.sh - a guest under development makes mistakes against its host;
+# the host survives each.  The test guest coop-guest-hostile has `hostile
+# WHAT` (tests/guest/hostile.c).  In both switch modes: DF and AC set
+# across hypercalls leave the host's C code alone (the guest goes on,
+# exit 0); int3, the trap flag and icebp are guest crashes (exit 3, a
+# report naming the function), not coop's death by SIGTRAP; vIF on with
+# every vector masked is a hang the watchdog ends.  And kernels whose
+# segments the host could not read, or that are writable and executable,
+# are refused before they run (exit 2).  Run by ctest.
+set -e
+. "$(dirname "$0")/lib.sh"
+: "${COOP_GUEST_HOSTILE:?ctest sets COOP_GUEST_HOSTILE}"
+H=$COOP_GUEST_HOSTILE
+
+for mode in default full; do
+	run run --switch-mode "$mode" --kernel "$H" --exec 'hostile flags'
+	expect_status 0
+	expect_in out "hostile flags: 100 hypercalls with DF and AC set, the host is fine"
+
+	for what in int3:breakpoint tf:'single step' icebp:breakpoint; do
+		run run --switch-mode "$mode" --kernel "$H" --exec "hostile ${what%%:*}"
+		expect_status 3
+		expect_in err "guest crashed: SIGTRAP (${what#*:} at "
+		expect_in err "in hostile_${what%%:*}+"
+	done
+
+	run run --switch-mode "$mode" --kernel "$H" --watchdog 1 --exec 'hostile maskall'
+	expect_status 3
+	expect_in err "hung (watchdog: no hypercall and no vIRQ taken for 1.0 s)"
+	expect_in err "hostile_maskall"
+done
+
+# set_flags IN OUT INDEX FLAGS: a copy of the ELF with program header INDEX's p_flags set.
+set_flags() {
+	/usr/bin/python3 - "$@" <<'PY'
+import struct, sys
+src, dst, index, flags = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4], 0)
+b = bytearray(open(src, "rb").read())
+phoff, = struct.unpack_from("<Q", b, 0x20)
+phentsize, phnum = struct.unpack_from("<HH", b, 0x36)
+assert index < phnum and struct.unpack_from("<I", b, phoff + index * phentsize)[0] == 1, "not PT_LOAD"
+struct.pack_into("<I", b, phoff + index * phentsize + 4, flags)
+open(dst, "wb").write(b)
+PY
+}
+# The guest's PT_LOADs: 0 text (R E), 1 read-only data (R), 2 data and bss (RW).
+set_flags "$H" "$TMP/noread.elf" 2 0x2
+expect_usage_error "segment 2 is not readable (p_flags 0x2): every loadable segment needs PF_R" \
+	run --kernel "$TMP/noread.elf" --exec 'echo hi'
+set_flags "$H" "$TMP/none.elf" 1 0
+expect_usage_error "segment 1 is not readable (p_flags 0)" run --kernel "$TMP/none.elf" --exec 'echo hi'
+set_flags "$H" "$TMP/wx.elf" 0 0x7
+expect_usage_error "segment 0 is writable and executable (p_flags 0x7): W^X" \
+	run --kernel "$TMP/wx.elf" --exec 'echo hi'
+done_ok
