@@ -244,9 +244,19 @@ int shim_router_reply(struct shim_vm *vm, uint16_t device, uint16_t unit, uint16
 	return 0;
 }
 
-/* Append m to the host->guest queue. */
+/* Append m to the host->guest queue; a device over its bound ends the guest. */
 static void enqueue(struct shim_vm *vm, struct shim_msg *m)
 {
+	uint16_t dev = m->sent.device; /* the device it was sent for, whatever the damage */
+
+	if (vm->queued[dev] >= SHIM_QUEUE_MAX) {
+		shim_kill_guest(vm, "%s%u: %u messages wait for room in the to_guest window: the guest "
+				"keeps sending but does not take what it gets", coop_dev_word(dev),
+				m->sent.unit, vm->queued[dev]);
+		free(m);
+		return;
+	}
+	vm->queued[dev]++;
 	m->next = NULL;
 	*vm->queue_tail = m;
 	vm->queue_tail = &m->next;
@@ -330,6 +340,7 @@ void shim_router_deliver(struct shim_vm *vm)
 		vm->queue_head = m->next;
 		if (!vm->queue_head)
 			vm->queue_tail = &vm->queue_head;
+		vm->queued[m->sent.device]--;
 		d = backend_of(vm, m->sent.device);
 		if (d && d->delivered)
 			d->delivered(vm, &m->sent);
@@ -346,4 +357,5 @@ void shim_router_free(struct shim_vm *vm)
 		free(m);
 	}
 	vm->queue_tail = &vm->queue_head;
+	memset(vm->queued, 0, sizeof(vm->queued));
 }

@@ -214,6 +214,15 @@ enum shim_vm_state {
 	SHIM_VM_INTERRUPTED, /* coop got SIGINT/SIGTERM/SIGHUP: 128 + signal */
 };
 
+/*
+ * Host messages one device may have waiting for room in the to_guest
+ * window.  Host sources (console input, network frames) pause long before
+ * (their devices stop reading); requests the guest keeps sending while it
+ * never takes its replies reach it, and the guest is ended: the host's
+ * memory is not the guest's to fill.
+ */
+#define SHIM_QUEUE_MAX 65536
+
 struct shim_cocon; /* devices/cocon.c */
 struct shim_cobd;  /* devices/cobd.c */
 struct shim_conet; /* devices/conet.c */
@@ -264,6 +273,7 @@ struct shim_vm {
 	uint64_t to_guest_seq;       /* sequence number of host messages */
 	struct shim_msg *queue_head; /* host->guest FIFO ... */
 	struct shim_msg **queue_tail; /* ... and where the next one goes */
+	uint32_t queued[COOP_DEV_COUNT]; /* ... how many are each device's (SHIM_QUEUE_MAX) */
 	const struct shim_device *devices[COOP_DEV_COUNT]; /* its backends, by COOP_DEV_* id */
 	struct shim_cocon *cocon;    /* the console */
 	struct shim_cobd *cobd[COOP_BOOT_MAX_DEVS];   /* block units by number */

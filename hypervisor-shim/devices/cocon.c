@@ -31,6 +31,14 @@
 #include "util/util.h"
 #include "devices/devices.h"
 
+/*
+ * Console input waiting for the guest, in messages of up to 4 KiB: at
+ * COCON_IN_QUEUE the input is not read any more (back-pressure on the
+ * writer, as a terminal's line discipline does) until the guest has taken
+ * half of it.
+ */
+#define COCON_IN_QUEUE 64
+
 enum cocon_kind { COCON_STDIO, COCON_PTY, COCON_UNIX };
 
 struct shim_cocon {
@@ -45,6 +53,8 @@ struct shim_cocon {
 	char *script;     /* --exec commands as input lines, or NULL */
 	size_t script_len; /* bytes of script */
 	bool eof_sent;    /* COOP_COCON_EOF has been queued */
+	unsigned int queued; /* input messages sent to the router, not yet delivered */
+	bool paused;      /* in_fd is not read: the guest has COCON_IN_QUEUE waiting */
 };
 
 /* --exec "a; b 'c;d'" -> "a\n b 'c;d'\n": ';' ends a command unless quoted. */
@@ -284,11 +294,26 @@ static void cocon_from_guest(struct shim_vm *vm, const struct coop_msg_hdr *h,
 	}
 }
 
+/* Input reached the guest's window: read more once half the queue is gone. */
+static void cocon_delivered(struct shim_vm *vm, const struct coop_msg_hdr *h)
+{
+	struct shim_cocon *c = vm->cocon;
+
+	if (!c || h->type != COOP_COCON_INPUT || !c->queued)
+		return;
+	c->queued--;
+	if (c->paused && c->queued <= COCON_IN_QUEUE / 2 && c->in_fd >= 0) {
+		c->paused = false;
+		shim_watch_pause(vm, c->in_fd, false);
+	}
+}
+
 const struct shim_device shim_cocon_device = {
 	.id = COOP_DEV_COCON,
 	.open = cocon_open,
 	.close = cocon_close,
 	.from_guest = cocon_from_guest,
+	.delivered = cocon_delivered,
 };
 
 static int send_input(struct shim_vm *vm, const void *buf, size_t len)
@@ -332,6 +357,11 @@ static void cocon_ready(struct shim_vm *vm, void *arg)
 	if (n > 0) {
 		if (send_input(vm, buf, (size_t)n))
 			shim_kill_guest(vm, "cocon: out of memory");
+		if (++c->queued >= COCON_IN_QUEUE && !c->paused) {
+			c->paused = true;
+			shim_watch_pause(vm, c->in_fd, true);
+			vm->stats.backpressure_waits++;
+		}
 		return;
 	}
 	if (n < 0 && errno == EAGAIN)

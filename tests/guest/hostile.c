@@ -56,12 +56,77 @@ static __attribute__((noipa)) void hostile_maskall(void)
 		cpu_relax();
 }
 
+/*
+ * A hypercall straight through the passage, as platform.c's but without
+ * its drain: what the host put into the to_guest window stays there.
+ */
+typedef void switch_fn(struct coop_cpu_context *save, struct coop_cpu_context *load);
+
+static void raw_hypercall(uint32_t code, const void *params, size_t len)
+{
+	struct coop_passage *p = passage();
+
+	if (len)
+		memcpy(&p->op.params, params, len);
+	p->op.code = code;
+	p->op.result = 0;
+	p->op.seq++;
+	__asm__ volatile("" ::: "memory");
+	((switch_fn *)(uintptr_t)p->hdr.switch_to_host)(&p->guest, &p->host);
+	__asm__ volatile("" ::: "memory");
+}
+
+/*
+ * Take nothing from the to_guest window for @s seconds: vIF off, only null
+ * hypercalls (progress, so the watchdog stays quiet).  Console input the
+ * host reads meanwhile has to wait: the host must not read without bound.
+ */
+static int hostile_stall(const char *arg)
+{
+	uint64_t sec = 0, end;
+	uint32_t flags;
+
+	if (kstrtou64(arg, 10, &sec) || sec > 600) {
+		kprintf("hostile stall: SECONDS, 0..600\n");
+		return 2;
+	}
+	end = clock_ns() + sec * 1000000000ull;
+	flags = irq_save();
+
+	while (clock_ns() < end)
+		raw_hypercall(COOP_OP_NOP, NULL, 0);
+	irq_restore(flags); /* and the next hypercall drains what waited */
+	kprintf("hostile stall: took nothing for %s s\n", arg);
+	return 0;
+}
+
+/*
+ * cobd INFO requests on unit 0, sent and sent, their replies never taken
+ * (vIF off, the window never drained): the host must end the guest before
+ * its queue of replies eats the host's memory.
+ */
+static __noreturn void hostile_flood(void)
+{
+	struct coop_cobd_request req = { .op = COOP_COBD_INFO };
+	struct coop_op_message m = { .count = 1 };
+
+	irq_disable();
+	for (uint64_t seq = 1;; seq++) {
+		msg_send_seq(COOP_DEV_COBD, 0, COOP_COBD_REQUEST, seq, 0, &req, sizeof(req));
+		raw_hypercall(COOP_OP_MESSAGE, &m, sizeof(m));
+	}
+}
+
 int cmd_hostile(int argc, char **argv)
 {
-	const char *what = argc == 2 ? argv[1] : "";
+	const char *what = argc >= 2 ? argv[1] : "";
 
 	if (!strcmp(what, "flags"))
 		return hostile_flags();
+	if (!strcmp(what, "stall") && argc == 3)
+		return hostile_stall(argv[2]);
+	if (!strcmp(what, "flood"))
+		hostile_flood();
 	if (!strcmp(what, "int3"))
 		hostile_int3();
 	else if (!strcmp(what, "tf"))
@@ -71,7 +136,7 @@ int cmd_hostile(int argc, char **argv)
 	else if (!strcmp(what, "maskall"))
 		hostile_maskall();
 	else {
-		kprintf("usage: hostile flags|int3|tf|icebp|maskall\n");
+		kprintf("usage: hostile flags|int3|tf|icebp|maskall|stall SECONDS|flood\n");
 		return 2;
 	}
 	kprintf("hostile %s: still here\n", what);

@@ -6,7 +6,9 @@
 # across hypercalls leave the host's C code alone (the guest goes on,
 # exit 0); int3, the trap flag and icebp are guest crashes (exit 3, a
 # report naming the function), not coop's death by SIGTRAP; vIF on with
-# every vector masked is a hang the watchdog ends.  And kernels whose
+# every vector masked is a hang the watchdog ends.  A guest that never
+# takes its messages cannot make the host queue without bound: requests it
+# keeps sending end it, console input waits in the pipe.  And kernels whose
 # segments the host could not read, or that are writable and executable,
 # are refused before they run (exit 2).  Run by ctest.
 set -e
@@ -31,6 +33,29 @@ for mode in default full; do
 	expect_in err "hung (watchdog: no hypercall and no vIRQ taken for 1.0 s)"
 	expect_in err "hostile_maskall"
 done
+
+# A guest that keeps sending requests but never takes its replies is ended
+# before the host's queue of replies eats its memory.
+truncate -s 1M "$TMP/d.img"
+run run --kernel "$H" --disk "cobd0=$TMP/d.img" --exec 'hostile flood'
+expect_status 3
+expect_in err "cobd0: 65536 messages wait for room in the to_guest window: the guest keeps sending"
+
+# Console input while the guest takes nothing for a minute: coop stops
+# reading its input (back-pressure) instead of queueing all of it.
+{ echo 'hostile stall 60'; head -c 300M /dev/zero; } |
+	timeout 60 "$COOP" run --kernel "$H" >/dev/null 2>"$TMP/stall.err" &
+sleep 3
+pid=$(pgrep -n -f "^$COOP run --kernel $H\$") || fail "coop is not running: $(cat "$TMP/stall.err")"
+read1=$(awk '/^rchar/ { print $2 }' "/proc/$pid/io")
+sleep 1
+read2=$(awk '/^rchar/ { print $2 }' "/proc/$pid/io")
+rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+kill "$pid"
+wait || true
+check "coop read $((read2 - read1)) more bytes of input in 1 s while the guest took none" \
+	[ $((read2 - read1)) -lt 1048576 ]
+check "coop holds ${rss} KiB while the guest takes no input" [ "$rss" -lt 65536 ]
 
 # set_flags IN OUT INDEX FLAGS: a copy of the ELF with program header INDEX's p_flags set.
 set_flags() {
