@@ -21,6 +21,7 @@
 #include "bench/bench.h"
 #include "cli/cli.h"
 #include "core/shim.h"
+#include "util/util.h"
 
 static const struct bench_entry {
 	const char *name;  /* as in the results */
@@ -388,7 +389,7 @@ int coop_cmd_bench(int argc, char **argv)
 	const char *only = NULL, *json = NULL, *csv = NULL, *plots = NULL;
 	unsigned long repeat = 1;
 	cpu_set_t set;
-	char *end;
+	uint64_t num;
 	int opt;
 
 	cli_provenance_begin(&prov, argc, argv);
@@ -400,15 +401,15 @@ int coop_cmd_bench(int argc, char **argv)
 			o.quick = true;
 			break;
 		case 'n':
-			o.iterations = strtoul(optarg, &end, 10);
-			if (*end || !o.iterations || o.iterations > 10000000)
+			if (coop_parse_u64(optarg, 10000000, &num) || !num)
 				return bench_usage_error("--iterations: expected 1..10000000, not",
 				                         optarg);
+			o.iterations = (size_t)num;
 			break;
 		case 'r':
-			repeat = strtoul(optarg, &end, 10);
-			if (*end || !repeat || repeat > MAX_REPEAT || optarg[0] == '-')
+			if (coop_parse_u64(optarg, MAX_REPEAT, &num) || !num)
 				return bench_usage_error("--repeat: expected 1..1000, not", optarg);
+			repeat = (unsigned long)num;
 			break;
 		case 'o':
 			only = optarg;
@@ -417,9 +418,9 @@ int coop_cmd_bench(int argc, char **argv)
 			list();
 			return 0;
 		case 'c':
-			o.cpu = (int)strtol(optarg, &end, 10);
-			if (*end || o.cpu < 0 || o.cpu >= CPU_SETSIZE)
+			if (coop_parse_u64(optarg, CPU_SETSIZE - 1, &num))
 				return bench_usage_error("--cpu: not a CPU number:", optarg);
+			o.cpu = (int)num;
 			break;
 		case 'k':
 			o.kernel = optarg;

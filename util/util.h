@@ -7,6 +7,7 @@
 #define COOP_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * path = the directory of the running executable, "/", name: where the
@@ -14,6 +15,13 @@
  * the analysis package).  0, or -errno (-ENAMETOOLONG when it does not fit).
  */
 int coop_beside_exe(const char *name, char *path, size_t len);
+
+/*
+ * A number a user typed, all of s: decimal digits, or 0x and hex digits;
+ * nothing else (no blanks, no sign, no junk after it, not empty).  0 and
+ * *out set, -EINVAL (not a number) or -ERANGE (above max, or past 2^64-1).
+ */
+int coop_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 /*
  * tty.c: put a terminal into raw mode for the guest's console, and restore

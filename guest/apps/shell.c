@@ -333,8 +333,25 @@ static int shell_token(struct shell_lex *lx, char **word)
 	return TOK_WORD;
 }
 
-/* Run every command of @line; returns the last status (or @status if none ran). */
-static int shell_line(char *line, int status)
+/*
+ * What the shell ends with: the last command's status, as sh; for an
+ * --exec script the first failing command's (poweroff ends the guest
+ * with its own status before this matters).
+ */
+struct shell_status {
+	int last;  /* the last command's status */
+	int first; /* the first non-zero one, 0 while none failed */
+};
+
+static void shell_status_set(struct shell_status *st, int status)
+{
+	st->last = status;
+	if (!st->first)
+		st->first = status;
+}
+
+/* Run every command of @line, their statuses into @st. */
+static void shell_line(char *line, struct shell_status *st)
 {
 	struct shell_lex lx = { .p = line };
 	char *argv[SHELL_MAX_ARGS + 1], *word = NULL;
@@ -344,43 +361,48 @@ static int shell_line(char *line, int status)
 		tok = shell_token(&lx, &word);
 		if (tok == TOK_ERR) {
 			kprintf("shell: %s\n", lx.err);
-			return 2;
+			shell_status_set(st, 2);
+			return;
 		}
 		if (tok == TOK_WORD) {
 			if (argc == SHELL_MAX_ARGS) {
 				kprintf("shell: more than %d words\n", SHELL_MAX_ARGS);
-				return 2;
+				shell_status_set(st, 2);
+				return;
 			}
 			argv[argc++] = word;
 			continue;
 		}
 		argv[argc] = NULL;
 		r = shell_exec(argc, argv);
-		status = r < 0 ? status : r;
+		if (r >= 0)
+			shell_status_set(st, r);
 		argc = 0;
 	} while (tok != TOK_END);
-	return status;
 }
 
 /*
  * Read and run commands until the console's input ends; returns the
- * status of the last command (0 if none), which the caller powers off
- * with, as sh exits with it.
+ * status the caller powers off with: the last command's (0 if none), as
+ * sh exits with it - but for an --exec script the first failing
+ * command's, so that a failed write early in a script is not hidden by
+ * the echo after it.  (A script that wants otherwise says poweroff N.)
  */
 int shell_run(void)
 {
 	static char line[SHELL_LINE_MAX];
-	int status = 0, n;
+	struct shell_status st = { 0, 0 };
+	int n;
 
 	for (;;) {
 		n = cocon_readline(SHELL_PROMPT, line, sizeof(line));
 		if (n == COCON_EOF)
-			return status;
+			return cocon_exec() ? st.first : st.last;
 		if (n < 0) {
 			kprintf("shell: line longer than %d bytes\n", SHELL_LINE_MAX - 1);
-			status = 2;
+			shell_status_set(&st, 2);
 			continue;
 		}
-		status = shell_line(line, status);
+		shell_line(line, &st);
 	}
 }

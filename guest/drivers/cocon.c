@@ -61,6 +61,11 @@ bool cocon_interactive(void)
 	return con.flags & COOP_CON_INTERACTIVE;
 }
 
+bool cocon_exec(void)
+{
+	return con.flags & COOP_CON_EXEC;
+}
+
 /*
  * Send @len bytes as @type.  No "\n" -> "\r\n" here: the host leaves the
  * terminal's output processing on in raw mode.

@@ -227,6 +227,7 @@ const char *cmdline_get(const char *key);
 #define COCON_EOF (-1) /* cocon_readline(): end of console input */
 void cocon_init(uint32_t console_flags);
 bool cocon_interactive(void);
+bool cocon_exec(void); /* the input is an --exec script (COOP_CON_EXEC) */
 int cocon_write(const char *buf, size_t len);
 int cocon_log(const char *buf, size_t len);
 int cocon_receive(const struct coop_msg_hdr *hdr, const void *payload);

@@ -45,7 +45,7 @@ static const char run_usage[] =
 	"  --console stdio|pty|unix:PATH\n"
 	"                        where the guest console is (default stdio)\n"
 	"  --exec 'CMD; CMD'     run these guest-shell commands, then power off with\n"
-	"                        the last command's status (or poweroff's)\n"
+	"                        the first failing command's status (or poweroff's)\n"
 	"  --switch-mode MODE    default: callee-saved registers + MXCSR/x87 CW;\n"
 	"                        full: every register, flags, FS/GS base, xsave area\n"
 	"  --watchdog SECONDS    end a guest that makes no hypercall and takes no\n"
@@ -119,18 +119,29 @@ static int parse_mem(const char *arg, uint64_t *mem)
 	return 0;
 }
 
-/* "--watchdog 2.5" -> ns; 0 switches it off; at most a day. */
+/*
+ * "--watchdog 2.5" -> ns; 0 switches it off; at most a day.  Digits with
+ * at most one '.' and nothing else: strtod would also take " 5", "0x10",
+ * "1e3" and "infinity".
+ */
 static int parse_seconds(const char *arg, uint64_t *ns)
 {
-	char *end;
+	size_t digits = strspn(arg, "0123456789"), frac = 0;
 	double s;
 
-	errno = 0;
-	s = strtod(arg, &end);
-	if (errno || end == arg || *end || !(s >= 0) || s > 86400)
-		return usage_error("--watchdog %s: expected seconds from 0 to 86400", arg);
+	if (arg[digits] == '.')
+		frac = strspn(arg + digits + 1, "0123456789") + 1;
+	if (!digits && frac < 2)
+		goto bad;
+	if (arg[digits + frac])
+		goto bad;
+	s = strtod(arg, NULL);
+	if (s > 86400)
+		goto bad;
 	*ns = (uint64_t)(s * 1e9);
 	return 0;
+bad:
+	return usage_error("--watchdog %s: expected seconds from 0 to 86400", arg);
 }
 
 /* coop-guest.elf in the directory coop runs from. */
@@ -190,16 +201,11 @@ static int parse_one(int opt, struct shim_config *cfg)
 	case OPT_FAULT_LOG:
 		cfg->fault_log = optarg;
 		return 0;
-	case OPT_SEED: {
-		char *end;
-
-		errno = 0;
-		cfg->seed = strtoull(optarg, &end, 0);
-		if (errno || end == optarg || *end || *optarg == '-')
+	case OPT_SEED:
+		if (coop_parse_u64(optarg, UINT64_MAX, &cfg->seed))
 			return usage_error("--seed %s: expected a number from 0 to 2^64-1", optarg);
 		cfg->has_seed = true;
 		return 0;
-	}
 	case OPT_TRACE:
 		if (!*optarg)
 			return usage_error("--trace: expected a directory");

@@ -71,7 +71,8 @@ static void passage_init(struct shim_vm *vm, const struct shim_config *cfg, uint
 	b->heap_end = guard;
 	b->stack_base = top - COOP_BOOT_STACK_SIZE;
 	b->stack_top = top;
-	b->console_flags = shim_cocon_interactive(vm) ? COOP_CON_INTERACTIVE : 0;
+	b->console_flags = (shim_cocon_interactive(vm) ? COOP_CON_INTERACTIVE : 0) |
+			   (cfg->exec ? COOP_CON_EXEC : 0);
 	b->tsc_khz = shim_tsc_khz();
 	snprintf(b->cmdline, sizeof(b->cmdline), "%s", cfg->cmdline ? cfg->cmdline : "");
 

@@ -5,7 +5,10 @@
  * units.  A request names a guest buffer; the bytes move between the
  * image and guest memory with pread/pwrite, no copy in between.  Every
  * guest-supplied offset, length and address is checked; host I/O errors
- * become error replies, never corruption or a host crash.
+ * become error replies, never corruption or a host crash.  A unit's bytes
+ * are locked (OFD locks: for writing, or for reading if ro) for the whole
+ * run, so that a second coop cannot write under a running guest; an image
+ * that shrinks under the guest puts its unit in a sticky error state.
  *   --disk cobdN=PATH[,ro][,offset=BYTES|,partition=N]
  */
 #include <errno.h>
@@ -21,6 +24,7 @@
 #include "core/shim.h"
 #include "devices/devices.h"
 #include "devices/mbr.h"
+#include "util/util.h"
 
 struct shim_cobd {
 	unsigned int unit; /* N of cobdN */
@@ -29,28 +33,47 @@ struct shim_cobd {
 	uint32_t last_len;  /* ... and how many bytes (0: not a successful read) */
 	uint64_t last_offset; /* ... from this byte of the unit */
 	int fd;            /* the image */
+	char *path;        /* ... its name, for messages */
+	dev_t dev;         /* ... and identity: one image may back two units */
+	ino_t ino;
 	bool ro;           /* refuse writes */
+	bool broken;       /* the image shrank under the guest: every request fails (sticky) */
 	uint64_t base;     /* byte offset of the unit in the image */
 	uint64_t size;     /* bytes, a multiple of COOP_COBD_SECTOR */
+	uint64_t image_size; /* bytes of the whole image when it was opened */
 };
 
-/* One option of a spec: ro, offset=BYTES, partition=N. */
-static int parse_opt(const char *opt, bool *ro, uint64_t *offset, int *part)
+/*
+ * One option of a spec: ro, offset=BYTES, partition=N.  0, or -EINVAL
+ * with why naming the option.  Numbers are strict (util.h): strtol took
+ * partition=4294967297 for partition 1 and offset=-512 for 2^64-512.
+ */
+static int parse_opt(const char *opt, bool *ro, uint64_t *offset, unsigned int *part, char *why,
+		     size_t len)
 {
-	char *end;
+	uint64_t v;
 
 	if (!strcmp(opt, "ro")) {
 		*ro = true;
 		return 0;
 	}
-	if (!strncmp(opt, "offset=", 7) && opt[7]) {
-		*offset = strtoull(opt + 7, &end, 0);
-		return *end ? -EINVAL : 0;
+	if (!strncmp(opt, "offset=", 7)) {
+		if (coop_parse_u64(opt + 7, UINT64_MAX, offset)) {
+			snprintf(why, len, "%s: expected a number of bytes, a multiple of 512",
+				 opt);
+			return -EINVAL;
+		}
+		return 0;
 	}
-	if (!strncmp(opt, "partition=", 10) && opt[10]) {
-		*part = (int)strtol(opt + 10, &end, 10);
-		return *end || *part < 1 ? -EINVAL : 0;
+	if (!strncmp(opt, "partition=", 10)) {
+		if (coop_parse_u64(opt + 10, 4, &v) || v < 1) {
+			snprintf(why, len, "%s: expected a primary partition 1..4", opt);
+			return -EINVAL;
+		}
+		*part = (unsigned int)v;
+		return 0;
 	}
+	snprintf(why, len, "unknown option '%s' (ro, offset=BYTES, partition=N)", opt);
 	return -EINVAL;
 }
 
@@ -64,8 +87,8 @@ static uint64_t image_size(int fd, const struct stat *st)
 }
 
 /* Where the unit lies in the image: all of it, from offset, or a partition. */
-static int locate(struct shim_cobd *d, uint64_t total, uint64_t offset, int part, char *why,
-		  size_t len)
+static int locate(struct shim_cobd *d, uint64_t total, uint64_t offset, unsigned int part,
+		  char *why, size_t len)
 {
 	uint8_t mbr[512];
 
@@ -75,7 +98,7 @@ static int locate(struct shim_cobd *d, uint64_t total, uint64_t offset, int part
 				 (unsigned long long)total);
 			return -EINVAL;
 		}
-		return mbr_partition(mbr, total, (unsigned int)part, &d->base, &d->size, why, len);
+		return mbr_partition(mbr, total, part, &d->base, &d->size, why, len);
 	}
 	if (offset % COOP_COBD_SECTOR || offset >= total) {
 		snprintf(why, len, "offset=%llu must be a multiple of 512 inside the %llu-byte image",
@@ -91,36 +114,101 @@ static int locate(struct shim_cobd *d, uint64_t total, uint64_t offset, int part
 	return 0;
 }
 
-/* "cobdN=PATH[,opt...]" -> an open unit. */
+/* Do units a and b of one image share a byte, and may one of them write it? */
+static bool units_clash(const struct shim_cobd *a, const struct shim_cobd *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && (!a->ro || !b->ro) &&
+	       a->base < b->base + b->size && b->base < a->base + a->size;
+}
+
+/*
+ * Lock the unit's bytes of the image for the whole run: for writing (rw),
+ * or for reading (ro: readers share).  OFD locks belong to the open file
+ * description, not the process, so they hold against a second coop, a
+ * QEMU (which locks with OFD locks too) and a second open in this coop
+ * alike, and they go with the last close of the fd - no unlock on any
+ * way out.  Only the unit's extent: two partitions of one disk may be
+ * served apart.  0, or -EBUSY / -errno with why.
+ */
+static int lock_unit(struct shim_vm *vm, struct shim_cobd *d, char *why, size_t len)
+{
+	struct flock fl = { .l_type = d->ro ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = (off_t)d->base, .l_len = (off_t)d->size };
+	char holder[48] = "another process";
+	int err;
+
+	/* Our own units first: the kernel would only say "someone". */
+	for (unsigned int i = 0; i < COOP_BOOT_MAX_DEVS; i++) {
+		if (vm->cobd[i] && units_clash(vm->cobd[i], d)) {
+			snprintf(why, len, "%s is already cobd%u of this run (%s): units may share "
+				 "an image's bytes only if both are ro", d->path, i,
+				 vm->cobd[i]->ro ? "ro" : "rw");
+			return -EBUSY;
+		}
+	}
+	if (fcntl(d->fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	err = errno;
+	if (err != EAGAIN && err != EACCES) {
+		snprintf(why, len, "cannot lock %s: %s", d->path, strerror(err));
+		return -err;
+	}
+	/* Who: OFD locks report pid -1 (no one process owns them), POSIX locks a pid. */
+	fl.l_pid = 0;
+	if (fcntl(d->fd, F_OFD_GETLK, &fl))
+		fl.l_type = F_UNLCK; /* say what we know: it is in use */
+	if (fl.l_type != F_UNLCK && fl.l_pid > 0)
+		snprintf(holder, sizeof(holder), "process %d", (int)fl.l_pid);
+	snprintf(why, len, "%s is in use by %s%s", d->path, holder,
+		 fl.l_type == F_RDLCK ? " (locked for reading)" :
+		 fl.l_type == F_WRLCK ? " (locked for writing)" : "");
+	return -EBUSY;
+}
+
+/* "cobdN=PATH[,opt...]" -> an open, locked unit. */
 static int open_unit(struct shim_vm *vm, const char *spec, struct shim_cobd *d, char *why,
 		     size_t len)
 {
-	char buf[4096], *path, *opt, *save = NULL;
-	uint64_t offset = 0;
-	int part = 0, n;
+	char buf[4096], num[24], *path, *opt, *save = NULL;
+	const char *eq = strchr(spec, '=');
+	uint64_t offset = 0, unit;
+	unsigned int part = 0;
 	struct stat st;
+	size_t n;
+	int rc;
 
-	if (sscanf(spec, "cobd%u=%n", &d->unit, &n) != 1 || d->unit >= COOP_BOOT_MAX_DEVS ||
-	    !spec[n] || strlen(spec + n) >= sizeof(buf)) {
+	n = eq ? (size_t)(eq - spec) : 0;
+	if (strncmp(spec, "cobd", 4) || n <= 4 || !eq[1] || strlen(eq + 1) >= sizeof(buf)) {
 		snprintf(why, len, "expected cobdN=PATH[,ro][,offset=BYTES|,partition=N], N 0..%d",
 			 COOP_BOOT_MAX_DEVS - 1);
 		return -EINVAL;
 	}
+	snprintf(num, sizeof(num), "%.*s", (int)(n - 4), spec + 4);
+	if (n - 4 >= sizeof(num) || coop_parse_u64(num, COOP_BOOT_MAX_DEVS - 1, &unit)) {
+		snprintf(why, len, "the unit N of cobdN is 0..%d", COOP_BOOT_MAX_DEVS - 1);
+		return -EINVAL;
+	}
+	d->unit = (unsigned int)unit;
 	if (vm->cobd[d->unit]) {
 		snprintf(why, len, "cobd%u is given twice", d->unit);
 		return -EINVAL;
 	}
-	strcpy(buf, spec + n);
+	strcpy(buf, eq + 1);
 	path = strtok_r(buf, ",", &save);
+	if (!path) {
+		snprintf(why, len, "expected cobdN=PATH[,ro][,offset=BYTES|,partition=N]");
+		return -EINVAL;
+	}
 	while ((opt = strtok_r(NULL, ",", &save)))
-		if (parse_opt(opt, &d->ro, &offset, &part)) {
-			snprintf(why, len, "unknown option '%s' (ro, offset=BYTES, partition=N)", opt);
+		if (parse_opt(opt, &d->ro, &offset, &part, why, len))
 			return -EINVAL;
-		}
 	if (offset && part) {
 		snprintf(why, len, "offset= and partition= exclude each other");
 		return -EINVAL;
 	}
+	d->path = strdup(path);
+	if (!d->path)
+		return -ENOMEM;
 	d->fd = open(path, (d->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (d->fd < 0 || fstat(d->fd, &st)) {
 		snprintf(why, len, "%s: %s", path, strerror(errno));
@@ -130,7 +218,11 @@ static int open_unit(struct shim_vm *vm, const char *spec, struct shim_cobd *d, 
 		snprintf(why, len, "%s: not a regular file or block device", path);
 		return -EINVAL;
 	}
-	return locate(d, image_size(d->fd, &st), offset, part, why, len);
+	d->dev = st.st_dev;
+	d->ino = st.st_ino;
+	d->image_size = image_size(d->fd, &st);
+	rc = locate(d, d->image_size, offset, part, why, len);
+	return rc ? rc : lock_unit(vm, d, why, len);
 }
 
 static int cobd_open(struct shim_vm *vm, const struct shim_config *cfg, char *err, size_t errlen)
@@ -153,9 +245,11 @@ static int cobd_open(struct shim_vm *vm, const struct shim_config *cfg, char *er
 						   });
 		if (rc) {
 			snprintf(err, errlen, "--disk %s: %s", cfg->disks[i],
-				 rc == -ENOSPC ? "too many devices" : why);
+				 rc == -ENOSPC ? "too many devices" :
+				 rc == -ENOMEM ? "out of memory" : why);
 			if (d->fd >= 0)
 				close(d->fd);
+			free(d->path);
 			free(d);
 			return rc;
 		}
@@ -169,7 +263,8 @@ static void cobd_close(struct shim_vm *vm)
 	for (int i = 0; i < COOP_BOOT_MAX_DEVS; i++) {
 		if (!vm->cobd[i])
 			continue;
-		close(vm->cobd[i]->fd);
+		close(vm->cobd[i]->fd); /* and with it the unit's lock */
+		free(vm->cobd[i]->path);
 		free(vm->cobd[i]);
 		vm->cobd[i] = NULL;
 	}
@@ -188,10 +283,46 @@ static int transfer(int fd, bool write, void *buf, size_t len, uint64_t off)
 		if (n < 0)
 			return -errno;
 		if (n == 0)
-			return -EIO; /* the image shrank under us */
+			return -ENODATA; /* past the end: the image shrank under us */
 		p += n, off += (uint64_t)n, len -= (size_t)n;
 	}
 	return 0;
+}
+
+/*
+ * The image ends before the unit does: sectors the guest wrote are gone.
+ * From here on every request fails with EIO, so that no read of the lost
+ * part can succeed later - a write past the new end would regrow the file
+ * and the hole read back as zeros, a silent loss.  Said once, on stderr.
+ */
+static int unit_broken(struct shim_cobd *d, uint64_t now)
+{
+	if (!d->broken)
+		fprintf(stderr, "coop: cobd%u: %s shrank under the guest from %llu to %llu bytes "
+				"(the unit ends at byte %llu): cobd%u fails every request with EIO "
+				"from now on\n", d->unit, d->path,
+			(unsigned long long)d->image_size, (unsigned long long)now,
+			(unsigned long long)(d->base + d->size), d->unit);
+	d->broken = true;
+	return -EIO;
+}
+
+/*
+ * Does the image still hold the whole unit?  0, or the sticky -EIO.  An
+ * fstat per write and flush: a pwrite past the end would otherwise extend
+ * the file.  (Not airtight: a shrink that lands between this check and
+ * the pwrite is extended by that one request; the next write or flush
+ * that finds the image short, or read past its end, breaks the unit.)
+ */
+static int unit_check_size(struct shim_cobd *d)
+{
+	struct stat st;
+	uint64_t now;
+
+	if (fstat(d->fd, &st))
+		return -errno;
+	now = image_size(d->fd, &st);
+	return now < d->base + d->size ? unit_broken(d, now) : 0;
 }
 
 /* Is the request's extent inside the unit, sector-aligned and not too big? */
@@ -222,6 +353,8 @@ static int do_rw(struct shim_vm *vm, struct shim_cobd *d, const struct coop_cobd
 	buf = shim_guest_ptr(vm, r->addr);
 	if (write && crc && shim_crc32c(0, buf, r->length) != r->data_crc32c)
 		return -EBADMSG; /* damaged on the way: the guest sends it again */
+	if (write && (rc = unit_check_size(d)))
+		return rc;
 	/* Fault site: the image I/O itself fails, or stops half way. */
 	rc = shim_faults_io(vm, d->unit, (int)r->op, seq, &half);
 	if (rc && half)
@@ -229,6 +362,11 @@ static int do_rw(struct shim_vm *vm, struct shim_cobd *d, const struct coop_cobd
 			 d->base + r->offset);
 	if (!rc)
 		rc = transfer(d->fd, write, buf, r->length, d->base + r->offset);
+	if (rc == -ENODATA) { /* a read found the end of the image inside the unit */
+		struct stat st;
+
+		return unit_broken(d, fstat(d->fd, &st) ? 0 : image_size(d->fd, &st));
+	}
 	if (rc)
 		return rc;
 	rep->length = r->length;
@@ -242,13 +380,19 @@ static int do_rw(struct shim_vm *vm, struct shim_cobd *d, const struct coop_cobd
 static int serve(struct shim_vm *vm, struct shim_cobd *d, const struct coop_cobd_request *r,
 		 uint64_t seq, struct coop_cobd_reply *rep)
 {
+	int rc;
+
 	d->last_seq = seq;
 	d->last_len = 0;
+	if (d->broken)
+		return -EIO;
 	switch (r->op) {
 	case COOP_COBD_READ:
 	case COOP_COBD_WRITE:
 		return do_rw(vm, d, r, seq, rep);
 	case COOP_COBD_FLUSH:
+		if ((rc = unit_check_size(d)))
+			return rc;
 		return d->ro || fdatasync(d->fd) == 0 ? 0 : -errno;
 	case COOP_COBD_INFO:
 		rep->size = d->size;

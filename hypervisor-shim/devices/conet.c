@@ -28,6 +28,7 @@
 
 #include "core/shim.h"
 #include "devices/devices.h"
+#include "util/util.h"
 
 #define CONET_RX_QUEUE 256             /* frames queued for the guest per unit */
 #define CONET_RX_RESUME (CONET_RX_QUEUE / 2) /* read the fd again below this */
@@ -68,16 +69,15 @@ static __attribute__((format(printf, 4, 5))) int bad(char *err, size_t errlen, c
 	return -EINVAL;
 }
 
-/* A decimal number lo..hi that is all of s. */
+/* A number lo..hi that is all of s (util.h's one rule for numbers users type). */
 static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
-	char *end;
+	uint64_t v;
 
-	if (*s < '0' || *s > '9')
+	if (coop_parse_u64(s, hi, &v) || v < lo)
 		return -EINVAL;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno || *end || *out < lo || *out > hi ? -EINVAL : 0;
+	*out = (unsigned long)v;
+	return 0;
 }
 
 /* ---- transports ------------------------------------------------------------ */
@@ -344,17 +344,15 @@ static void conet_mac(unsigned int unit, uint8_t mac[6])
 static int conet_open_spec(struct shim_vm *vm, struct shim_conet *c, char *err, size_t errlen)
 {
 	const char *eq = strchr(c->spec, '=');
-	char num[8];
+	char num[24];
 	unsigned long unit;
 	size_t n;
 
-	if (strncmp(c->spec, "conet", 5) || !eq || (n = (size_t)(eq - c->spec) - 5) == 0 ||
-	    n >= sizeof(num))
+	if (strncmp(c->spec, "conet", 5) || !eq || (n = (size_t)(eq - c->spec) - 5) == 0)
 		return bad(err, errlen, c->spec, "expected conetN=tap:IFNAME, "
 			   "conetN=udp:LOCAL_PORT:REMOTE_HOST:REMOTE_PORT or conetN=unix:PATH[:PEER]");
-	memcpy(num, c->spec + 5, n);
-	num[n] = '\0';
-	if (parse_uint(num, 0, COOP_BOOT_MAX_DEVS - 1, &unit))
+	snprintf(num, sizeof(num), "%.*s", (int)n, c->spec + 5);
+	if (n >= sizeof(num) || parse_uint(num, 0, COOP_BOOT_MAX_DEVS - 1, &unit))
 		return bad(err, errlen, c->spec, "the unit N of conetN is 0..%d",
 			   COOP_BOOT_MAX_DEVS - 1);
 	if (vm->conet[unit])

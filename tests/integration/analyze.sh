@@ -38,7 +38,7 @@ done
 
 # A real trace, analysed; compared with babeltrace2's view of it.
 truncate -s 2M "$TMP/d.img"
-run run --disk "cobd0=$TMP/d.img" --exec 'blk scrub 0 0 2048; blk verify 0 0 256; spin 200' \
+run run --disk "cobd0=$TMP/d.img" --exec 'blk scrub 0 0 2048; blk verify 0 0 256 1; spin 200' \
 	--report "$TMP/r.json" --trace "$TMP/tr"
 expect_status 0
 expect_no_sessiond

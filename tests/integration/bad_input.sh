@@ -25,6 +25,70 @@ bad "--console bar: unknown console" run --console bar
 bad "--switch-mode turbo" run --switch-mode turbo
 bad "--cmdline: 600 bytes, at most 511" run --cmdline "$(printf '%600s' x)"
 
+# Numbers: the whole value must be the number - no blanks, sign, junk or
+# emptiness, no wrap past 2^32 or 2^64 - in every option and spec that
+# takes one.  Each bad value is exit 2 with one line naming the option and
+# the value.  (strtol took partition=4294967297 for partition 1.)
+truncate -s 1M "$TMP/disk.img"
+img=$TMP/disk.img
+common_bad=("" " " "abc" "1x" "x1" " 1" "1 " "-1" "+1" "--1" "0x" "1.5" "1e3" "1,2"
+	"18446744073709551616" "99999999999999999999999" "-18446744073709551615")
+for v in "${common_bad[@]}"; do
+	bad "--seed $v: expected a number from 0 to 2^64-1" run --seed "$v"
+	bad "coop bench: --iterations: expected 1..10000000, not $v" bench --iterations "$v"
+	bad "coop bench: --repeat: expected 1..1000, not $v" bench --repeat "$v"
+	bad "coop bench: --cpu: not a CPU number: $v" bench --cpu "$v"
+	case $v in *,*) ;; *) # a ',' ends a --disk option
+		bad "--disk cobd0=$img,partition=$v: partition=$v: expected a primary partition 1..4" \
+			run --disk "cobd0=$img,partition=$v" --exec 'echo never'
+		bad "--disk cobd0=$img,offset=$v: offset=$v: expected a number of bytes" \
+			run --disk "cobd0=$img,offset=$v" --exec 'echo never'
+		;;
+	esac
+	bad "--disk cobd$v=$img: " run --disk "cobd$v=$img" --exec 'echo never'
+	bad "--net conet0=udp:$v:127.0.0.1:5001: ports are 1..65535" \
+		run --net "conet0=udp:$v:127.0.0.1:5001" --exec 'echo never'
+	bad "--net conet0=udp:5001:127.0.0.1:$v: ports are 1..65535" \
+		run --net "conet0=udp:5001:127.0.0.1:$v" --exec 'echo never'
+	bad "--net conet$v=udp:5001:127.0.0.1:5002: " \
+		run --net "conet$v=udp:5001:127.0.0.1:5002" --exec 'echo never'
+done
+# Past each option's own range, among them the values that used to wrap.
+for v in 0 5 4294967297 4294967301 18446744073709551617; do
+	bad "partition=$v: expected a primary partition 1..4" \
+		run --disk "cobd0=$img,partition=$v" --exec 'echo never'
+done
+for v in 8 4294967296 18446744073709551616; do
+	bad "--disk cobd$v=$img: the unit N of cobdN is 0..7" run --disk "cobd$v=$img" --exec 'echo never'
+	bad "--net conet$v=unix:$TMP/s: the unit N of conetN is 0..7" \
+		run --net "conet$v=unix:$TMP/s" --exec 'echo never'
+done
+for v in 0 65536 4294967297 18446744073709551617; do
+	bad "ports are 1..65535" run --net "conet0=udp:$v:127.0.0.1:5001" --exec 'echo never'
+done
+for v in 0 10000001 4294967297; do
+	bad "--iterations: expected 1..10000000, not $v" bench --iterations "$v"
+done
+for v in 0 1001 4294967297; do
+	bad "--repeat: expected 1..1000, not $v" bench --repeat "$v"
+done
+for v in 1024 4294967296 18446744073709551615; do
+	bad "--cpu: not a CPU number: $v" bench --cpu "$v"
+done
+for v in "" " " "." "abc" "-1" "+1" " 1" "1 " "1e3" "0x10" "inf" "nan" "1.2.3" "86400.5" \
+	"99999999999999999999"; do
+	bad "--watchdog $v: expected seconds from 0 to 86400" run --watchdog "$v"
+done
+for v in "" " " "-1" "+64M" " 64M" "64M " "0x10M" "64MM" "1e3M"; do
+	bad "--mem $v: not a size" run --mem "$v"
+done
+# ... and what is still a number: 0x hex, leading zeros (decimal, not octal).
+run run --seed 0x10 --watchdog 0.5 --exec 'echo ok'
+expect_status 0
+run run --seed 010 --watchdog 07 --disk "cobd00=$img,offset=0x200" --exec 'blk info'
+expect_status 0
+expect_in out "cobd0: 2047 sectors"
+
 # Guest kernel files.
 bad "No such file or directory" run --kernel "$TMP/missing.elf"
 bad "is a directory" run --kernel "$TMP"

@@ -23,10 +23,33 @@ run run --exec 'poweroff 0; echo never'
 expect_status 0
 expect_stdout ""
 
-# At the end of the script the guest powers off with the last status.
+# At the end of the script the guest powers off with the first failing
+# command's status: a failure is not hidden by the commands after it.
 run run --exec 'nosuchcommand'
 expect_status 127
 expect_in out "nosuchcommand: command not found"
+run run --exec 'blk read 9 0 1; echo after'
+expect_status 2
+expect_in out "blk: no unit cobd9"
+expect_in out "after"
+run run --exec 'echo a; nosuchcommand; blk read 9 0 1; echo b'
+expect_status 127
+expect_stdout "$(printf 'a\nnosuchcommand: command not found\nblk: no unit cobd9\nb')"
+run run --exec "echo 'unterminated; echo after"
+expect_status 2
+expect_in out "unterminated quote"
+run run --exec 'echo a; echo b'
+expect_status 0
+# ... unless the script powers off itself: poweroff's status is the run's.
+run run --exec 'nosuchcommand; poweroff 0'
+expect_status 0
+run run --exec 'nosuchcommand; poweroff 5'
+expect_status 5
+# Console input that is not --exec keeps sh's rule: the last command's status.
+printf 'nosuchcommand\necho after\n' >"$TMP/in"
+STDIN="$TMP/in" run run
+expect_status 0
+expect_in out "after"
 
 run run --exec 'poweroff 300'
 expect_status 2

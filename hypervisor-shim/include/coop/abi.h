@@ -31,8 +31,9 @@
 /* ---- Versions and magic numbers ---------------------------------------- */
 
 #define COOP_ABI_MAJOR 1
-#define COOP_ABI_MINOR 4 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table;
-                           1.3: NOP; 1.4: end-to-end check and failure reports */
+#define COOP_ABI_MINOR 5 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table;
+                           1.3: NOP; 1.4: end-to-end check and failure reports;
+                           1.5: COOP_CON_EXEC */
 /* "COOPPASS" read as a little-endian u64: the first word of the passage. */
 #define COOP_PASSAGE_MAGIC COOP_U64(0x53534150504f4f43)
 
@@ -131,6 +132,12 @@
 
 /* Console flags in the boot parameters. */
 #define COOP_CON_INTERACTIVE 0x1 /* a person types: prompt, echo, edit */
+/*
+ * The input is a script (coop run --exec, 1.5): a failure in it must not
+ * hide behind later commands, so the shell ends with the first failing
+ * command's status unless the script powers off itself.
+ */
+#define COOP_CON_EXEC 0x2
 
 /* Monitor messages (device COOP_DEV_MONITOR, 1.4) */
 #define COOP_MON_CHECK 1  /* guest->host: struct coop_mon_check */
