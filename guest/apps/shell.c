@@ -217,7 +217,7 @@ static const struct shell_cmd shell_cmds[] = {
 	{ "sleep", cmd_sleep, "MS", "block the shell for MS milliseconds" },
 	{ "spin", cmd_spin, "MS", "busy-loop MS milliseconds with interrupts on" },
 	{ "stats", cmd_stats, "", "ticks, vIRQs, switches, threads, hypercalls" },
-	{ "crash", cmd_crash, "segv|ud|div|stack|hang", "crash the guest in the way named" },
+	{ "crash", cmd_crash, "segv|ud|div|stack|hang|int N", "crash the guest in the way named" },
 	{ "selftest", cmd_selftest, "[NAME|all]", "list the self-tests, run one or all" },
 	{ "blk", cmd_blk, "SUBCMD UNIT ...",
 	  "block devices: info read write verify scrub sum" },

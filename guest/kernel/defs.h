@@ -246,6 +246,7 @@ void crash_ud(void);
 int crash_div(void);
 int crash_stack(int depth);
 void crash_hang(void);
+int crash_int(uint64_t n);
 
 /* apps/selftest.c */
 int cmd_selftest(int argc, char **argv);

@@ -35,4 +35,22 @@ crash segv "SIGSEGV" crash_segv --switch-mode full
 run run --exec 'crash frobnicate'
 expect_status 2
 
+# crash int N executes int $N.  For this process the kernel's gates are
+# off limits (a #GP): SIGSEGV, as any fault.  (int $3 is left out: SIGTRAP
+# is a separate matter of the user backend's.)  The kmod backend's
+# answers are in tests/kmod/tests.sh.
+run run --exec 'crash int 14'
+expect_status 3
+expect_in err "coop: guest crashed: SIGSEGV"
+expect_in err "crash_int+"
+# int $0x80 is the 32-bit system call here: eax = -1 fails, the guest runs on.
+run run --exec 'crash int 128'
+expect_status 1
+expect_in out "crash int 128: still alive"
+# A vector it has no int for, or no number: usage errors.
+run run --exec 'crash int 7'
+expect_status 2
+run run --exec 'crash int'
+expect_status 2
+
 done_ok

@@ -4,13 +4,20 @@
  * KVM-selftest style: tiny guests written here as machine code, the host's
  * checks next to them.  Every ioctl with good and bad arguments, a world
  * switch round trip, guest exceptions (#UD, #PF of several kinds, the
- * stack guard), W^X in the guest's page tables, and host interrupts that
- * keep arriving while a guest spins.  Needs root and coop.ko loaded: run
- * inside QEMU by tests/kmod/qemu-run.sh (a missing /dev/coop is a skip).
+ * stack guard), software interrupts (never the host's), W^X in the
+ * guest's page tables, what memory may be guest RAM, who may open the
+ * device, and host interrupts that keep arriving while a guest spins.
+ * Needs root and coop.ko loaded: run inside QEMU by tests/kmod/qemu-run.sh
+ * (a missing /dev/coop is a skip).
  *   coop-kmod-ioctl            run every test; exit 0, 1 (failed) or 77
+ *   coop-kmod-ioctl --without-cap-sys-rawio PROG [ARG...]
+ *                              run PROG without CAP_SYS_RAWIO (root
+ *                              otherwise; busybox's setpriv cannot drop
+ *                              a capability from the bounding set)
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -121,8 +129,26 @@ static size_t emit_movabs(uint8_t *p, uint8_t reg_opcode, uint64_t imm) /* 48 B8
 	return 10;
 }
 
-/* Mode 0600: only root may run ring-0 guests. */
-static void test_permissions(void)
+/*
+ * Drop @cap from every set of this process, the bounding set included, so
+ * that it does not come back when root execs a program.
+ */
+static int drop_cap(int cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	uint32_t bit = 1u << (cap % 32);
+
+	if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) || syscall(SYS_capget, &h, d))
+		return -1;
+	d[cap / 32].effective &= ~bit;
+	d[cap / 32].permitted &= ~bit;
+	d[cap / 32].inheritable &= ~bit;
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+/* In a child: open /dev/coop as @uid (-1: as root), without CAP_SYS_RAWIO if @no_rawio; errno or 0. */
+static int open_as(int uid, bool no_rawio)
 {
 	pid_t pid = fork();
 	int status = -1;
@@ -130,14 +156,102 @@ static void test_permissions(void)
 	if (pid == 0) {
 		int fd;
 
-		if (setgid(65534) || setuid(65534))
-			_exit(2);
+		if (uid >= 0 && (setgid((gid_t)uid) || setuid((uid_t)uid)))
+			_exit(255);
+		if (no_rawio && drop_cap(CAP_SYS_RAWIO))
+			_exit(255);
 		fd = open(COOP_KMOD_DEVICE, O_RDWR);
-		_exit(fd < 0 && errno == EACCES ? 0 : 1);
+		_exit(fd < 0 ? errno : 0);
 	}
 	waitpid(pid, &status, 0);
-	check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	      "an unprivileged user cannot open %s (status %#x)", COOP_KMOD_DEVICE, status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
+
+/*
+ * Mode 0600: only root may run ring-0 guests; and only with CAP_SYS_RAWIO
+ * (the module's check at open, which a chmod cannot open).
+ */
+static void test_permissions(void)
+{
+	int e;
+
+	e = open_as(65534, false);
+	check(e == EACCES, "an unprivileged user cannot open %s: %s", COOP_KMOD_DEVICE, strerror(e));
+	e = open_as(-1, true);
+	check(e == EPERM, "root without CAP_SYS_RAWIO (CAP_SYS_ADMIN kept) cannot open %s: %s",
+	      COOP_KMOD_DEVICE, strerror(e));
+	e = open_as(-1, false);
+	check(e == 0, "root opens %s: %s", COOP_KMOD_DEVICE, strerror(e));
+	/* Even when the mode lets a user in, the capability is missing. */
+	check(chmod(COOP_KMOD_DEVICE, 0666) == 0, "chmod 0666 %s", COOP_KMOD_DEVICE);
+	e = open_as(65534, false);
+	check(e == EPERM, "an unprivileged user cannot open %s with mode 0666: %s",
+	      COOP_KMOD_DEVICE, strerror(e));
+	check(chmod(COOP_KMOD_DEVICE, 0600) == 0, "chmod 0600 %s", COOP_KMOD_DEVICE);
+}
+
+/*
+ * Guest RAM must be anonymous private memory: a file (private or shared),
+ * shared anonymous memory, or RAM that is only partly anonymous is
+ * -EINVAL; a hole in it -EFAULT.
+ */
+static void test_ram_kinds(void)
+{
+	uint8_t *base = (uint8_t *)(uintptr_t)COOP_GUEST_BASE;
+	int fd = open(COOP_KMOD_DEVICE, O_RDWR | O_CLOEXEC);
+	char path[] = "/tmp/coop-ram-XXXXXX";
+	int file = mkstemp(path);
+	struct coop_kmod_create c = { .ram_addr = COOP_GUEST_BASE, .ram_size = RAM };
+	const struct {
+		const char *what;
+		int flags; /* MAP_ANONYMOUS: no file */
+		int rc;
+	} kinds[] = {
+		{ "a private file mapping", MAP_PRIVATE, -EINVAL },
+		{ "a shared file mapping", MAP_SHARED, -EINVAL },
+		{ "shared anonymous memory", MAP_SHARED | MAP_ANONYMOUS, -EINVAL },
+		{ "anonymous private memory", MAP_PRIVATE | MAP_ANONYMOUS, 0 },
+	};
+	struct coop_kmod_state s;
+	void *p;
+
+	check(file >= 0 && ftruncate(file, RAM) == 0, "a file for guest RAM: %s", strerror(errno));
+	unlink(path);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		int f = kinds[i].flags & MAP_ANONYMOUS ? -1 : file;
+
+		p = mmap(base, RAM, PROT_READ | PROT_WRITE, kinds[i].flags | MAP_FIXED_NOREPLACE, f, 0);
+		check(p == base, "mmap %s: %s", kinds[i].what, strerror(errno));
+		check(io(fd, COOP_KMOD_CREATE, &c) == kinds[i].rc, "CREATE on %s: %s, want %s",
+		      kinds[i].what, strerror(errno), kinds[i].rc ? strerror(-kinds[i].rc) : "success");
+		if (!kinds[i].rc) {
+			/* The one that worked: GET_STATE tells no kernel address. */
+			check(io(fd, COOP_KMOD_GET_STATE, &s) == 0 && !s.reserved0[0] &&
+				      !s.reserved0[1] && !s.reserved0[2],
+			      "GET_STATE: the reserved (once address) fields are zero");
+			check(io(fd, COOP_KMOD_DESTROY, NULL) == 0, "DESTROY: %s", strerror(errno));
+		}
+		munmap(base, RAM);
+	}
+	/* Anonymous, but its second half a file. */
+	p = mmap(base, RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+		 -1, 0);
+	check(p == base && mmap(base + RAM / 2, RAM / 2, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_FIXED, file, 0) == (void *)(base + RAM / 2),
+	      "mmap half anonymous, half a file: %s", strerror(errno));
+	check(io(fd, COOP_KMOD_CREATE, &c) == -EINVAL, "CREATE on RAM half a file: %s, want EINVAL",
+	      strerror(errno));
+	munmap(base, RAM);
+	/* Anonymous, with a page missing in the middle. */
+	p = mmap(base, RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+		 -1, 0);
+	check(p == base && munmap(base + RAM / 2, 0x1000) == 0, "mmap with a hole: %s",
+	      strerror(errno));
+	check(io(fd, COOP_KMOD_CREATE, &c) == -EFAULT, "CREATE on RAM with a hole: %s, want EFAULT",
+	      strerror(errno));
+	munmap(base, RAM);
+	close(file);
+	close(fd);
 }
 
 static void test_version(void)
@@ -370,6 +484,78 @@ static void test_exceptions(void)
 	      "ret to 0: vector %u cr2 %#llx", r.vector, (unsigned long long)r.cr2);
 }
 
+/*
+ * A guest that puts markers in rbx and r15, then executes @insn (2 bytes):
+ *   movabs $0x1111111111111111, %rbx; movabs $0x2222222222222222, %r15; insn
+ * Returns the run; *s the state after it, from which the frame is checked.
+ */
+static struct coop_kmod_run run_insn(const char *insn, struct coop_kmod_state *s)
+{
+	uint8_t code[32];
+	size_t n = 0;
+
+	n += emit_movabs(code + n, 0xbb, 0x1111111111111111ull);
+	n += emit(code + n, "\x49\xbf", 2); /* movabs imm64, %r15 */
+	n += emit(code + n, &(uint64_t){ 0x2222222222222222ull }, 8);
+	n += emit(code + n, insn, 2);
+	n += emit(code + n, "\x0f\x0b", 2); /* ud2: where a resumed guest lands */
+	return run_to_exception(code, n, s);
+}
+
+/*
+ * `int $N` from the ring-0 guest: never passed to the host's handler for
+ * N, never misread as the exception N with an error code.  The exit says
+ * SOFT_INT (or #BP for 3), the registers are the guest's at the
+ * instruction after the int, every frame field in place.
+ */
+static void test_soft_int(void)
+{
+	static const unsigned int soft[] = { 8, 10, 11, 12, 13, 14, 17, 21, 29, 30,
+					     32, 0x80, 0xec, 0xfd };
+	const uint64_t after = CODE + 22;
+	struct coop_kmod_state s;
+	struct coop_kmod_run r;
+	char insn[2];
+
+	for (size_t i = 0; i < sizeof(soft) / sizeof(soft[0]); i++) {
+		insn[0] = (char)0xcd, insn[1] = (char)soft[i];
+		r = run_insn(insn, &s);
+		check(r.exit == COOP_KMOD_EXIT_SOFT_INT && r.vector == soft[i],
+		      "int $%#x: exit %u vector %u, want SOFT_INT %u", soft[i], r.exit, r.vector,
+		      soft[i]);
+		check(s.regs.rip == after && s.regs.rsp == STACK_TOP - 8 && s.regs.cs == 0x10 &&
+			      s.regs.ss == 0x18 && s.regs.rflags & 0x200 && s.regs.error == 0 &&
+			      s.regs.vector == soft[i],
+		      "int $%#x: frame rip %#llx rsp %#llx cs %#llx ss %#llx rflags %#llx error %#llx "
+		      "vector %llu", soft[i], (unsigned long long)s.regs.rip,
+		      (unsigned long long)s.regs.rsp, (unsigned long long)s.regs.cs,
+		      (unsigned long long)s.regs.ss, (unsigned long long)s.regs.rflags,
+		      (unsigned long long)s.regs.error, (unsigned long long)s.regs.vector);
+		check(s.regs.rbx == 0x1111111111111111ull && s.regs.r15 == 0x2222222222222222ull,
+		      "int $%#x: registers kept", soft[i]);
+	}
+	/* int $3 is the breakpoint exception, as int3 is. */
+	r = run_insn("\xcd\x03", &s);
+	check(r.exit == COOP_KMOD_EXIT_EXCEPTION && r.vector == 3 && s.regs.rip == after,
+	      "int $3: exit %u vector %u rip %#llx, want #BP", r.exit, r.vector,
+	      (unsigned long long)s.regs.rip);
+	/* The spurious vector is dropped: the guest runs on, into the ud2. */
+	r = run_insn("\xcd\xff", &s);
+	check(r.exit == COOP_KMOD_EXIT_EXCEPTION && r.vector == 6 && s.regs.rip == after,
+	      "int $0xff: exit %u vector %u rip %#llx, want the ud2 after it", r.exit, r.vector,
+	      (unsigned long long)s.regs.rip);
+	/*
+	 * The CPU's own #GP, with an error code: a selector past the GDT.
+	 *   mov $0x1000, %eax; mov %eax, %ds   (error code: the selector)
+	 */
+	r = run_to_exception("\xb8\x00\x10\x00\x00\x8e\xd8", 7, &s);
+	check(r.exit == COOP_KMOD_EXIT_EXCEPTION && r.vector == 13 && r.error == 0x1000 &&
+		      s.regs.rip == CODE + 5 && s.regs.rsp == STACK_TOP - 8 && s.regs.cs == 0x10,
+	      "#GP: exit %u vector %u error %#llx rip %#llx, want 13, 0x1000 at %#llx", r.exit,
+	      r.vector, (unsigned long long)r.error, (unsigned long long)s.regs.rip,
+	      (unsigned long long)(CODE + 5));
+}
+
 /* RUN as a bare syscall with @pattern in xmm0 (no libc code in between); xmm0 after it. */
 static uint64_t run_keeping_xmm0(int fd, struct coop_kmod_run *r, uint64_t pattern)
 {
@@ -533,10 +719,19 @@ static void test_spin(void)
 	guest_destroy(&g);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct stat st;
 
+	if (argc >= 3 && !strcmp(argv[1], "--without-cap-sys-rawio")) {
+		if (drop_cap(CAP_SYS_RAWIO)) {
+			perror("coop-kmod-ioctl: cannot drop CAP_SYS_RAWIO");
+			return 1;
+		}
+		execvp(argv[2], argv + 2);
+		perror(argv[2]);
+		return 127;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (stat(COOP_KMOD_DEVICE, &st)) {
 		printf("SKIP: %s: %s (load coop.ko)\n", COOP_KMOD_DEVICE, strerror(errno));
@@ -550,6 +745,8 @@ int main(void)
 	test_load_bad();
 	test_round_trip();
 	test_exceptions();
+	test_soft_int();
+	test_ram_kinds();
 	test_fpu();
 	test_ring0_round_trip();
 	test_spin();

@@ -98,6 +98,14 @@ st=$?
 sed 's/^/     /' /tmp/ioctl
 check "coop-kmod-ioctl passes" test "$st" -eq 0
 check "no oops after the ioctl tests" no_oops
+# Root, but without CAP_SYS_RAWIO (busybox's setpriv cannot drop it from
+# the bounding set; coop-kmod-ioctl can): the module refuses the open.
+./coop-kmod-ioctl --without-cap-sys-rawio ./coop run --backend kmod --exec 'echo hi' \
+	</dev/null >/tmp/out 2>/tmp/err
+st=$?
+check "coop run --backend kmod without CAP_SYS_RAWIO exits 1 ($st)" test "$st" -eq 1
+check "... saying it needs CAP_SYS_RAWIO" \
+	has /tmp/err 'Operation not permitted (the kmod backend needs CAP_SYS_RAWIO)'
 
 echo "== coop run --backend kmod"
 kmod_run 0 --exec 'echo hello from ring 0'
@@ -140,6 +148,29 @@ crash stack "stack overflow" crash_stack
 crash hang "hung (watchdog" crash_hang --watchdog 1
 check "the host kernel logged no oops" no_oops
 host_ticks "after the guest runs and crashes"
+
+# A ring-0 guest may execute int $N for any N.  None may reach the host's
+# handler for N (int $0x80 is its syscall gate, 236 its timer, 0xfd its
+# reschedule IPI's vector), and none may be taken for the exception N with
+# an error code (a software int pushes none): each ends the guest, exit 3.
+echo "== software interrupts end the guest, never reach the host"
+for n in 8 10 11 12 13 14 17 21 29 30 32 128 236; do
+	kmod_run 3 --exec "crash int $n"
+	for want in "coop: guest crashed: software interrupt $n (int \$" "in crash_int+" \
+		"guest registers:" "backtrace:" "cmd_crash+"; do
+		has /tmp/err "$want" || { bad "crash int $n: the report lacks '$want'"; continue 2; }
+	done
+	ok "crash int $n: 'software interrupt $n' in crash_int, registers and backtrace"
+done
+# int $3 is the breakpoint exception, as int3 would be.
+kmod_run 3 --exec 'crash int 3'
+check "crash int 3: reported as the breakpoint" \
+	has /tmp/err "coop: guest crashed: SIGTRAP (breakpoint) in crash_int+"
+check "no oops after software interrupts" no_oops
+# What the host's handlers say when they run for a vector that did not come.
+check "the host's handlers saw no interrupt that did not come" \
+	sh -c "! dmesg | grep -E 'Spurious interrupt \\(vector|spurious APIC interrupt|Unexpected external interrupt|NMI received for unknown'"
+host_ticks "after software interrupts"
 
 echo "== tracepoints (ftrace)"
 t=/sys/kernel/tracing

@@ -8,8 +8,9 @@
  * operation (the monitor serves it), when a signal waits for this thread
  * or the module's time slice ended (a forwarded interrupt: the monitor
  * serves its events and the module delivers the vIRQs they raised on the
- * next RUN), or when the guest took a CPU exception (a crash report from
- * its registers, as the user backend makes one from a signal).
+ * next RUN), or when the guest took a CPU exception or executed a
+ * software interrupt (a crash report from its registers, as the user
+ * backend makes one from a signal).
  */
 #include <elf.h>
 #include <errno.h>
@@ -57,7 +58,8 @@ int host_kmod_create(struct shim_vm *vm, char *err, size_t errlen)
 
 		snprintf(err, errlen, "--backend kmod: %s: %s%s", COOP_KMOD_DEVICE, strerror(e),
 			 e == ENOENT ? " (load the module: insmod coop.ko)" :
-			 e == EACCES ? " (the kmod backend needs root)" : "");
+			 e == EACCES ? " (the kmod backend needs root)" :
+			 e == EPERM ? " (the kmod backend needs CAP_SYS_RAWIO)" : "");
 		goto err_free;
 	}
 	if (ioctl(k->fd, COOP_KMOD_VERSION, &v)) {
@@ -74,7 +76,11 @@ int host_kmod_create(struct shim_vm *vm, char *err, size_t errlen)
 	k->create = (struct coop_kmod_create){ .ram_addr = (uint64_t)(uintptr_t)vm->ram,
 					       .ram_size = vm->mem_size };
 	if (ioctl(k->fd, COOP_KMOD_CREATE, &k->create)) {
-		snprintf(err, errlen, "--backend kmod: cannot create the guest: %s", strerror(errno));
+		int e = errno;
+
+		snprintf(err, errlen, "--backend kmod: cannot create the guest: %s%s", strerror(e),
+			 e == EINVAL ? " (guest RAM must be anonymous private memory, "
+				       "not a file or shared memory)" : "");
 		goto err_close;
 	}
 	vm->kmod = k;
@@ -193,6 +199,41 @@ static void capture(struct shim_vm *vm, const struct coop_kmod_run *r, int sig)
 	vm->crashed = true;
 }
 
+/*
+ * A reason the monitor's report cannot word from a signal, in its words
+ * ("guest crashed: WHAT in FUNCTION+OFF").  Said before the monitor ends
+ * the guest, so it is the one that sticks (core/kill.c); the registers
+ * and the backtrace follow as for any crash (shim_crash_end).
+ */
+static void crash_reason(struct shim_vm *vm, const char *what)
+{
+	uint64_t rip = (uint64_t)vm->crash.gregs[REG_RIP], off = 0;
+	const char *fn = shim_guest_text(vm, rip) ? shim_symbol(&vm->syms, rip, &off) : NULL;
+
+	if (fn)
+		shim_kill_guest(vm, "guest crashed: %s in %s+%#llx", what, fn, (unsigned long long)off);
+	else
+		shim_kill_guest(vm, "guest crashed: %s in ?", what);
+}
+
+/* The guest ended in an exception or an `int $N` (r->exit says which). */
+static void crashed(struct shim_vm *vm, const struct coop_kmod_run *r)
+{
+	char what[64];
+
+	if (r->exit == COOP_KMOD_EXIT_SOFT_INT) {
+		/* What a process gets for `int $N` through a gate it may not use (#GP). */
+		capture(vm, NULL, SIGSEGV);
+		snprintf(what, sizeof(what), "software interrupt %u (int $%#x)", r->vector, r->vector);
+		crash_reason(vm, what);
+		return;
+	}
+	capture(vm, r, 0);
+	if (r->vector == 3) /* #BP: int3, or int $3 */
+		crash_reason(vm, "SIGTRAP (breakpoint)");
+	else if (r->vector == 1)
+		crash_reason(vm, "SIGTRAP (debug exception)");
+}
 
 /* After RUN: the monitor's counters, and whether the guest made progress. */
 static void account(struct shim_vm *vm, const struct coop_kmod_run *r)
@@ -251,7 +292,8 @@ static void kmod_switch(struct coop_cpu_context *save, struct coop_cpu_context *
 			capture(vm, NULL, 0);
 		break;
 	case COOP_KMOD_EXIT_EXCEPTION:
-		capture(vm, &r, 0);
+	case COOP_KMOD_EXIT_SOFT_INT:
+		crashed(vm, &r);
 		break;
 	case COOP_KMOD_EXIT_BAD_VIRQ:
 		shim_kill_guest(vm, "cannot deliver a vIRQ: its frame at %#llx is not writable guest memory "

@@ -22,6 +22,16 @@
  *                    user space, or the guest takes a CPU exception
  *   GET_STATE        registers and counters (crash reports, tests)
  *   DESTROY / close  unpin and free everything
+ *
+ * Who may: opening /dev/coop needs CAP_SYS_RAWIO (checked at open, as for
+ * /dev/mem; the node is also mode 0600).  The guest runs in ring 0, so
+ * this is raw access to the machine, and CREATE hands the caller the
+ * switch's kernel addresses, which its guest must call.  No other kernel
+ * address reaches user space.
+ *
+ * API 1.1: COOP_KMOD_EXIT_SOFT_INT; CREATE refuses guest RAM that is not
+ * anonymous private memory; GET_STATE's three address fields of 1.0 are
+ * reserved (zero).
  */
 #ifndef COOP_KMOD_H
 #define COOP_KMOD_H
@@ -37,7 +47,7 @@
 
 #define COOP_KMOD_DEVICE "/dev/coop"  /* a misc device, mode 0600 */
 #define COOP_KMOD_API_MAJOR 1          /* incompatible ioctl changes */
-#define COOP_KMOD_API_MINOR 0          /* additions at the end of a struct */
+#define COOP_KMOD_API_MINOR 1          /* additions (a struct's end, a new exit) */
 
 /* Features of the host CPU and kernel the module found (version.features). */
 #define COOP_KMOD_F_LA57 0x0001  /* 5-level paging: guest tables have 5 levels too */
@@ -58,6 +68,12 @@
 #define COOP_KMOD_EXIT_INTERRUPTED 2 /* a signal is pending or the slice is over */
 #define COOP_KMOD_EXIT_EXCEPTION 3   /* a guest CPU exception: run.vector, error, cr2 */
 #define COOP_KMOD_EXIT_BAD_VIRQ 4    /* a vIRQ could not be delivered: run.cr2 = frame address */
+/*
+ * The guest executed `int $N` for a vector that is neither an exception
+ * it raised nor a host interrupt (run.vector = N): it ends, as for an
+ * exception.  Software interrupts are never passed to the host's handlers.
+ */
+#define COOP_KMOD_EXIT_SOFT_INT 5
 
 /*
  * CREATE flags.  NOP_IN_KERNEL: RUN answers COOP_OP_NOP itself (result 0)
@@ -96,7 +112,11 @@ struct coop_kmod_version {
 };
 COOP_KMOD_ASSERT_SIZE(struct coop_kmod_version, 48);
 
-/* COOP_KMOD_CREATE (read/write). */
+/*
+ * COOP_KMOD_CREATE (read/write).  Guest RAM must be anonymous private
+ * memory (mmap MAP_PRIVATE | MAP_ANONYMOUS): a file, shared memory or
+ * hugetlbfs there is -EINVAL, a hole -EFAULT.
+ */
 struct coop_kmod_create {
 	uint64_t ram_addr;       /* in: the caller's guest-RAM mapping; == COOP_GUEST_BASE */
 	uint64_t ram_size;       /* in: bytes, a page multiple, COOP_MEM_MIN..COOP_MEM_MAX */
@@ -157,7 +177,7 @@ struct coop_kmod_stats {
 	uint64_t irqs_forwarded; /* host interrupts that hit the guest, replayed in the host */
 	uint64_t nmis_forwarded; /* NMIs among them (including ones that hit the switch) */
 	uint64_t virqs_delivered; /* vIRQ frames pushed onto guest code (async delivery) */
-	uint64_t exceptions;     /* guest CPU exceptions */
+	uint64_t exceptions;     /* guest CPU exceptions and software interrupts (each ends it) */
 	uint64_t slices;         /* RUN calls that ended with the time slice */
 	uint64_t nmis_in_switch; /* NMIs that hit the switch itself, replayed after it */
 	uint64_t nops_in_kernel; /* COOP_OP_NOPs RUN answered itself (NOP_IN_KERNEL) */
@@ -168,7 +188,7 @@ COOP_KMOD_ASSERT_SIZE(struct coop_kmod_stats, 96);
 /* COOP_KMOD_RUN (read/write). */
 struct coop_kmod_run {
 	uint32_t exit;      /* out: COOP_KMOD_EXIT_* */
-	uint32_t vector;    /* out: EXCEPTION: the vector */
+	uint32_t vector;    /* out: EXCEPTION, SOFT_INT: the vector */
 	uint64_t error;     /* out: EXCEPTION: its error code */
 	uint64_t cr2;       /* out: EXCEPTION #PF: the address; BAD_VIRQ: the frame's */
 	uint64_t tsc_in;    /* out: TSC at the last switch into the guest */
@@ -182,9 +202,7 @@ COOP_KMOD_ASSERT_SIZE(struct coop_kmod_run, 64 + 96);
 struct coop_kmod_state {
 	struct coop_kmod_regs regs;  /* the guest's registers (resumable) */
 	struct coop_kmod_stats stats; /* totals since CREATE */
-	uint64_t guest_cr3;          /* the root of the guest's page tables (host physical) */
-	uint64_t switcher;           /* the switch code's address, the same on both sides */
-	uint64_t sw_state;           /* the switch state's address, the same on both sides */
+	uint64_t reserved0[3];       /* zero (API 1.0: kernel addresses, never used) */
 	uint32_t loaded;             /* LOAD has happened */
 	uint32_t table_pages;        /* page-table pages of the guest's address space */
 	uint64_t reserved[4];

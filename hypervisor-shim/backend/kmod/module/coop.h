@@ -44,6 +44,14 @@
 #define COOP_STUB_SIZE 16
 
 /*
+ * Set in sw->guest.vector by the switcher when the CPU pushed an error
+ * code (found from the stack pointer, not from the vector: a software
+ * `int $14` pushes none).  run.c takes it off before anything else reads
+ * the vector; user space never sees it.
+ */
+#define COOP_SW_VEC_ERROR 0x10000
+
+/*
  * A GDTR/IDTR image: lgdt, lidt and sgdt take the 10 bytes at &limit.  The
  * padding keeps base 8-byte aligned, as Linux's struct desc_ptr does not.
  */

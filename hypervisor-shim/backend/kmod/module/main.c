@@ -5,6 +5,7 @@
  * Build: make -C hypervisor-shim/backend/kmod/module; load: insmod coop.ko;
  * use: coop run --backend kmod.  Tested in QEMU by tests/kmod/.
  */
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -159,10 +160,22 @@ static long coop_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	return rc;
 }
 
+/*
+ * Who may run guests: the guest runs in ring 0 and could do whatever the
+ * host kernel can, so this is raw access to the machine, the power
+ * CAP_SYS_RAWIO stands for (/dev/mem, /dev/port, /proc/kcore, iopl).
+ * CREATE also gives the caller the switch's kernel addresses, which its
+ * guest must call: a CAP_SYS_RAWIO holder could read them in /proc/kcore.
+ * Checked at open, as /dev/mem does: the mode (0600) is the first gate,
+ * this the second, which a chmod cannot open.
+ */
 static int coop_open(struct inode *inode, struct file *f)
 {
-	struct coop_vm *vm = kzalloc(sizeof(*vm), GFP_KERNEL);
+	struct coop_vm *vm;
 
+	if (!capable(CAP_SYS_RAWIO))
+		return -EPERM;
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
 	if (!vm)
 		return -ENOMEM;
 	mutex_init(&vm->lock);
@@ -192,7 +205,7 @@ static struct miscdevice coop_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "coop",
 	.fops = &coop_fops,
-	.mode = 0600, /* the guest runs in ring 0: root only */
+	.mode = 0600, /* the guest runs in ring 0: root only (and CAP_SYS_RAWIO, coop_open) */
 };
 
 static int __init coop_init(void)
@@ -204,6 +217,11 @@ static int __init coop_init(void)
 	BUILD_BUG_ON(offsetof(struct coop_sw, guest) % 16);
 	if (!boot_cpu_has(X86_FEATURE_FXSR)) {
 		pr_err("coop: the CPU has no fxsave\n");
+		return -ENODEV;
+	}
+	/* Which vectors are the host's is read in the local APIC (run.c, classify). */
+	if (!boot_cpu_has(X86_FEATURE_APIC)) {
+		pr_err("coop: no local APIC in use\n");
 		return -ENODEV;
 	}
 	rc = misc_register(&coop_dev);

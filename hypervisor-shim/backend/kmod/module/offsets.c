@@ -52,4 +52,5 @@ void coop_offsets(void)
 	OFFSET(SW_NMI_PENDING, coop_sw, nmi_pending);
 	OFFSET(SW_GDT, coop_sw, gdt);
 	DEFINE(COOP_STUB_SIZE, COOP_STUB_SIZE);
+	DEFINE(COOP_SW_VEC_ERROR, COOP_SW_VEC_ERROR);
 }

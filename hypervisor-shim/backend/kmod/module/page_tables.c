@@ -9,6 +9,7 @@
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <asm/io.h>
 #include <asm/mem_encrypt.h>
@@ -127,8 +128,12 @@ u64 coop_pt_cr3(const struct coop_vm *vm)
 
 void coop_pt_free(struct coop_vm *vm)
 {
-	while (vm->pt_count)
+	while (vm->pt_count) {
 		free_page((unsigned long)vm->pt_pages[--vm->pt_count]);
+		/* A 64 GiB guest has some 32768 of them. */
+		if (!(vm->pt_count % 1024))
+			cond_resched();
+	}
 	kfree(vm->pt_pages);
 	vm->pt_pages = NULL;
 	vm->pt_cap = 0;

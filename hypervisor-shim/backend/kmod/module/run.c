@@ -11,6 +11,14 @@
  * (the guest's own xsave area inside kernel_fpu_begin/end).  A host
  * interrupt that hit the guest is replayed into the host's handler for
  * its vector while interrupts are still off, as if it had arrived here.
+ *
+ * Only a real one: the guest is in ring 0 and may execute `int $N` for
+ * any N, which reaches the same stub as the hardware's vector N.  A
+ * vector from 32 up is the host's only if the local APIC has it in
+ * service; any other is a software interrupt and ends the guest, as its
+ * exceptions do.  Replaying it would run a host handler for an interrupt
+ * that never came: an EOI that ends another, real one still in service,
+ * or the int $0x80 syscall gate on a kernel stack.
  */
 #include <linux/jiffies.h>
 #include <linux/sched.h>
@@ -23,6 +31,7 @@
 #include <asm/fpu/types.h>
 #include <asm/fpu/xcr.h>
 #include <asm/idtentry.h>
+#include <asm/irq_vectors.h>
 #include <asm/msr.h>
 #include <asm/traps.h>
 
@@ -195,45 +204,107 @@ static bool deliver_virqs(struct coop_vm *vm, struct coop_kmod_run *r)
 	return true;
 }
 
+/* What made the guest leave (classify). */
+enum coop_exit {
+	COOP_EXIT_CALL,      /* it called switch_to_host */
+	COOP_EXIT_EXCEPTION, /* a CPU exception of its own: it ends */
+	COOP_EXIT_SOFT_INT,  /* `int $N` that is not its exception: it ends */
+	COOP_EXIT_HOST,      /* a host interrupt or NMI: replayed, it runs on */
+	COOP_EXIT_SPURIOUS,  /* the APIC's spurious vector: nothing to do, it runs on */
+};
+
 /* Why the guest left, in coop:switch_out's words. */
-static u32 exit_reason(const struct coop_vm *vm, u64 vector)
+static u32 exit_reason(const struct coop_vm *vm, enum coop_exit kind)
 {
-	if (vector == COOP_KMOD_VEC_CALL)
+	if (kind == COOP_EXIT_CALL)
 		return READ_ONCE(vm->passage->op.code);
-	if (vector < FIRST_EXTERNAL_VECTOR && vector != X86_TRAP_NMI)
+	if (kind == COOP_EXIT_EXCEPTION || kind == COOP_EXIT_SOFT_INT)
 		return COOP_TRACE_REASON_FAULT;
 	return COOP_TRACE_REASON_FORWARD;
 }
 
-#ifdef COOP_DEBUG
-/*
- * Debug builds (COOP_DEBUG=1) check that a replayed interrupt was a real
- * one and was acknowledged: the local APIC has the vector in service
- * before its handler runs (the CPU took it in the guest) and no longer
- * after (the handler's EOI).  A vector left in service blocks every
- * vector of its priority class and below on this CPU, timer included:
- * the kind of lost interrupt that would hang the host.
- */
+/* The local APIC has @vector in service: the CPU took it from the APIC. */
 static bool apic_in_service(u64 vector)
 {
 	return apic_read(APIC_ISR + (vector / 32) * 0x10) & BIT(vector % 32);
 }
 
-static void check_before_replay(u64 vector)
+/*
+ * The exceptions that push an error code (30 is AMD's #SX).  A software
+ * `int $N` never pushes one, so a frame without it for one of these is
+ * the guest's own interrupt, not the CPU's exception.
+ */
+static bool pushes_error(u64 vector)
 {
-	/* The APIC's spurious vector is never put in service. */
-	if (vector != SPURIOUS_APIC_VECTOR)
-		WARN_ONCE(!apic_in_service(vector),
-			  "coop: vector %llu hit the guest but is not in service\n", vector);
+	switch (vector) {
+	case X86_TRAP_DF:
+	case X86_TRAP_TS:
+	case X86_TRAP_NP:
+	case X86_TRAP_SS:
+	case X86_TRAP_GP:
+	case X86_TRAP_PF:
+	case X86_TRAP_AC:
+	case X86_TRAP_CP:
+	case X86_TRAP_VC:
+	case 30:
+		return true;
+	}
+	return false;
 }
 
+/*
+ * Sort the exit (interrupts off: the APIC's in-service bits are still
+ * those of the moment the guest left).  @error: the CPU pushed an error
+ * code (COOP_SW_VEC_ERROR, from the switcher).
+ *
+ * What cannot be told apart: `int $N` for an exception that pushes no
+ * error code (int $6 looks like #UD, int $3 is #BP) - reported as that
+ * exception, which is just as fatal to the guest and harmless to the
+ * host; `int $2`, which reaches the NMI stub and is replayed as an NMI
+ * (the host's handler logs an NMI of unknown reason); `int $18`, reported
+ * as the machine check it claims to be.
+ */
+static enum coop_exit classify(u64 vector, bool error)
+{
+	if (vector == COOP_KMOD_VEC_CALL)
+		return COOP_EXIT_CALL;
+	if (vector == X86_TRAP_NMI)
+		return COOP_EXIT_HOST;
+	if (vector < FIRST_EXTERNAL_VECTOR)
+		return pushes_error(vector) && !error ? COOP_EXIT_SOFT_INT : COOP_EXIT_EXCEPTION;
+	/*
+	 * The CPU accepts a spurious interrupt without putting it in
+	 * service, and it needs no EOI and no handler: drop it (so a
+	 * software int $0xff is a no-op, never replayed either).
+	 */
+	if (vector == SPURIOUS_APIC_VECTOR)
+		return COOP_EXIT_SPURIOUS;
+	/*
+	 * A hardware interrupt from the local APIC is in service from the
+	 * moment the CPU takes it until the host's handler sends its EOI.
+	 * Nothing else is in service here: RUN runs in process context and
+	 * every handler of this CPU has sent its EOI before it returned.
+	 * 0x80 is the int $0x80 gate, never a hardware vector.
+	 */
+	if (vector < NR_VECTORS && vector != IA32_SYSCALL_VECTOR && apic_in_service(vector))
+		return COOP_EXIT_HOST;
+	return COOP_EXIT_SOFT_INT;
+}
+
+#ifdef COOP_DEBUG
+/*
+ * Debug builds (COOP_DEBUG=1) check that a replayed interrupt was
+ * acknowledged: the local APIC no longer has it in service after the
+ * host's handler (its EOI).  A vector left in service blocks every
+ * vector of its priority class and below on this CPU, timer included:
+ * the kind of lost interrupt that would hang the host.
+ */
 static void check_after_replay(u64 vector)
 {
 	WARN_ONCE(apic_in_service(vector),
 		  "coop: vector %llu still in service after the host's handler\n", vector);
 }
 #else
-static void check_before_replay(u64 vector) { }
 static void check_after_replay(u64 vector) { }
 #endif
 
@@ -242,13 +313,16 @@ static void check_after_replay(u64 vector) { }
  * run the host's handler for it now, interrupts still off.  An NMI goes
  * to the entry made for this (asm_exc_nmi_noist: on this stack, NMIs
  * possibly still blocked since the guest's NMI stub did not iretq).
+ * @kind: only COOP_EXIT_HOST replays @vector; an NMI that hit the switch
+ * is replayed whatever ended the guest.
  */
-static void forward(struct coop_vm *vm, u64 vector, struct coop_kmod_run *r)
+static void forward(struct coop_vm *vm, u64 vector, enum coop_exit kind,
+		    struct coop_kmod_run *r)
 {
 	struct coop_sw *sw = vm->sw;
 	u64 t;
 
-	if (sw->nmi_pending || vector == X86_TRAP_NMI) {
+	if (sw->nmi_pending || (kind == COOP_EXIT_HOST && vector == X86_TRAP_NMI)) {
 		u32 src = sw->nmi_pending ? COOP_TRACE_IRQ_NMI_SWITCH : COOP_TRACE_IRQ_NMI;
 
 		r->stats.nmis_in_switch += sw->nmi_pending;
@@ -259,10 +333,9 @@ static void forward(struct coop_vm *vm, u64 vector, struct coop_kmod_run *r)
 		t = rdtsc();
 		trace_irq_forward(X86_TRAP_NMI, src, 0, 0, t - vm->tsc_out, 0);
 	}
-	if (vector >= FIRST_EXTERNAL_VECTOR && vector < NR_VECTORS) {
+	if (kind == COOP_EXIT_HOST && vector >= FIRST_EXTERNAL_VECTOR) {
 		const gate_desc *gate = (const gate_desc *)sw->host_idtr.base + vector;
 
-		check_before_replay(vector);
 		coop_sw_replay(gate_offset(gate));
 		check_after_replay(vector);
 		r->stats.irqs_forwarded++;
@@ -281,13 +354,13 @@ static void trace_in(struct coop_vm *vm)
 			virq_deliverable(v, &highest));
 }
 
-/* One round trip through the guest; returns the vector that ended it. */
-static u64 switch_once(struct coop_vm *vm, struct coop_kmod_run *r)
+/* One round trip through the guest; returns what ended it, its vector in *vector. */
+static enum coop_exit switch_once(struct coop_vm *vm, struct coop_kmod_run *r, u64 *vector)
 {
 	struct coop_sw *sw = vm->sw;
 	struct host_msrs m;
 	unsigned long dr7;
-	u64 vector;
+	enum coop_exit kind;
 
 	/* The guest's FPU registers may be loaded: the user's are saved now. */
 	kernel_fpu_begin();
@@ -306,15 +379,18 @@ static u64 switch_once(struct coop_vm *vm, struct coop_kmod_run *r)
 	vm->tsc_out = rdtsc();
 	fpu_save(vm);
 	local_db_restore(dr7);
-	vector = sw->guest.vector;
+	/* The switcher's note on the frame, off the vector before anyone reads it. */
+	*vector = sw->guest.vector & ~(u64)COOP_SW_VEC_ERROR;
+	kind = classify(*vector, sw->guest.vector & COOP_SW_VEC_ERROR);
+	sw->guest.vector = *vector;
 	r->stats.entries++;
 	if (trace_switch_out_enabled())
-		trace_switch_out(exit_reason(vm, vector), READ_ONCE(vm->passage->op.seq),
+		trace_switch_out(exit_reason(vm, kind), READ_ONCE(vm->passage->op.seq),
 				 vm->tsc_out, vm->tsc_out - vm->tsc_in);
-	forward(vm, vector, r);
+	forward(vm, *vector, kind, r);
 	local_irq_enable();
 	kernel_fpu_end();
-	return vector;
+	return kind;
 }
 
 static void stats_add(struct coop_kmod_stats *to, const struct coop_kmod_stats *s)
@@ -345,6 +421,7 @@ int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r)
 {
 	const struct coop_kmod_regs *g = &vm->sw->guest;
 	unsigned long end = jiffies + msecs_to_jiffies(COOP_KMOD_SLICE_MS);
+	enum coop_exit kind;
 	u64 vector;
 
 	for (;;) {
@@ -361,8 +438,8 @@ int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r)
 		cond_resched();
 		if (!deliver_virqs(vm, r))
 			break;
-		vector = switch_once(vm, r);
-		if (vector == COOP_KMOD_VEC_CALL) {
+		kind = switch_once(vm, r, &vector);
+		if (kind == COOP_EXIT_CALL) {
 			r->stats.exits_call++;
 			if (nop_in_kernel(vm)) {
 				r->stats.nops_in_kernel++;
@@ -371,7 +448,13 @@ int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r)
 			r->exit = COOP_KMOD_EXIT_OPERATION;
 			break;
 		}
-		if (vector < FIRST_EXTERNAL_VECTOR && vector != X86_TRAP_NMI) {
+		if (kind == COOP_EXIT_SOFT_INT) {
+			r->exit = COOP_KMOD_EXIT_SOFT_INT;
+			r->vector = (u32)vector;
+			r->stats.exceptions++; /* the guest ends by a trap of its own */
+			break;
+		}
+		if (kind == COOP_EXIT_EXCEPTION) {
 			r->exit = COOP_KMOD_EXIT_EXCEPTION;
 			r->vector = (u32)vector;
 			r->error = g->error;
@@ -381,7 +464,7 @@ int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r)
 				pr_warn_ratelimited("coop: machine check in a guest; it ends\n");
 			break;
 		}
-		/* A forwarded interrupt: the guest runs on. */
+		/* A forwarded interrupt (or a spurious one): the guest runs on. */
 	}
 	r->tsc_in = vm->tsc_in;
 	r->tsc_out = vm->tsc_out;

@@ -26,6 +26,15 @@
  *    notes the NMI (sw->nmi_pending) and returns; the host replays it
  *    through its own handler once it is back (run.c).
  *
+ * Whether the CPU pushed an error code is read from the stack pointer,
+ * never assumed from the vector: the guest may execute `int $N` for any N,
+ * and a software interrupt pushes no error code even where the exception
+ * of that number does.  In long mode the CPU aligns rsp to 16 bytes before
+ * it pushes an interrupt frame, on every stack, so the frame's 5 quadwords
+ * leave rsp = 8 (mod 16), with an error code 0 (mod 16).  The stubs tell
+ * run.c what they found (COOP_SW_VEC_ERROR); run.c decides whether the
+ * exit was an exception, a host interrupt, or a software interrupt.
+ *
  *   void coop_sw_run(struct coop_sw *sw);    host -> guest -> host, IF = 0
  *   coop_sw_guest_call                       what the guest calls (hdr.switch_to_host)
  *   coop_sw_stubs[256], coop_sw_nmi/df/mc    its IDT's targets
@@ -256,12 +265,23 @@ SYM_CODE_END(coop_sw_return_trap)
 
 /*
  * Exits on a stack of their own (NMI, #DF, #MC): copy the hardware frame
- * into sw->guest, then save the rest as the stubs do.
+ * into sw->guest, then save the rest as the stubs do.  \may_error: the
+ * exception pushes an error code (#DF), so `int $\vector` is told from it
+ * by the stack pointer (see the top of this file); NMI and #MC push none.
  */
-.macro OWN_STACK_EXIT vector, has_error
-	.if \has_error == 0
-	pushq	$0		/* the same frame shape as with an error code */
+.macro OWN_STACK_EXIT vector, may_error
+	.if \may_error
+	/* 5 quadwords from a 16-byte aligned top: rsp = 8 (mod 16), no error code. */
+	testq	$8, %rsp
+	jnz	.Lno_error_\@
+	/* The CPU pushed one: the vector goes under it, marked so for run.c. */
+	pushq	$(\vector | COOP_SW_VEC_ERROR)
+	jmp	.Lframe_\@
+.Lno_error_\@:
 	.endif
+	pushq	$0		/* the same frame shape as with an error code */
+	pushq	$\vector	/* unmarked: no error code from the CPU */
+.Lframe_\@:
 	/* Two scratch registers, kept on this stack until they are saved. */
 	pushq	%rax
 	pushq	%rdx
@@ -274,13 +294,13 @@ SYM_CODE_END(coop_sw_return_trap)
 	 */
 	popq	R_RDX(%rdx)
 	popq	R_RAX(%rdx)
+	popq	R_VECTOR(%rdx)
 	popq	R_ERROR(%rdx)
 	popq	R_RIP(%rdx)
 	popq	R_CS(%rdx)
 	popq	R_RFLAGS(%rdx)
 	popq	R_RSP(%rdx)
 	popq	R_SS(%rdx)
-	movq	$\vector, R_VECTOR(%rdx)
 	movq	%rbx, R_RBX(%rdx)
 	movq	%rcx, R_RCX(%rdx)
 	movq	%rsi, R_RSI(%rdx)
@@ -330,7 +350,10 @@ SYM_CODE_START(coop_sw_nmi)
 	OWN_STACK_EXIT X86_TRAP_NMI, 0
 SYM_CODE_END(coop_sw_nmi)
 
-/* Double fault, on its own stack: the guest is beyond help; the host says why. */
+/*
+ * Double fault, on its own stack: the guest is beyond help; the host says
+ * why.  Its error code is always 0, but pushed: `int $8` pushes none.
+ */
 SYM_CODE_START(coop_sw_df)
 	OWN_STACK_EXIT X86_TRAP_DF, 1
 SYM_CODE_END(coop_sw_df)
@@ -342,21 +365,17 @@ SYM_CODE_END(coop_sw_mc)
 
 /*
  * Every other vector, on COOP_IST_REGS = the end of sw->guest: the CPU has
- * pushed ss .. rip (and an error code for some exceptions) into place.
+ * pushed ss .. rip (and an error code, for some exceptions) into place.
  * Stub v is at coop_sw_stubs + v * COOP_STUB_SIZE (segments.c builds the
- * IDT so).  The exceptions that push an error code (30 is #SX):
+ * IDT so).  Every stub is the same two instructions: whether an error
+ * code is there is found at run time (.Lstub_common), not by vector.
  */
-#define HAS_ERROR(v) ((v) == X86_TRAP_DF || ((v) >= X86_TRAP_TS && (v) <= X86_TRAP_PF) || \
-		      (v) == X86_TRAP_AC || (v) == X86_TRAP_CP || (v) == X86_TRAP_VC || (v) == 30)
 	.balign	COOP_STUB_SIZE
 SYM_CODE_START_NOALIGN(coop_sw_stubs)
 	vector = 0
 	.rept	256
-	.if	!HAS_ERROR(vector)
-	pushq	$0		/* a dummy error code: one frame layout for all */
-	.endif
-	pushq	$vector
-	jmp	.Lstub_common
+	pushq	$vector		/* below the frame, or below its error code */
+	jmp	.Lstub_common	/* which of the two is found there */
 	/* The next stub's slot (and an error if this one outgrew its own). */
 	.org	coop_sw_stubs + (vector + 1) * COOP_STUB_SIZE, 0xcc
 	vector = vector + 1
@@ -364,6 +383,27 @@ SYM_CODE_START_NOALIGN(coop_sw_stubs)
 SYM_CODE_END(coop_sw_stubs)
 
 .Lstub_common:
+	/*
+	 * The CPU aligned rsp to 16 bytes (the end of sw->guest, which is
+	 * aligned anyway), pushed 5 quadwords and maybe an error code; the
+	 * stub pushed the vector.  6 quadwords below an aligned top leave
+	 * rsp = 0 (mod 16): no error code; 7 leave 8: the CPU pushed one.
+	 * The flags are free to use: the CPU saved the guest's in the frame.
+	 */
+	testq	$8, %rsp
+	jnz	.Lstub_error
+	/*
+	 * No error code (an interrupt, most exceptions, any `int $N`): the
+	 * vector sits in the error code's slot.  Copy it one slot down (a
+	 * push from (%rsp) reads before it moves rsp) and put 0 in its place.
+	 */
+	pushq	(%rsp)
+	movq	$0, 8(%rsp)
+	jmp	.Lstub_save
+.Lstub_error:
+	/* The CPU pushed an error code: tell run.c, which checks the vector has one. */
+	orq	$COOP_SW_VEC_ERROR, (%rsp)
+.Lstub_save:
 	/*
 	 * rsp = &sw->guest.vector.  No register is free yet, but the stack
 	 * is sw->guest itself: pushing in reverse pt_regs order saves each

@@ -9,35 +9,105 @@
 #include <linux/overflow.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/version.h>
 #include <linux/vmalloc.h>
 #include <asm/io.h>
 #include <asm/segment.h>
 
 #include "coop.h"
 
-/* Pin every page of [addr, addr + size) of the caller, writable, for good. */
+/* Pages pinned, mapped or unpinned between two chances to reschedule. */
+#define COOP_BATCH 1024
+
+/*
+ * Guest RAM must be the caller's anonymous private memory, all of it: its
+ * pages then belong to this process alone and stay where they are
+ * (pinned; fork copies them for the child).  A file's pages (page cache:
+ * writeback, truncation), shared memory (other processes would write
+ * into a ring-0 guest's memory behind its back) or a device's are
+ * refused.  -EFAULT for a hole, -EINVAL for the wrong kind of memory.
+ * mmap_lock held, so the answer holds while the pages are pinned.
+ */
+static int check_ram(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	unsigned long at = start;
+
+	while (at < end) {
+		struct vm_area_struct *vma = find_vma(mm, at);
+
+		if (!vma || vma->vm_start > at)
+			return -EFAULT;
+		if (!vma_is_anonymous(vma) || vma->vm_flags & (VM_SHARED | VM_MAYSHARE | VM_IO | VM_PFNMAP))
+			return -EINVAL;
+		at = vma->vm_end;
+	}
+	return 0;
+}
+
+static long pin_locked(unsigned long start, unsigned long n, struct page **pages)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+	return pin_user_pages(start, n, FOLL_WRITE | FOLL_LONGTERM, pages, NULL);
+#else
+	return pin_user_pages(start, n, FOLL_WRITE | FOLL_LONGTERM, pages);
+#endif
+}
+
+static void unpin_pages(struct page **pages, unsigned long n, bool dirty)
+{
+	while (n) {
+		unsigned long k = min_t(unsigned long, n, COOP_BATCH);
+
+		unpin_user_pages_dirty_lock(pages, k, dirty);
+		pages += k;
+		n -= k;
+		cond_resched();
+	}
+}
+
+/*
+ * Pin every page of [addr, addr + ram_size) of the caller, writable, for
+ * good, after check_ram, under one hold of mmap_lock: nothing can be
+ * mapped there in between.
+ */
 static int pin_ram(struct coop_vm *vm, u64 addr)
 {
+	struct mm_struct *mm = current->mm;
 	unsigned long done = 0;
+	int rc;
 
 	vm->pages = kvcalloc(vm->npages, sizeof(*vm->pages), GFP_KERNEL);
 	if (!vm->pages)
 		return -ENOMEM;
-	while (done < vm->npages) {
-		int n = pin_user_pages_fast(addr + done * PAGE_SIZE,
-					    min_t(unsigned long, vm->npages - done, 1024),
-					    FOLL_WRITE | FOLL_LONGTERM, vm->pages + done);
-
-		if (n <= 0) {
-			unpin_user_pages(vm->pages, done);
-			kvfree(vm->pages);
-			vm->pages = NULL;
-			return n ? n : -EFAULT;
-		}
-		done += n;
+	if (mmap_read_lock_killable(mm)) {
+		rc = -EINTR;
+		goto err;
 	}
-	return 0;
+	rc = check_ram(mm, addr, addr + vm->ram_size);
+	while (!rc && done < vm->npages) {
+		long n = pin_locked(addr + done * PAGE_SIZE,
+				    min_t(unsigned long, vm->npages - done, COOP_BATCH),
+				    vm->pages + done);
+
+		if (n <= 0)
+			rc = n ? (int)n : -EFAULT;
+		else
+			done += n;
+		/* Gigabytes take a while: let the CPU go, and a kill through. */
+		if (fatal_signal_pending(current))
+			rc = -EINTR;
+		cond_resched();
+	}
+	mmap_read_unlock(mm);
+	if (!rc)
+		return 0;
+	unpin_pages(vm->pages, done, false);
+err:
+	kvfree(vm->pages);
+	vm->pages = NULL;
+	return rc;
 }
 
 static void unpin_ram(struct coop_vm *vm)
@@ -45,7 +115,7 @@ static void unpin_ram(struct coop_vm *vm)
 	if (!vm->pages)
 		return;
 	/* The guest may have written any page through its own mapping. */
-	unpin_user_pages_dirty_lock(vm->pages, vm->npages, true);
+	unpin_pages(vm->pages, vm->npages, true);
 	kvfree(vm->pages);
 	vm->pages = NULL;
 }
@@ -61,9 +131,15 @@ static int map_guest(struct coop_vm *vm)
 	unsigned long i;
 	int rc = coop_pt_init(vm);
 
-	for (i = 0; !rc && i < vm->npages; i++)
+	for (i = 0; !rc && i < vm->npages; i++) {
 		rc = coop_pt_map(vm, COOP_GUEST_BASE + i * PAGE_SIZE, page_to_phys(vm->pages[i]),
 				 true, false);
+		if (i % COOP_BATCH == COOP_BATCH - 1) {
+			if (fatal_signal_pending(current))
+				rc = -EINTR;
+			cond_resched();
+		}
+	}
 	/* Module text is vmalloc()ed: each page has its own frame. */
 	for (p = __coop_switcher_start; !rc && p < __coop_switcher_end; p += PAGE_SIZE)
 		rc = coop_pt_map(vm, (u64)p, page_to_phys(vmalloc_to_page(p)), false, true);
@@ -197,9 +273,13 @@ int coop_vm_load(struct coop_vm *vm, const struct coop_kmod_load *l)
 	int rc = load_check(vm, l);
 
 	for (i = 0; !rc && i < l->nsegs; i++)
-		for (va = l->segs[i].start; !rc && va < l->segs[i].end; va += PAGE_SIZE)
+		for (va = l->segs[i].start; !rc && va < l->segs[i].end; va += PAGE_SIZE) {
 			rc = coop_pt_protect(vm, va, l->segs[i].flags & COOP_KMOD_SEG_W,
 					     l->segs[i].flags & COOP_KMOD_SEG_X);
+			/* A segment may span all of RAM (gigabytes). */
+			if (!(va / PAGE_SIZE % COOP_BATCH))
+				cond_resched();
+		}
 	if (!rc && l->guard)
 		rc = coop_pt_unmap(vm, l->guard);
 	if (rc)
@@ -222,9 +302,7 @@ void coop_vm_state(struct coop_vm *vm, struct coop_kmod_state *s)
 	memset(s, 0, sizeof(*s));
 	s->regs = vm->sw->guest;
 	s->stats = vm->stats;
-	s->guest_cr3 = vm->sw->guest_cr3;
-	s->switcher = (u64)__coop_switcher_start;
-	s->sw_state = (u64)vm->sw;
+	/* No kernel address: the host's are nothing user space needs. */
 	s->loaded = vm->loaded;
 	s->table_pages = vm->pt_count;
 }
