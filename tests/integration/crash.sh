@@ -36,12 +36,16 @@ run run --exec 'crash frobnicate'
 expect_status 2
 
 # crash int N executes int $N.  For this process the kernel's gates are
-# off limits (a #GP): SIGSEGV, as any fault.  (int $3 is left out: SIGTRAP
-# is a separate matter of the user backend's.)  The kmod backend's
-# answers are in tests/kmod/tests.sh.
+# off limits (a #GP): SIGSEGV, as any fault; int $3 is the breakpoint:
+# SIGTRAP, a guest crash too.  The kmod backend's answers are in
+# tests/kmod/tests.sh.
 run run --exec 'crash int 14'
 expect_status 3
 expect_in err "coop: guest crashed: SIGSEGV"
+expect_in err "crash_int+"
+run run --exec 'crash int 3'
+expect_status 3
+expect_in err "coop: guest crashed: SIGTRAP (breakpoint at "
 expect_in err "crash_int+"
 # int $0x80 is the 32-bit system call here: eax = -1 fails, the guest runs on.
 run run --exec 'crash int 128'
