@@ -155,6 +155,7 @@ static int switch_asm(const struct bench_opts *o, struct bench_result *r, uint32
 	}
 	coop_fn = host_switch_fn(mode);
 	coop_back = host_guest_switch_fn(mode); /* the partner plays the guest */
+	host_context_bind(&coop_main);
 	host_context_init_host(&coop_main, mode);
 	host_context_init_entry(&coop_partner, mode, (uint64_t)(uintptr_t)stack + STACK_SIZE,
 	                        (uint64_t)(uintptr_t)coop_partner_main, &coop_main);

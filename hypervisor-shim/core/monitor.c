@@ -253,7 +253,7 @@ int shim_monitor_run(struct shim_vm *vm)
 			break;
 		vm->forwarded = false; /* a handler that switches sets it */
 		trace_switch_in(vm);
-		vm->switch_fn(&p->host, &p->guest);
+		vm->switch_fn(&vm->host_ctx, &p->guest);
 		/* One coop:switch_out per switches.total, exactly: same place. */
 		vm->stats.switches++;
 		trace_switch_out(vm);

@@ -259,6 +259,12 @@ struct shim_host_irq {
 
 /* One guest: its RAM, its switch, its state and its devices. */
 struct shim_vm {
+	/*
+	 * The host's side while the guest runs: here, outside guest RAM, not
+	 * in passage->host (the guest could overwrite that).  First, for its
+	 * 64-byte alignment (xsave).
+	 */
+	struct coop_cpu_context host_ctx;
 	void *ram;                   /* host address of guest RAM */
 	struct shim_kmod *kmod;      /* the kmod backend's /dev/coop, or NULL (user backend) */
 	uint64_t mem_size;           /* its size in bytes */

@@ -76,8 +76,9 @@ static void passage_init(struct shim_vm *vm, const struct shim_config *cfg, uint
 	b->tsc_khz = shim_tsc_khz();
 	snprintf(b->cmdline, sizeof(b->cmdline), "%s", cfg->cmdline ? cfg->cmdline : "");
 
-	host_context_init_host(&p->host, vm->switch_mode);
-	host_context_init_entry(&p->guest, vm->switch_mode, top, vm->image.entry, &p->host);
+	host_context_init_host(&vm->host_ctx, vm->switch_mode);
+	host_context_bind(&vm->host_ctx);
+	host_context_init_entry(&p->guest, vm->switch_mode, top, vm->image.entry, &vm->host_ctx);
 }
 
 static int load_kernel(struct shim_vm *vm, const struct shim_config *cfg, uint64_t load_max,

@@ -117,12 +117,31 @@ static __noreturn void hostile_flood(void)
 	}
 }
 
+/*
+ * Scribble over passage->host, where hosts before ABI 1.5 kept their own
+ * context: a stray memset by a guest under development would have sent the
+ * host to 0xcccccccccccccccc.  The host keeps it elsewhere now.
+ */
+static int hostile_scribble(void)
+{
+	struct coop_passage *p = passage();
+
+	for (int i = 0; i < 10; i++) {
+		memset(&p->host, 0xcc, sizeof(p->host));
+		platform_nop();
+	}
+	kprintf("hostile scribble: passage->host overwritten 10 times, the host is fine\n");
+	return 0;
+}
+
 int cmd_hostile(int argc, char **argv)
 {
 	const char *what = argc >= 2 ? argv[1] : "";
 
 	if (!strcmp(what, "flags"))
 		return hostile_flags();
+	if (!strcmp(what, "scribble"))
+		return hostile_scribble();
 	if (!strcmp(what, "stall") && argc == 3)
 		return hostile_stall(argv[2]);
 	if (!strcmp(what, "flood"))
@@ -136,7 +155,7 @@ int cmd_hostile(int argc, char **argv)
 	else if (!strcmp(what, "maskall"))
 		hostile_maskall();
 	else {
-		kprintf("usage: hostile flags|int3|tf|icebp|maskall|stall SECONDS|flood\n");
+		kprintf("usage: hostile flags|scribble|int3|tf|icebp|maskall|stall SECONDS|flood\n");
 		return 2;
 	}
 	kprintf("hostile %s: still here\n", what);

@@ -3,7 +3,8 @@
 # hostile.sh - a guest under development makes mistakes against its host;
 # the host survives each.  The test guest coop-guest-hostile has `hostile
 # WHAT` (tests/guest/hostile.c).  In both switch modes: DF and AC set
-# across hypercalls leave the host's C code alone (the guest goes on,
+# across hypercalls leave the host's C code alone, and a guest that
+# overwrites passage->host does not move the host (the guest goes on,
 # exit 0); int3, the trap flag and icebp are guest crashes (exit 3, a
 # report naming the function), not coop's death by SIGTRAP; vIF on with
 # every vector masked is a hang the watchdog ends.  A guest that never
@@ -20,6 +21,9 @@ for mode in default full; do
 	run run --switch-mode "$mode" --kernel "$H" --exec 'hostile flags'
 	expect_status 0
 	expect_in out "hostile flags: 100 hypercalls with DF and AC set, the host is fine"
+	run run --switch-mode "$mode" --kernel "$H" --exec 'hostile scribble'
+	expect_status 0
+	expect_in out "hostile scribble: passage->host overwritten 10 times, the host is fine"
 
 	for what in int3:breakpoint tf:'single step' icebp:breakpoint; do
 		run run --switch-mode "$mode" --kernel "$H" --exec "hostile ${what%%:*}"

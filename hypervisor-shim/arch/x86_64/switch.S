@@ -73,7 +73,10 @@ coop_switch_default:
 
 /*
  * The default mode's way back into the host, the routine the guest calls
- * (passage hdr.switch_to_host).  rflags is not kept, but two of its bits
+ * (passage hdr.switch_to_host).  The context it loads is the host's own,
+ * coop_host_context, kept outside guest RAM: the guest's `load` argument
+ * (&passage->host) is not trusted, so a guest that scribbles over its RAM
+ * cannot send the host anywhere.  rflags is not kept, but two of its bits
  * must not cross into host C code: DF (the psABI wants it clear at every
  * call; set, the host's memcpy runs backwards over its heap) and AC (set,
  * with CR0.AM on as Linux has it, the host's first unaligned access is a
@@ -87,6 +90,7 @@ coop_switch_default:
 	.p2align 4
 coop_switch_to_host:
 	.cfi_startproc
+	movq	coop_host_context(%rip), %rsi	/* the host's, not the guest's word */
 	SWITCH_DEFAULT_BODY
 	pushfq
 	.cfi_adjust_cfa_offset 8
@@ -185,6 +189,22 @@ coop_switch_full:
 	.size	coop_switch_full, .-coop_switch_full
 
 /*
+ * The full mode's way back into the host, the guest's routine in that
+ * mode: coop_switch_full with the host's own context, as above.  rsi is
+ * an argument register, dead across the call: replacing it is invisible.
+ * The full switch restores the host's whole rflags, DF and AC included.
+ */
+	.globl	coop_switch_full_to_host
+	.type	coop_switch_full_to_host, @function
+	.p2align 4
+coop_switch_full_to_host:
+	.cfi_startproc
+	movq	coop_host_context(%rip), %rsi
+	jmp	coop_switch_full
+	.cfi_endproc
+	.size	coop_switch_full_to_host, .-coop_switch_full_to_host
+
+/*
  * The bottom frame of every guest stack.  shim_user_context_init() lays
  * a new stack out as
  *
@@ -233,5 +253,17 @@ coop_guest_return:
 	ud2
 	.cfi_endproc
 	.size	coop_guest_bottom, .-coop_guest_bottom
+
+/*
+ * The host's context while a guest runs (host_context_bind sets it): the
+ * guest's ways back load this, never their `load` argument.
+ */
+	.bss
+	.p2align 3
+	.globl	coop_host_context
+	.type	coop_host_context, @object
+	.size	coop_host_context, 8
+coop_host_context:
+	.zero	8
 
 	.section .note.GNU-stack, "", @progbits

@@ -82,7 +82,7 @@ static bool interrupted_guest(const struct shim_vm *vm, const ucontext_t *uc)
 static void switch_to_host(struct shim_vm *vm)
 {
 	vm->forwarded = true;
-	vm->switch_fn(&vm->passage->guest, &vm->passage->host);
+	vm->switch_fn(&vm->passage->guest, &vm->host_ctx);
 }
 
 /*

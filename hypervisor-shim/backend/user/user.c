@@ -81,13 +81,18 @@ int host_switch_mode_check(uint32_t mode, char *err, size_t errlen)
 
 coop_switch_fn host_switch_fn(uint32_t mode)
 {
-	return mode == COOP_SWITCH_FULL ? coop_switch_full : coop_switch_to_host;
+	return mode == COOP_SWITCH_FULL ? coop_switch_full : coop_switch_default;
 }
 
 /* The full mode restores the host's whole rflags anyway. */
 coop_switch_fn host_guest_switch_fn(uint32_t mode)
 {
-	return mode == COOP_SWITCH_FULL ? coop_switch_full : coop_switch_to_host;
+	return mode == COOP_SWITCH_FULL ? coop_switch_full_to_host : coop_switch_to_host;
+}
+
+void host_context_bind(struct coop_cpu_context *host)
+{
+	coop_host_context = host;
 }
 
 static void context_init(struct coop_cpu_context *ctx, uint32_t mode)

@@ -17,8 +17,14 @@ typedef void (*coop_switch_fn)(struct coop_cpu_context *save, struct coop_cpu_co
 /* switch.S */
 void coop_switch_default(struct coop_cpu_context *save, struct coop_cpu_context *load);
 void coop_switch_full(struct coop_cpu_context *save, struct coop_cpu_context *load);
-/* The default mode's way back into the host: DF and AC cleared (switch.S). */
+/*
+ * The guest's ways back into the host (switch.S): they load
+ * coop_host_context, whatever `load` says; the default one clears DF and AC.
+ */
 void coop_switch_to_host(struct coop_cpu_context *save, struct coop_cpu_context *load);
+void coop_switch_full_to_host(struct coop_cpu_context *save, struct coop_cpu_context *load);
+/* The host's context while a guest runs: outside guest RAM (host_context_bind). */
+extern struct coop_cpu_context *coop_host_context;
 void coop_guest_bottom(void);
 void coop_guest_return(void); /* the bottom frame's return address */
 
@@ -38,6 +44,8 @@ host_switch_mode_check(uint32_t mode, char *err, size_t errlen);
 coop_switch_fn host_switch_fn(uint32_t mode);
 /* The routine the guest calls to switch to the host (passage hdr.switch_to_host). */
 coop_switch_fn host_guest_switch_fn(uint32_t mode);
+/* Where the host's context lives while a guest (or a test's other side) runs. */
+void host_context_bind(struct coop_cpu_context *host);
 
 /*
  * Prepare @host to be saved into by the first switch: the state a switch

@@ -33,7 +33,7 @@
 #define COOP_ABI_MAJOR 1
 #define COOP_ABI_MINOR 5 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table;
                            1.3: NOP; 1.4: end-to-end check and failure reports;
-                           1.5: COOP_CON_EXEC */
+                           1.5: COOP_CON_EXEC; the host's context out of guest RAM */
 /* "COOPPASS" read as a little-endian u64: the first word of the passage. */
 #define COOP_PASSAGE_MAGIC COOP_U64(0x53534150504f4f43)
 
@@ -348,6 +348,8 @@ struct coop_passage_header {
 	 *                       struct coop_cpu_context *load);  (&host)
 	 * It returns when the host switches back.  The System V calling
 	 * convention holds across it (caller-saved registers are clobbered).
+	 * Hosts since 1.5 keep their context outside guest RAM and ignore
+	 * `load` (passage->host stays unused): pass &host all the same.
 	 */
 	uint64_t switch_to_host;
 	uint64_t reserved[4];
@@ -629,7 +631,7 @@ struct coop_passage {
 	struct coop_virq_state virq;
 	uint8_t reserved1[COOP_PASSAGE_OFF_HOST - COOP_PASSAGE_OFF_VIRQ -
 			  sizeof(struct coop_virq_state)];
-	struct coop_cpu_context host;  /* the host's side while the guest runs */
+	struct coop_cpu_context host;  /* unused since 1.5: the host keeps its own */
 	struct coop_cpu_context guest; /* the guest's side while the host runs */
 	uint8_t reserved2[COOP_PASSAGE_OFF_TO_HOST - COOP_PASSAGE_OFF_GUEST -
 			  sizeof(struct coop_cpu_context)];

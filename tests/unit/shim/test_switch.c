@@ -295,6 +295,7 @@ static void flags_roundtrip(uint32_t mode)
 
 	flags_back = host_guest_switch_fn(mode);
 	host_context_init_host(&flags_host, mode);
+	host_context_bind(&flags_host);
 	host_context_init_entry(&flags_other, mode, (uintptr_t)(stack + STACK_SIZE),
 				(uintptr_t)flags_entry, &flags_host);
 	for (int i = 0; i < 3; i++) {
