@@ -71,8 +71,9 @@ __attribute__((noipa)) void crash_hang(void)
  * host): #BP, the exceptions that push an error code (a software one
  * pushes none), two host interrupt vectors, the int $0x80 syscall gate.
  * N is an immediate: one asm per vector.  Returns -1 for another N, 0 if
- * the interrupt returned (the user backend: int $0x80 is a 32-bit
- * system call there, and eax = -1 makes it fail with -ENOSYS).
+ * the interrupt returned (on the user backend int $0x80 is a 32-bit
+ * system call, which coop run traps as SIGSYS; were it let through,
+ * eax = -1 would make it fail with -ENOSYS).
  */
 #define INT(n) __asm__ volatile("int $" #n : : : "memory")
 __attribute__((noipa)) int crash_int(uint64_t n)

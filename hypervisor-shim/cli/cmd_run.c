@@ -365,6 +365,7 @@ int coop_cmd_run(int argc, char **argv)
 {
 	struct coop_trace_session ts = { .active = false };
 	struct shim_config cfg = {
+		.trap_guest_syscalls = true,
 		.mem_size = DEFAULT_MEM,
 		.cmdline = "",
 		.switch_mode = COOP_SWITCH_DEFAULT,

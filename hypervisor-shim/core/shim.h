@@ -52,6 +52,7 @@ struct shim_config {
 	const char *trace;    /* --trace DIR, or NULL */
 	bool trace_force;     /* --force: replace a trace DIR already holds */
 	bool stop_on_signals; /* SIGINT/SIGTERM/SIGHUP end the guest, not coop */
+	bool trap_guest_syscalls; /* user backend: a system call from guest code is a crash */
 	const char *faults;   /* --faults PLAN, or NULL */
 	const char *fault_log; /* --fault-log FILE, or NULL */
 	uint64_t seed;        /* --seed N ... */

@@ -183,6 +183,11 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 	if (rc)
 		goto err_devices;
 	passage_init(vm, cfg, page_up(vm->image.end), guard);
+	if (!vm->kmod && cfg->trap_guest_syscalls) {
+		rc = host_trap_guest_syscalls(err, errlen);
+		if (rc)
+			goto err_devices;
+	}
 	if (vm->kmod) {
 		rc = host_kmod_load(vm, COOP_GUEST_BASE + vm->mem_size, guard, err, errlen);
 		if (rc)

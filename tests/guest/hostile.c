@@ -105,7 +105,7 @@ static int hostile_stall(const char *arg)
  * (vIF off, the window never drained): the host must end the guest before
  * its queue of replies eats the host's memory.
  */
-static __noreturn void hostile_flood(void)
+static void hostile_flood(void)
 {
 	struct coop_cobd_request req = { .op = COOP_COBD_INFO };
 	struct coop_op_message m = { .count = 1 };
@@ -134,6 +134,24 @@ static int hostile_scribble(void)
 	return 0;
 }
 
+/* A system call from guest code (getpid, with syscall): SIGSYS, a guest crash. */
+static __attribute__((noipa)) long hostile_syscall(void)
+{
+	long ret = 39;
+
+	__asm__ volatile("syscall" : "+a"(ret) : : "rcx", "r11", "memory");
+	return ret;
+}
+
+/* The ones that should not come back: each is a guest crash, or a hang the watchdog ends. */
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} fatal[] = {
+	{ "int3", hostile_int3 }, { "tf", hostile_tf }, { "icebp", hostile_icebp },
+	{ "maskall", hostile_maskall }, { "flood", hostile_flood },
+};
+
 int cmd_hostile(int argc, char **argv)
 {
 	const char *what = argc >= 2 ? argv[1] : "";
@@ -144,20 +162,16 @@ int cmd_hostile(int argc, char **argv)
 		return hostile_scribble();
 	if (!strcmp(what, "stall") && argc == 3)
 		return hostile_stall(argv[2]);
-	if (!strcmp(what, "flood"))
-		hostile_flood();
-	if (!strcmp(what, "int3"))
-		hostile_int3();
-	else if (!strcmp(what, "tf"))
-		hostile_tf();
-	else if (!strcmp(what, "icebp"))
-		hostile_icebp();
-	else if (!strcmp(what, "maskall"))
-		hostile_maskall();
-	else {
-		kprintf("usage: hostile flags|scribble|int3|tf|icebp|maskall|stall SECONDS|flood\n");
-		return 2;
+	if (!strcmp(what, "syscall")) {
+		kprintf("hostile syscall: getpid() = %ld: still here\n", hostile_syscall());
+		return 1;
 	}
-	kprintf("hostile %s: still here\n", what);
-	return 1;
+	for (size_t i = 0; i < ARRAY_SIZE(fatal); i++)
+		if (!strcmp(what, fatal[i].name)) {
+			fatal[i].fn();
+			kprintf("hostile %s: still here\n", what);
+			return 1;
+		}
+	kprintf("usage: hostile flags|scribble|stall SECONDS|syscall|int3|tf|icebp|maskall|flood\n");
+	return 2;
 }

@@ -47,10 +47,11 @@ run run --exec 'crash int 3'
 expect_status 3
 expect_in err "coop: guest crashed: SIGTRAP (breakpoint at "
 expect_in err "crash_int+"
-# int $0x80 is the 32-bit system call here: eax = -1 fails, the guest runs on.
+# int $0x80 is the 32-bit system call here, and guest code makes none: SIGSYS.
 run run --exec 'crash int 128'
-expect_status 1
-expect_in out "crash int 128: still alive"
+expect_status 3
+expect_in err "coop: guest crashed: SIGSYS (system call -1 from guest code at "
+expect_in err "crash_int+"
 # A vector it has no int for, or no number: usage errors.
 run run --exec 'crash int 7'
 expect_status 2

@@ -7,7 +7,8 @@
 # overwrites passage->host does not move the host (the guest goes on,
 # exit 0); int3, the trap flag and icebp are guest crashes (exit 3, a
 # report naming the function), not coop's death by SIGTRAP; vIF on with
-# every vector masked is a hang the watchdog ends.  A guest that never
+# every vector masked is a hang the watchdog ends; a system call from guest
+# code is a guest crash (SIGSYS), not the host kernel's service.  A guest that never
 # takes its messages cannot make the host queue without bound: requests it
 # keeps sending end it, console input waits in the pipe.  And kernels whose
 # segments the host could not read, or that are writable and executable,
@@ -31,6 +32,11 @@ for mode in default full; do
 		expect_in err "guest crashed: SIGTRAP (${what#*:} at "
 		expect_in err "in hostile_${what%%:*}+"
 	done
+
+	run run --switch-mode "$mode" --kernel "$H" --exec 'hostile syscall'
+	expect_status 3
+	expect_in err "guest crashed: SIGSYS (system call 39 from guest code at "
+	expect_in err "in hostile_syscall+"
 
 	run run --switch-mode "$mode" --kernel "$H" --watchdog 1 --exec 'hostile maskall'
 	expect_status 3

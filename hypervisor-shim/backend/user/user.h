@@ -44,6 +44,13 @@ host_switch_mode_check(uint32_t mode, char *err, size_t errlen);
 coop_switch_fn host_switch_fn(uint32_t mode);
 /* The routine the guest calls to switch to the host (passage hdr.switch_to_host). */
 coop_switch_fn host_guest_switch_fn(uint32_t mode);
+/*
+ * From now on, a system call made from guest memory is a SIGSYS (a guest
+ * crash) instead of the host kernel's service: a seccomp filter on the
+ * instruction pointer, for this process and for good.  0 or -errno.
+ */
+int host_trap_guest_syscalls(char *err, size_t errlen);
+
 /* Where the host's context lives while a guest (or a test's other side) runs. */
 void host_context_bind(struct coop_cpu_context *host);
 
