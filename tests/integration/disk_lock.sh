@@ -31,15 +31,7 @@ held_end() {
 	held_status=$?
 	set -e
 }
-wait_for() { # TEXT: the held guest printed TEXT (at most 30 s)
-	local i
-	for i in $(seq 300); do
-		grep -qF -- "$1" "$TMP/held.out" && return 0
-		kill -0 "$holder" 2>/dev/null || break
-		sleep 0.1
-	done
-	fail "the held guest did not print '$1': $(cat "$TMP/held.out" "$TMP/held.err")"
-}
+wait_for() { wait_for_text "$TMP/held.out" "$holder" "$1"; }
 
 # 1. A guest writes its image and keeps it; a second coop, rw or ro, is refused.
 hold --disk "cobd0=$img"

@@ -19,15 +19,7 @@ timeout 60 "$COOP" run --disk "cobd0=$img" --report "$TMP/report.json" \
 guest=$!
 exec 3>"$TMP/in"
 say() { echo "$*" >&3; }
-wait_for() { # TEXT: the guest printed TEXT (at most 30 s)
-	local i
-	for i in $(seq 3000); do
-		grep -qF -- "$1" "$TMP/out" && return 0
-		kill -0 "$guest" 2>/dev/null || break
-		sleep 0.01
-	done
-	fail "the guest did not print '$1'"
-}
+wait_for() { wait_for_text "$TMP/out" "$guest" "$1"; }
 
 # 1. A scrub loop (each scrub writes the whole unit, then reads it back);
 # the image loses its last 48 MiB once the first scrub is past its first

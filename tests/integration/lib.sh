@@ -68,6 +68,18 @@ check() {
 	checks=$((checks + 1))
 }
 
+# wait_for_text FILE PID TEXT: until FILE holds TEXT (at most 30 s), while
+# process PID lives; else fail, showing FILE.
+wait_for_text() {
+	local i
+	for i in $(seq 3000); do
+		grep -qF -- "$3" "$1" && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.01
+	done
+	fail "waited for '$3' in $1 (process $2 $(kill -0 "$2" 2>/dev/null && echo runs || echo ended)): $(cat "$1")"
+}
+
 skip() { # REASON: the test cannot run here (ctest shows it as skipped)
 	echo "SKIP: $*"
 	exit 77
