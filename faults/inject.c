@@ -259,7 +259,8 @@ static int by_identity(const void *pa, const void *pb)
 void fault_engine_finish(struct fault_engine *e)
 {
 	if (e->log) {
-		qsort(e->records, e->nrecords, sizeof(*e->records), by_identity);
+		if (e->nrecords) /* none: records is NULL, which qsort() must not get */
+			qsort(e->records, e->nrecords, sizeof(*e->records), by_identity);
 		fprintf(e->log, "# coop fault log: plan %s, seed %llu, %zu faults%s\n", e->plan.path,
 			(unsigned long long)e->seed, e->nrecords,
 			e->records_lost ? " (some lost: out of memory)" : "");

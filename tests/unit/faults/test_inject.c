@@ -226,6 +226,28 @@ START_TEST(log_is_sorted_and_replays)
 }
 END_TEST
 
+/*
+ * A run with a fault log in which no rule fired: the log is its first line
+ * alone.  (fuzz_plan found the empty record list handed to qsort(), whose
+ * pointer must not be NULL even for no elements: UBSan's nonnull-attribute.)
+ */
+START_TEST(log_without_faults)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *log = open_memstream(&buf, &len);
+	struct fault_fired f[8];
+
+	ck_assert_ptr_nonnull(log);
+	engine("drop device=conet\n", 1, log);
+	ck_assert_uint_eq(fire(1, f), 0);
+	fault_engine_finish(&eng);
+	fclose(log);
+	ck_assert_str_eq(buf, "# coop fault log: plan t.plan, seed 1, 0 faults\n");
+	free(buf);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("inject");
@@ -238,6 +260,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, delays_stay_in_bounds);
 	tcase_add_test(t, flips_are_replayable);
 	tcase_add_test(t, log_is_sorted_and_replays);
+	tcase_add_test(t, log_without_faults);
 	suite_add_tcase(s, t);
 	return s;
 }
