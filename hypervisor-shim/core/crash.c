@@ -139,5 +139,8 @@ void shim_crash_end(struct shim_vm *vm)
 	}
 	if (!c->nframes)
 		fputs("  (no frames: the unwinder could not start)\n", out);
+	if (c->unwind_lost)
+		fputs("  (the guest's unwind table led the unwinder astray: the backtrace stops "
+		      "here)\n", out);
 	fclose(out);
 }

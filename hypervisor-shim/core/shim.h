@@ -152,6 +152,7 @@ struct shim_crash {
 	int syscall;                /* SIGSYS: the system call's number */
 	long long gregs[23];        /* the guest's registers (mcontext gregs) */
 	unsigned int nframes;       /* valid entries in frames */
+	bool unwind_lost;           /* the guest's unwind table led astray: frames stop early */
 	struct shim_frame frames[SHIM_MAX_FRAMES]; /* innermost first */
 };
 

@@ -67,6 +67,30 @@ check "coop read $((read2 - read1)) more bytes of input in 1 s while the guest t
 	[ $((read2 - read1)) -lt 1048576 ]
 check "coop holds ${rss} KiB while the guest takes no input" [ "$rss" -lt 65536 ]
 
+# A kernel whose unwind table (.eh_frame_hdr) points far away: when it
+# crashes, libunwind goes astray inside coop's crash handler.  The report
+# stops the backtrace there; coop itself does not die (it did: 139).
+/usr/bin/python3 - "$H" "$TMP/badeh.elf" <<'PY'
+import struct, sys
+src, dst = sys.argv[1:]
+b = bytearray(open(src, "rb").read())
+shoff, = struct.unpack_from("<Q", b, 0x28)
+shentsize, shnum, shstrndx = struct.unpack_from("<HHH", b, 0x3a)
+sh = [struct.unpack_from("<IIQQQQ", b, shoff + i * shentsize) for i in range(shnum)]
+names = sh[shstrndx][4]
+for name, _, _, _, off, size in sh:
+    if bytes(b[names + name:names + name + 14]) == b".eh_frame_hdr\0":
+        for p in range(off + 16, off + size, 8):  # every FDE pointer of the table
+            struct.pack_into("<i", b, p, 0x7ff00000)
+        open(dst, "wb").write(b)
+        sys.exit(0)
+sys.exit("no .eh_frame_hdr")
+PY
+run run --kernel "$TMP/badeh.elf" --exec 'crash segv'
+expect_status 3
+expect_in err "coop: guest crashed: SIGSEGV"
+expect_in err "the guest's unwind table led the unwinder astray: the backtrace stops here"
+
 # set_flags IN OUT INDEX FLAGS: a copy of the ELF with program header INDEX's p_flags set.
 set_flags() {
 	/usr/bin/python3 - "$@" <<'PY'

@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,16 @@ static void note_event(struct shim_vm *vm, int sig, const siginfo_t *si)
 }
 
 /*
+ * The guest's unwind table is the guest's: libunwind follows it, and a
+ * malformed one sends it to addresses that fault -- inside this handler.
+ * The fault handlers run with SA_NODEFER, so such a fault comes back to
+ * on_fault, which jumps here: the backtrace stops where it went astray,
+ * and the guest still ends with its report instead of taking coop along.
+ */
+static sigjmp_buf unwind_escape;
+static volatile sig_atomic_t unwinding;
+
+/*
  * Capture a guest that must end - its registers and a backtrace from the
  * interrupted guest frame through the switch's bottom frame into the host
  * (libunwind; guest frames are named later from the guest's symbols) -
@@ -161,7 +172,15 @@ static void capture_and_end(struct shim_vm *vm, int sig, const siginfo_t *si, uc
 	c->syscall = si && sig == SIGSYS ? si->si_syscall : 0;
 	memcpy(c->gregs, uc->uc_mcontext.gregs, sizeof(c->gregs));
 	c->nframes = 0;
-	if (unw_init_local2(&cur, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) == 0) {
+	/*
+	 * No caching: libunwind's global cache takes its lock with every
+	 * signal blocked, and a fault with SIGSEGV blocked is the end of coop.
+	 */
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_NONE);
+	unwinding = 1;
+	if (sigsetjmp(unwind_escape, 0)) {
+		c->unwind_lost = true; /* a fault while unwinding: what we have so far */
+	} else if (unw_init_local2(&cur, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) == 0) {
 		do {
 			struct shim_frame *fr = &c->frames[c->nframes++];
 			unw_word_t ip, off;
@@ -174,6 +193,7 @@ static void capture_and_end(struct shim_vm *vm, int sig, const siginfo_t *si, uc
 				fr->off = off;
 		} while (c->nframes < SHIM_MAX_FRAMES && unw_step(&cur) > 0);
 	}
+	unwinding = 0;
 	vm->crashed = true;
 	switch_to_host(vm);
 	abort(); /* the host never resumes a guest it ended */
@@ -193,6 +213,10 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 	uint64_t rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
 	uint64_t rsp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
 
+	if (unwinding) { /* capture_and_end's unwind went astray */
+		unwinding = 0;
+		siglongjmp(unwind_escape, 1);
+	}
 	if (!vm || vm->state != SHIM_VM_RUNNING ||
 	    !(shim_guest_text(vm, rip) || shim_guest_range(vm, rsp, 8))) {
 		/* The host itself faulted: that is a bug in coop, die loudly -- with the
@@ -260,6 +284,9 @@ static void on_interrupt(int sig, siginfo_t *si, void *ucv)
 static int install(int sig, void (*fn)(int, siginfo_t *, void *), char *err, size_t errlen)
 {
 	struct sigaction sa = { .sa_sigaction = fn, .sa_flags = SA_SIGINFO | SA_ONSTACK };
+
+	if (fn == on_fault)
+		sa.sa_flags |= SA_NODEFER; /* a fault while capturing one: see unwind_escape */
 
 	sigemptyset(&sa.sa_mask);
 	sigaddset(&sa.sa_mask, sig_tick());
