@@ -21,23 +21,16 @@
 
 #include "core/shim.h"
 
+#define FUZZ_NAME "fuzz_loader"
+#include "fuzz.h"
+
 #define MEM (COOP_U64(4) << 20) /* the guest's RAM: COOP_MEM_MIN */
 #define TOP (COOP_GUEST_BASE + MEM)
 #define GUARD (TOP - COOP_BOOT_STACK_SIZE - COOP_STACK_GUARD_SIZE) /* as vm.c lays it out */
 #define LOAD_MIN (COOP_GUEST_BASE + COOP_PASSAGE_SIZE)
 #define ERRLEN 256
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define require(cond, ...)                                                   \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "fuzz_loader: %s: ", #cond);         \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			abort();                                             \
-		}                                                            \
-	} while (0)
 
 static uint8_t *ram; /* at COOP_GUEST_BASE, MEM bytes */
 

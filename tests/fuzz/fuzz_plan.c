@@ -17,21 +17,13 @@
 #include "coop/abi.h"
 #include "faults/faults.h"
 
+#define FUZZ_NAME "fuzz_plan"
+#include "fuzz.h"
+
 #define PATH "fuzz.plan"
 #define ERRLEN 512 /* what `coop faults check` gives the parser */
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* A broken promise: say which, then abort() so libFuzzer keeps the input. */
-#define require(cond, ...)                                                   \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "fuzz_plan: %s: ", #cond);           \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			abort();                                             \
-		}                                                            \
-	} while (0)
 
 /* Line n (1-based) of text: its length without '\n', or -1 past the end. */
 static long line_len(const char *text, size_t len, unsigned long n)

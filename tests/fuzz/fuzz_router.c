@@ -39,23 +39,16 @@
 #include "devices/devices.h"
 #include "router_input.h"
 
+#define FUZZ_NAME "fuzz_router"
+#include "fuzz.h"
+
 #define CLOCK_START 1000000000ull /* the clock at each guest's start: 1 s */
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 uint64_t __wrap_shim_now_ns(void);
 unsigned int __wrap_crc32_iscsi(unsigned char *buf, int len, unsigned int crc);
 unsigned int __real_crc32_iscsi(unsigned char *buf, int len, unsigned int crc);
 
-#define require(cond, ...)                                                   \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "fuzz_router: %s: ", #cond);         \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			abort();                                             \
-		}                                                            \
-	} while (0)
 
 /*
  * The plans, by number (0: no fault layer).  Rates are high and delays
