@@ -90,6 +90,8 @@ static int hostile_stall(const char *arg)
 		kprintf("hostile stall: SECONDS, 0..600\n");
 		return 2;
 	}
+	kprintf("hostile stall: taking nothing for %s s\n", arg);
+	msg_flush(); /* the host prints it: the test knows the stall has begun */
 	end = clock_ns() + sec * 1000000000ull;
 	flags = irq_save();
 

@@ -54,8 +54,8 @@ expect_in err "cobd0: 65536 messages wait for room in the to_guest window: the g
 # Console input while the guest takes nothing for a minute: coop stops
 # reading its input (back-pressure) instead of queueing all of it.
 { echo 'hostile stall 60'; head -c 300M /dev/zero; } |
-	timeout 60 "$COOP" run --kernel "$H" >/dev/null 2>"$TMP/stall.err" &
-sleep 3
+	timeout 60 "$COOP" run --kernel "$H" >"$TMP/stall.out" 2>"$TMP/stall.err" &
+wait_for_text "$TMP/stall.out" $! "hostile stall: taking nothing for 60 s"
 pid=$(pgrep -n -f "^$COOP run --kernel $H\$") || fail "coop is not running: $(cat "$TMP/stall.err")"
 read1=$(awk '/^rchar/ { print $2 }' "/proc/$pid/io")
 sleep 1
