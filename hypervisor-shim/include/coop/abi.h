@@ -31,15 +31,44 @@
 /* ---- Versions and magic numbers ---------------------------------------- */
 
 #define COOP_ABI_MAJOR 1
-#define COOP_ABI_MINOR 5 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table;
+#define COOP_ABI_MINOR 6 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table;
                            1.3: NOP; 1.4: end-to-end check and failure reports;
-                           1.5: COOP_CON_EXEC; the host's context out of guest RAM */
+                           1.5: COOP_CON_EXEC; the host's context out of guest RAM;
+                           1.6: Linux guests (boot.flags, boot.kmod, FORWARD) */
 /* "COOPPASS" read as a little-endian u64: the first word of the passage. */
 #define COOP_PASSAGE_MAGIC COOP_U64(0x53534150504f4f43)
 
 /* The guest kernel ELF carries its ABI version in a note (name "coop"). */
 #define COOP_NOTE_NAME "coop"
 #define COOP_NOTE_TYPE_ABI 1 /* desc: struct coop_note_abi */
+/*
+ * 1.6: a Linux guest (guest/linux/) carries this note too; its desc is the
+ * 64-bit virtual address of its entry, coop_startup_64 (a uint64_t), as
+ * Xen's XEN_ELFNOTE_ENTRY.  Its presence is what makes an ELF a Linux
+ * guest: the monitor then boots it with Linux's boot protocol (boot_params,
+ * e820, setup_data) instead of COOP_KERNEL_BASE and the passage alone.
+ */
+#define COOP_NOTE_TYPE_LINUX_ENTRY 2
+
+/*
+ * The Linux guest's side of Linux's own boot protocol (1.6): its
+ * boot_params say hdr.hardware_subarch = COOP_LINUX_SUBARCH (slot 1,
+ * lguest's, unused since Linux 4.14), and a setup_data entry of type
+ * COOP_LINUX_SETUP_TYPE (after SETUP_JAILHOUSE, 8 and SETUP_CC_BLOB, 9)
+ * carries struct coop_linux_setup: where the passage is.  Everything else
+ * the guest learns from the passage.
+ */
+#define COOP_LINUX_SUBARCH 1
+#define COOP_LINUX_SETUP_TYPE 10
+/*
+ * The interrupt stacks (1-based IST numbers, as in a gate) of the module's
+ * NMI and #MC stubs, which a Linux guest puts in its IDT at vectors 2 and
+ * 18 (boot.kmod.nmi_stub, mc_stub) and whose tops it writes into its own
+ * TSS (ist[COOP_LINUX_IST_NMI - 1] = boot.kmod.ist_nmi_top, ...).  Linux
+ * 6.1 uses IST 1..5 (#DF, NMI, #DB, #MC, #VC); these two are free.
+ */
+#define COOP_LINUX_IST_NMI 6
+#define COOP_LINUX_IST_MC 7
 
 /* ---- Guest memory layout ------------------------------------------------ */
 
@@ -80,7 +109,9 @@
 	X(PANIC, 5, "PANIC")         /* guest panic: params.panic */                     \
 	X(TIMER, 6, "TIMER")         /* 1.1: program the periodic tick: params.timer */  \
 	X(IRQ_ENABLE, 7, "IRQ_ENABLE") /* 1.1: vIF set again with vIRQs pending */       \
-	X(NOP, 8, "NOP")             /* 1.3: do nothing: a bare world-switch round trip */
+	X(NOP, 8, "NOP")             /* 1.3: do nothing: a bare world-switch round trip */ \
+	X(FORWARD, 9, "FORWARD")     /* 1.6: a host interrupt hit the guest's own IDT: \
+	                                params.forward; served in the kmod module */
 
 /* (COOP_OP_NAME and COOP_OP_COUNT: in the C part below.) */
 
@@ -129,6 +160,12 @@
 #define COOP_COCON_LOG 2   /* guest->host: kernel log line (payload: bytes) */
 #define COOP_COCON_INPUT 3 /* host->guest: keyboard/terminal bytes */
 #define COOP_COCON_EOF 4   /* host->guest: end of console input */
+
+/* Boot flags (boot.flags, 1.6). */
+#define COOP_BOOT_F_LINUX 0x1      /* a Linux guest: boot.kmod is valid */
+#define COOP_BOOT_F_PHYS_ADDRS 0x2 /* guest addresses in messages are guest-physical */
+/* Switcher-window PMD entries in boot.kmod (each maps 2 MiB). */
+#define COOP_LINUX_MAX_PMDS 4
 
 /* Console flags in the boot parameters. */
 #define COOP_CON_INTERACTIVE 0x1 /* a person types: prompt, echo, edit */
@@ -257,6 +294,14 @@ struct coop_note_abi {
 };
 COOP_ABI_ASSERT_SIZE(struct coop_note_abi, 8);
 
+/* The payload of the Linux guest's setup_data entry (COOP_LINUX_SETUP_TYPE). */
+struct coop_linux_setup {
+	uint64_t passage;  /* physical address of the passage */
+	uint32_t major;    /* COOP_ABI_MAJOR of the host */
+	uint32_t minor;
+};
+COOP_ABI_ASSERT_SIZE(struct coop_linux_setup, 16);
+
 /*
  * The saved CPU state of one side of the world switch.  The user backend's
  * switch (hypervisor-shim/arch/x86_64/switch.S) saves the current side here
@@ -367,7 +412,7 @@ struct coop_boot_params {
 	uint64_t stack_base;   /* lowest byte of the boot stack */
 	uint64_t stack_top;    /* one past its highest byte */
 	uint32_t console_flags; /* COOP_CON_* */
-	uint32_t reserved0;
+	uint32_t flags;        /* 1.6: COOP_BOOT_F_* (0 before) */
 	uint64_t tsc_khz;      /* 1.1: TSC ticks per millisecond, calibrated by the host */
 	uint32_t ndevs;        /* 1.2: valid entries in devs[] */
 	uint32_t reserved2;
@@ -382,13 +427,41 @@ struct coop_boot_params {
 		uint8_t reserved0[2];
 		uint64_t reserved;
 	} devs[COOP_BOOT_MAX_DEVS]; /* 1.2 */
-	uint8_t reserved1[0x400 - 0x80 - COOP_CMDLINE_MAX - COOP_BOOT_MAX_DEVS * 32];
+	/*
+	 * 1.6, with COOP_BOOT_F_LINUX: what a Linux guest needs of the kmod
+	 * module, written by the module (LOAD_LINUX), so that no kernel
+	 * address passes through user space.  Guest-physical addresses are
+	 * host-physical ones for a Linux guest.
+	 */
+	struct coop_boot_kmod {
+		uint64_t phys_base;    /* physical address of guest RAM's first byte (the passage) */
+		uint64_t wallclock_ns; /* the host's CLOCK_REALTIME when the guest was loaded */
+		/*
+		 * The switcher window: the module's code and this guest's
+		 * switch state, at the same virtual addresses in both worlds.
+		 * The guest keeps switcher_pmds PMD entries in every address
+		 * space: entry i maps [switcher_va + i * 2 MiB, + 2 MiB) and
+		 * its value is switcher_pmd[i] (a page table of the module's).
+		 */
+		uint64_t switcher_va;   /* 2 MiB aligned */
+		uint32_t switcher_pmds; /* 1..COOP_LINUX_MAX_PMDS */
+		uint32_t reserved0;
+		uint64_t switcher_pmd[COOP_LINUX_MAX_PMDS];
+		uint64_t nmi_stub;    /* IDT vector 2: this address, IST COOP_LINUX_IST_NMI */
+		uint64_t mc_stub;     /* IDT vector 18: this address, IST COOP_LINUX_IST_MC */
+		uint64_t ist_nmi_top; /* TSS ist[COOP_LINUX_IST_NMI - 1] */
+		uint64_t ist_mc_top;  /* TSS ist[COOP_LINUX_IST_MC - 1] */
+		uint64_t reserved[4];
+	} kmod; /* not `linux`: GNU C predefines that word */
 };
 COOP_ABI_ASSERT_OFF(struct coop_boot_params, console_flags, 0x40);
+COOP_ABI_ASSERT_OFF(struct coop_boot_params, flags, 0x44);
 COOP_ABI_ASSERT_OFF(struct coop_boot_params, ndevs, 0x50);
 COOP_ABI_ASSERT_OFF(struct coop_boot_params, cmdline, 0x80);
 COOP_ABI_ASSERT_SIZE(struct coop_boot_dev, 32);
 COOP_ABI_ASSERT_OFF(struct coop_boot_params, devs, 0x80 + COOP_CMDLINE_MAX);
+COOP_ABI_ASSERT_SIZE(struct coop_boot_kmod, 128);
+COOP_ABI_ASSERT_OFF(struct coop_boot_params, kmod, 0x380);
 COOP_ABI_ASSERT_SIZE(struct coop_boot_params, 0x400);
 
 /* Typed parameters of each operation. */
@@ -411,6 +484,10 @@ struct coop_op_terminate {
 struct coop_op_timer {
 	uint64_t period_ns; /* tick period; 0 stops the tick */
 };
+struct coop_op_forward {
+	uint32_t vector;   /* the host vector the guest's IDT received (32..255) */
+	uint32_t reserved;
+};
 struct coop_op_panic {
 	uint32_t line;     /* source line of the panic() call */
 	char file[124];    /* its source file, NUL-terminated */
@@ -432,6 +509,7 @@ struct coop_op {
 		struct coop_op_terminate terminate;
 		struct coop_op_panic panic;
 		struct coop_op_timer timer;
+		struct coop_op_forward forward;
 		uint8_t raw[512];
 	} params;
 	uint64_t seq; /* incremented by the guest on every operation */

@@ -32,6 +32,20 @@
  * API 1.1: COOP_KMOD_EXIT_SOFT_INT; CREATE refuses guest RAM that is not
  * anonymous private memory; GET_STATE's three address fields of 1.0 are
  * reserved (zero).
+ *
+ * API 1.2: Linux guests.  Their RAM is physical memory the host set aside
+ * at boot (memmap=SIZE$ADDR) and gave the module (insmod coop.ko
+ * phys_ram=SIZE@ADDR): guest-physical addresses are host-physical ones.
+ *   GET_LAYOUT       that region, if any (and whether a guest holds it)
+ *   CREATE           with COOP_KMOD_CREATE_LINUX: claim its first ram_size
+ *                    bytes (ram_addr is ignored)
+ *   mmap             the claimed RAM into the caller, offset 0, MAP_SHARED
+ *                    (the monitor puts it at COOP_GUEST_BASE as usual)
+ *   LOAD_LINUX       instead of LOAD, after the image and boot_params are
+ *                    in place: the initial page tables, boot.kmod in the
+ *                    passage, the first registers
+ * The guest owns its CPU state from then on: CR3, CR4 (but PGE), GDT, IDT,
+ * TR, segment selectors and bases are its own and survive every switch.
  */
 #ifndef COOP_KMOD_H
 #define COOP_KMOD_H
@@ -47,7 +61,7 @@
 
 #define COOP_KMOD_DEVICE "/dev/coop"  /* a misc device, mode 0600 */
 #define COOP_KMOD_API_MAJOR 1          /* incompatible ioctl changes */
-#define COOP_KMOD_API_MINOR 1          /* additions (a struct's end, a new exit) */
+#define COOP_KMOD_API_MINOR 2          /* additions (a struct's end, a new exit) */
 
 /* Features of the host CPU and kernel the module found (version.features). */
 #define COOP_KMOD_F_LA57 0x0001  /* 5-level paging: guest tables have 5 levels too */
@@ -82,6 +96,8 @@
  * benchmarks: the monitor's counters then miss them.
  */
 #define COOP_KMOD_CREATE_NOP_IN_KERNEL 0x1
+/* API 1.2: a Linux guest, in the module's physical region (see above). */
+#define COOP_KMOD_CREATE_LINUX 0x2
 
 /* The switch's pseudo-vector for "the guest called switch_to_host". */
 #define COOP_KMOD_VEC_CALL 256
@@ -209,6 +225,36 @@ struct coop_kmod_state {
 };
 COOP_KMOD_ASSERT_SIZE(struct coop_kmod_state, 176 + 96 + 24 + 8 + 32);
 
+/* COOP_KMOD_GET_LAYOUT (read, API 1.2): the physical region for Linux guests. */
+struct coop_kmod_layout {
+	uint64_t phys_start; /* host-physical address, 2 MiB aligned; 0: no region */
+	uint64_t phys_size;  /* bytes; 0: no region (the module was loaded without phys_ram=) */
+	uint32_t busy;       /* another guest holds the region now */
+	uint32_t reserved0;
+	uint64_t reserved[4];
+};
+COOP_KMOD_ASSERT_SIZE(struct coop_kmod_layout, 56);
+
+/*
+ * COOP_KMOD_LOAD_LINUX (write, API 1.2), once, on a CREATE_LINUX guest.
+ * Physical addresses lie in the claimed RAM.  The module maps the image
+ * [kernel_phys, kernel_phys + kernel_size) at kernel_va, all of guest RAM
+ * at the guest's direct-map base (page_offset, below) and the switcher
+ * window, with 2 MiB pages where it can; writes passage boot.kmod; and
+ * sets rip = entry, rsi = boot_params, interrupts off, the module's GDT,
+ * IDT and TSS (a fault before the guest has its own IDT is a crash report).
+ */
+struct coop_kmod_load_linux {
+	uint64_t entry;       /* the guest's first instruction (COOP_NOTE_TYPE_LINUX_ENTRY) */
+	uint64_t boot_params; /* physical address of Linux's struct boot_params */
+	uint64_t kernel_phys; /* physical address of the image's first byte, 2 MiB aligned */
+	uint64_t kernel_size; /* bytes of the image, up to its _end */
+	uint64_t kernel_va;   /* the virtual address the image is linked at (its _text) */
+	uint64_t page_offset; /* the guest's direct-map base (__PAGE_OFFSET for its paging levels) */
+	uint64_t reserved[4];
+};
+COOP_KMOD_ASSERT_SIZE(struct coop_kmod_load_linux, 80);
+
 #define COOP_KMOD_IOC 0xCF
 #define COOP_KMOD_VERSION _IOR(COOP_KMOD_IOC, 0x00, struct coop_kmod_version)
 #define COOP_KMOD_CREATE _IOWR(COOP_KMOD_IOC, 0x01, struct coop_kmod_create)
@@ -216,6 +262,8 @@ COOP_KMOD_ASSERT_SIZE(struct coop_kmod_state, 176 + 96 + 24 + 8 + 32);
 #define COOP_KMOD_RUN _IOWR(COOP_KMOD_IOC, 0x03, struct coop_kmod_run)
 #define COOP_KMOD_GET_STATE _IOR(COOP_KMOD_IOC, 0x04, struct coop_kmod_state)
 #define COOP_KMOD_DESTROY _IO(COOP_KMOD_IOC, 0x05)
+#define COOP_KMOD_GET_LAYOUT _IOR(COOP_KMOD_IOC, 0x06, struct coop_kmod_layout)
+#define COOP_KMOD_LOAD_LINUX _IOW(COOP_KMOD_IOC, 0x07, struct coop_kmod_load_linux)
 
 #endif /* !__ASSEMBLER__ */
 #endif /* COOP_KMOD_H */
