@@ -33,8 +33,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <asm/prctl.h>
+
 #include <coop/abi.h>
 #include <coop/kmod.h>
+
+#include "guests.h"
 
 #define RAM (COOP_U64(4) << 20)
 #define CODE (COOP_KERNEL_BASE)               /* guest text: one page, R-X */
@@ -719,6 +723,223 @@ static void test_spin(void)
 	guest_destroy(&g);
 }
 
+/* The data page of the guests in guests.S (guests.h has the offsets). */
+struct cpu_probe {
+	uint64_t switch_to_host, passage;
+	uint64_t cs, ss, cr0, cr3, cr4;
+	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) gdtr;
+	uint8_t pad0[6];
+	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) idtr;
+	uint8_t pad1[6];
+	uint64_t tr, rflags, efer, gs_base;
+	uint64_t cr3_2, cr4_2;
+	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) gdtr_2;
+	uint8_t pad2[6];
+	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) idtr_2;
+	uint8_t pad3[6];
+	uint64_t tr_2, fs_base_2, gs_base_2, kgs_base_2;
+	int64_t forward;
+	uint64_t int3;
+};
+_Static_assert(offsetof(struct cpu_probe, passage) == P_PASSAGE, "guests.h");
+_Static_assert(offsetof(struct cpu_probe, cr4) == P_CR4, "guests.h");
+_Static_assert(offsetof(struct cpu_probe, gdtr) == P_GDTR, "guests.h");
+_Static_assert(offsetof(struct cpu_probe, idtr) == P_IDTR, "guests.h");
+_Static_assert(offsetof(struct cpu_probe, gs_base) == P_GS_BASE, "guests.h");
+_Static_assert(offsetof(struct cpu_probe, gdtr_2) == P_GDTR_2, "guests.h");
+_Static_assert(offsetof(struct cpu_probe, idtr_2) == P_IDTR_2, "guests.h");
+_Static_assert(offsetof(struct cpu_probe, kgs_base_2) == P_KGS_BASE_2, "guests.h");
+_Static_assert(offsetof(struct cpu_probe, int3) == P_INT3, "guests.h");
+_Static_assert(sizeof(struct cpu_probe) == P_SIZE, "guests.h");
+_Static_assert(offsetof(struct coop_passage, op) + offsetof(struct coop_op, params) ==
+	       0x448, "guests.S: OP_VECTOR");
+_Static_assert(offsetof(struct coop_passage, op) + offsetof(struct coop_op, seq) ==
+	       0x440 + 520, "guests.S: OP_SEQ");
+
+extern const uint8_t cpu_state_guest[], cpu_state_guest_end[];
+extern const uint8_t own_state_guest[], own_state_guest_end[], own_state_int3[];
+
+#define X86_CR4_PGE (1u << 7)
+#define X86_EFLAGS_IF (1u << 9)
+
+static uint64_t user_gs_base(void)
+{
+	unsigned long v = 0;
+
+	syscall(SYS_arch_prctl, ARCH_GET_GS, &v);
+	return v;
+}
+
+/*
+ * The CPU state the small guest runs with: ring 0 (CS 0x10, SS 0x18),
+ * the module's tables (GDT, then the IDT a page above it, TR 0x40),
+ * interrupts on, and CR4.PGE off - no global host translation is
+ * visible in its address space.  It sets a GS base of its own: the
+ * host's comes back before anything of the host's runs (the kernel's
+ * before its IDT, the process's user one after), or the host would not
+ * be here to check.
+ */
+static void test_cpu_state(void)
+{
+	struct cpu_probe *p;
+	struct coop_kmod_run r = { 0 };
+	struct guest g;
+	uint64_t gs = user_gs_base();
+
+	check(guest_create(&g) == 0, "cpu state: CREATE: %s", strerror(errno));
+	memcpy(at(&g, CODE), cpu_state_guest, (size_t)(cpu_state_guest_end - cpu_state_guest));
+	p = (struct cpu_probe *)at(&g, DATA);
+	p->switch_to_host = g.c.switch_to_host;
+	check(guest_load(&g, CODE) == 0, "cpu state: LOAD: %s", strerror(errno));
+	check(io(g.fd, COOP_KMOD_RUN, &r) == 0 && r.exit == COOP_KMOD_EXIT_OPERATION,
+	      "cpu state: RUN: exit %u (%s)", r.exit, strerror(errno));
+	check((p->cs & 3) == 0 && p->cs == 0x10 && p->ss == 0x18, "cpu state: CS %#llx SS %#llx, want ring 0",
+	      (unsigned long long)p->cs, (unsigned long long)p->ss);
+	check(p->tr == 0x40 && p->idtr.base == p->gdtr.base + 4096 && p->idtr.limit == 4095,
+	      "cpu state: TR %#llx, GDT %#llx, IDT %#llx/%#x: want the module's",
+	      (unsigned long long)p->tr, (unsigned long long)p->gdtr.base,
+	      (unsigned long long)p->idtr.base, p->idtr.limit);
+	check(!(p->cr4 & X86_CR4_PGE), "cpu state: CR4 %#llx: PGE must be off in the guest",
+	      (unsigned long long)p->cr4);
+	check(p->rflags & X86_EFLAGS_IF, "cpu state: RFLAGS %#llx: IF on",
+	      (unsigned long long)p->rflags);
+	check(user_gs_base() == gs, "cpu state: the process's GS base survived the guest's");
+	printf("cpu state: CPL 0, TR %#llx, CR4 %#llx (PGE 0 in the guest), EFER %#llx, "
+	       "host GS base restored\n", (unsigned long long)p->tr, (unsigned long long)p->cr4,
+	       (unsigned long long)p->efer);
+	guest_destroy(&g);
+}
+
+/* An interrupt gate: @handler on IST @ist (0: none), kernel CS. */
+static void set_gate(uint8_t *idt, unsigned int vector, uint64_t handler, unsigned int ist)
+{
+	uint8_t *gt = idt + vector * 16;
+
+	memset(gt, 0, 16);
+	gt[0] = (uint8_t)handler, gt[1] = (uint8_t)(handler >> 8);
+	gt[2] = 0x10, gt[3] = 0;
+	gt[4] = (uint8_t)ist;
+	gt[5] = 0x8e; /* present, DPL 0, 64-bit interrupt gate */
+	gt[6] = (uint8_t)(handler >> 16), gt[7] = (uint8_t)(handler >> 24);
+	memcpy(gt + 8, (const uint8_t *)&handler + 4, 4);
+}
+
+/*
+ * A guest that owns its state (LOAD_LINUX, as a Linux guest boots): its
+ * own GDT, TSS (the module's stacks at its IST 6 and 7) and IDT (the
+ * module's NMI and #MC stubs at 2 and 18, its own breakpoint handler),
+ * its own FS, GS and inactive GS bases.  Each survives the switch
+ * into the host and back; CR4.PGE stays off; FORWARD of a vector the
+ * host never raised is refused; its own IDT takes its breakpoints.
+ * Needs the module's physical region (phys_ram=).
+ */
+static void test_own_state(void)
+{
+	const uint64_t kva = 0xffffffff81000000ull, ram_size = 8ull << 20;
+	struct coop_kmod_version v = { 0 };
+	struct coop_kmod_layout lay = { 0 };
+	struct coop_kmod_create c = { .ram_size = ram_size, .flags = COOP_KMOD_CREATE_LINUX };
+	struct coop_kmod_load_linux l = { 0 };
+	struct coop_kmod_run r;
+	struct coop_passage *pa;
+	struct cpu_probe *p;
+	uint8_t *ram, *img, *gdt, *tss;
+	uint64_t tssva = kva + OWN_TSS, gs = user_gs_base(), ist;
+	int fd = open(COOP_KMOD_DEVICE, O_RDWR | O_CLOEXEC), ops = 0;
+
+	check(io(fd, COOP_KMOD_VERSION, &v) == 0 && io(fd, COOP_KMOD_GET_LAYOUT, &lay) == 0,
+	      "own state: VERSION, GET_LAYOUT: %s", strerror(errno));
+	check(lay.phys_size >= ram_size, "own state: the module has no physical region "
+	      "(phys_ram=): %llu bytes", (unsigned long long)lay.phys_size);
+	if (lay.phys_size < ram_size) {
+		close(fd);
+		return;
+	}
+	check(io(fd, COOP_KMOD_CREATE, &c) == 0 && io(fd, COOP_KMOD_GET_LAYOUT, &lay) == 0 &&
+		      lay.busy, "own state: CREATE_LINUX claims the region: %s", strerror(errno));
+	ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	check(ram != MAP_FAILED, "own state: mmap: %s", strerror(errno));
+	if (ram == MAP_FAILED) {
+		close(fd);
+		return;
+	}
+	img = ram + (2 << 20);
+	memcpy(img, own_state_guest, (size_t)(own_state_guest_end - own_state_guest));
+	l = (struct coop_kmod_load_linux){
+		.entry = kva, .boot_params = lay.phys_start + 0x10000,
+		.kernel_phys = lay.phys_start + (2 << 20), .kernel_size = 0x10000, .kernel_va = kva,
+		.page_offset = v.paging_levels == 5 ? 0xff11000000000000ull : 0xffff888000000000ull,
+	};
+	check(io(fd, COOP_KMOD_LOAD_LINUX, &l) == 0, "own state: LOAD_LINUX: %s", strerror(errno));
+	pa = (struct coop_passage *)ram;
+	check(pa->boot.flags & COOP_BOOT_F_LINUX && pa->boot.kmod.phys_base == lay.phys_start &&
+		      pa->boot.kmod.switcher_pmds >= 1 &&
+		      pa->boot.kmod.switcher_pmds <= COOP_LINUX_MAX_PMDS && pa->boot.kmod.nmi_stub,
+	      "own state: boot.kmod filled in (flags %#x, %u PMDs)", pa->boot.flags,
+	      pa->boot.kmod.switcher_pmds);
+	p = (struct cpu_probe *)(img + PROBE_DATA);
+	p->switch_to_host = c.switch_to_host;
+	p->passage = l.page_offset + lay.phys_start;
+	set_gate(img + OWN_IDT, 3, kva + (uint64_t)(own_state_int3 - own_state_guest), 0);
+	set_gate(img + OWN_IDT, 2, pa->boot.kmod.nmi_stub, COOP_LINUX_IST_NMI);
+	set_gate(img + OWN_IDT, 18, pa->boot.kmod.mc_stub, COOP_LINUX_IST_MC);
+	gdt = img + OWN_GDT;
+	memcpy(gdt + 1 * 8, "\xff\xff\0\0\0\x9b\xcf\0", 8); /* 32-bit kernel code */
+	memcpy(gdt + 2 * 8, "\xff\xff\0\0\0\x9b\xaf\0", 8); /* 64-bit kernel code */
+	memcpy(gdt + 3 * 8, "\xff\xff\0\0\0\x93\xcf\0", 8); /* kernel data */
+	/* TSS descriptor at 8 (selector 0x40): available 64-bit TSS, limit 0x67. */
+	gdt[64] = 0x67, gdt[66] = (uint8_t)tssva, gdt[67] = (uint8_t)(tssva >> 8);
+	gdt[68] = (uint8_t)(tssva >> 16), gdt[69] = 0x89, gdt[71] = (uint8_t)(tssva >> 24);
+	memcpy(gdt + 72, (const uint8_t *)&tssva + 4, 4);
+	tss = img + OWN_TSS;
+	ist = pa->boot.kmod.ist_nmi_top;
+	memcpy(tss + 36 + 8 * (COOP_LINUX_IST_NMI - 1), &ist, 8);
+	ist = pa->boot.kmod.ist_mc_top;
+	memcpy(tss + 36 + 8 * (COOP_LINUX_IST_MC - 1), &ist, 8);
+	tss[102] = 104; /* no I/O bitmap */
+	for (;;) {
+		memset(&r, 0, sizeof(r));
+		if (io(fd, COOP_KMOD_RUN, &r) || r.exit == COOP_KMOD_EXIT_EXCEPTION ||
+		    r.exit == COOP_KMOD_EXIT_SOFT_INT || r.exit == COOP_KMOD_EXIT_BAD_VIRQ) {
+			check(0, "own state: RUN: exit %u vector %u error %#llx cr2 %#llx (%s)",
+			      r.exit, r.vector, (unsigned long long)r.error,
+			      (unsigned long long)r.cr2, strerror(errno));
+			break;
+		}
+		if (r.exit == COOP_KMOD_EXIT_OPERATION && pa->op.code == COOP_OP_TERMINATE)
+			break;
+		if (r.exit == COOP_KMOD_EXIT_OPERATION && ++ops > 10) {
+			check(0, "own state: operation %u again and again", pa->op.code);
+			break;
+		}
+	}
+	check(p->cs == 0x10 && !(p->rflags & X86_EFLAGS_IF),
+	      "own state: entered in ring 0 with interrupts off (CS %#llx RFLAGS %#llx)",
+	      (unsigned long long)p->cs, (unsigned long long)p->rflags);
+	check(!(p->cr4 & X86_CR4_PGE) && p->cr4_2 == p->cr4 && p->cr3_2 == p->cr3,
+	      "own state: CR4 %#llx then %#llx (PGE off), CR3 kept", (unsigned long long)p->cr4,
+	      (unsigned long long)p->cr4_2);
+	check(p->gdtr_2.base == kva + OWN_GDT && p->idtr_2.base == kva + OWN_IDT && p->tr_2 == 0x40,
+	      "own state: its GDT %#llx, IDT %#llx, TR %#llx survive the switch",
+	      (unsigned long long)p->gdtr_2.base, (unsigned long long)p->idtr_2.base,
+	      (unsigned long long)p->tr_2);
+	check(p->fs_base_2 == OWN_FS_BASE && p->gs_base_2 == OWN_GS_BASE &&
+		      p->kgs_base_2 == OWN_KGS_BASE,
+	      "own state: its bases FS %#llx GS %#llx KERNEL_GS %#llx survive the switch",
+	      (unsigned long long)p->fs_base_2, (unsigned long long)p->gs_base_2,
+	      (unsigned long long)p->kgs_base_2);
+	check(p->forward == -EINVAL, "own state: FORWARD of a vector not in service: %lld, want %d",
+	      (long long)p->forward, -EINVAL);
+	check(p->int3 == 2, "own state: its IDT took %llu of 2 breakpoints",
+	      (unsigned long long)p->int3);
+	check(user_gs_base() == gs, "own state: the process's GS base survived the guest's");
+	printf("own state: GDT, IDT, TR, FS/GS/KERNEL_GS bases and CR4 (PGE 0) kept across "
+	       "%d switches; FORWARD %lld; %llu breakpoints in its own IDT\n", ops + 2,
+	       (long long)p->forward, (unsigned long long)p->int3);
+	munmap(ram, ram_size);
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct stat st;
@@ -750,6 +971,8 @@ int main(int argc, char **argv)
 	test_fpu();
 	test_ring0_round_trip();
 	test_spin();
+	test_cpu_state();
+	test_own_state();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

@@ -48,7 +48,7 @@ COOP_GUEST=${COOP_GUEST:-$build/bin/coop-guest.elf}
 COOP_KMOD_IOCTL=${COOP_KMOD_IOCTL:-$build/tests/coop-kmod-ioctl}
 dir=${COOP_KMOD_DIR:-$build/kmod}
 
-cpu=max smp=1 mem=512M keep=0 timeout= boot=
+cpu=max smp=1 mem=1G keep=0 timeout= boot=
 repeat=${COOP_KMOD_REPEAT:-1} boots=${COOP_KMOD_BOOTS:-1} hogs=${COOP_KMOD_HOGS:-0}
 script=$here/tests.sh
 while [ $# -gt 0 ]; do
@@ -303,7 +303,7 @@ boot_once() {
 	qemu-system-x86_64 -accel "$qaccel" -cpu "$qcpu" -smp "$smp" -m "$mem" \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-kernel "$image" -initrd "$run/initramfs.cpio" \
-		-append "console=ttyS0 panic=-1 quiet nokaslr sysrq_always_enabled softlockup_all_cpu_backtrace=1 coop_cpu=$cpu coop_accel=$accel coop_repeat=$repeat${COOP_KMOD_APPEND:+ $COOP_KMOD_APPEND}" \
+		-append "console=ttyS0 panic=-1 quiet nokaslr memmap=256M\$0x20000000 sysrq_always_enabled softlockup_all_cpu_backtrace=1 coop_cpu=$cpu coop_accel=$accel coop_repeat=$repeat${COOP_KMOD_APPEND:+ $COOP_KMOD_APPEND}" \
 		-chardev "pipe,id=ser0,path=$run/serial" -serial chardev:ser0 \
 		-monitor "unix:$run/monitor.sock,server=on,wait=off" </dev/null &
 	qpid=$!

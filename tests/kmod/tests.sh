@@ -84,7 +84,8 @@ fi
 echo "== the module"
 kmod_run 1 --exec 'echo no module yet'
 has /tmp/err 'insmod coop.ko' || bad "without the module: no hint to load it"
-check "insmod coop.ko" insmod coop.ko
+# The physical region for Linux guests: the host set it aside (memmap=, qemu-run.sh).
+check "insmod coop.ko phys_ram=256M@0x20000000" insmod coop.ko phys_ram=256M@0x20000000
 check "/dev/coop is a character device" test -c /dev/coop
 check "/dev/coop has mode 0600" test "$(stat -c %a /dev/coop)" = 600
 check "the module says it is ready" sh -c 'dmesg | grep "coop: /dev/coop ready"'

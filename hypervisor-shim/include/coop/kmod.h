@@ -239,8 +239,8 @@ COOP_KMOD_ASSERT_SIZE(struct coop_kmod_layout, 56);
  * COOP_KMOD_LOAD_LINUX (write, API 1.2), once, on a CREATE_LINUX guest.
  * Physical addresses lie in the claimed RAM.  The module maps the image
  * [kernel_phys, kernel_phys + kernel_size) at kernel_va, all of guest RAM
- * at the guest's direct-map base (page_offset, below) and the switcher
- * window, with 2 MiB pages where it can; writes passage boot.kmod; and
+ * in the guest's direct map (physical P at page_offset + P, as Linux's
+ * __va) and the switcher window, with 2 MiB pages where it can; writes passage boot.kmod; and
  * sets rip = entry, rsi = boot_params, interrupts off, the module's GDT,
  * IDT and TSS (a fault before the guest has its own IDT is a crash report).
  */

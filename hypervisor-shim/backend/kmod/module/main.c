@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -92,6 +93,27 @@ static long coop_load(struct coop_vm *vm, void __user *arg)
 	return coop_vm_load(vm, &l);
 }
 
+static long coop_load_linux(struct coop_vm *vm, void __user *arg)
+{
+	struct coop_kmod_load_linux l;
+
+	if (copy_from_user(&l, arg, sizeof(l)))
+		return -EFAULT;
+	if (!vm->sw)
+		return -ENOENT;
+	if (vm->loaded)
+		return -EBUSY;
+	return coop_vm_load_linux(vm, &l);
+}
+
+static long coop_get_layout(void __user *arg)
+{
+	struct coop_kmod_layout l;
+
+	coop_phys_layout(&l);
+	return copy_to_user(arg, &l, sizeof(l)) ? -EFAULT : 0;
+}
+
 static long coop_run(struct coop_vm *vm, void __user *arg)
 {
 	struct coop_kmod_run r;
@@ -131,6 +153,8 @@ static long coop_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 
 	if (cmd == COOP_KMOD_VERSION)
 		return coop_version(uarg);
+	if (cmd == COOP_KMOD_GET_LAYOUT)
+		return coop_get_layout(uarg);
 	/* The guest's RAM is pinned in its creator's address space. */
 	if (vm->mm && vm->mm != current->mm)
 		return -EPERM;
@@ -142,6 +166,9 @@ static long coop_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		break;
 	case COOP_KMOD_LOAD:
 		rc = coop_load(vm, uarg);
+		break;
+	case COOP_KMOD_LOAD_LINUX:
+		rc = coop_load_linux(vm, uarg);
 		break;
 	case COOP_KMOD_RUN:
 		rc = coop_run(vm, uarg);
@@ -183,6 +210,20 @@ static int coop_open(struct inode *inode, struct file *f)
 	return 0;
 }
 
+/* A Linux guest's RAM into its creator (kmod.h, API 1.2). */
+static int coop_mmap(struct file *f, struct vm_area_struct *vma)
+{
+	struct coop_vm *vm = f->private_data;
+	int rc;
+
+	if (vm->mm != current->mm)
+		return -EPERM;
+	mutex_lock(&vm->lock);
+	rc = coop_vm_mmap(vm, vma);
+	mutex_unlock(&vm->lock);
+	return rc;
+}
+
 static int coop_release(struct inode *inode, struct file *f)
 {
 	struct coop_vm *vm = f->private_data;
@@ -198,6 +239,7 @@ static const struct file_operations coop_fops = {
 	.open = coop_open,
 	.release = coop_release,
 	.unlocked_ioctl = coop_ioctl,
+	.mmap = coop_mmap,
 	.llseek = noop_llseek,
 };
 
@@ -224,9 +266,15 @@ static int __init coop_init(void)
 		pr_err("coop: no local APIC in use\n");
 		return -ENODEV;
 	}
-	rc = misc_register(&coop_dev);
+	coop_tripwire_init();
+	rc = coop_phys_init();
 	if (rc)
 		return rc;
+	rc = misc_register(&coop_dev);
+	if (rc) {
+		coop_phys_exit();
+		return rc;
+	}
 	pr_info("coop: /dev/coop ready (API %u.%u, guest ABI %u.%u, %u-level paging, features %#x)\n",
 		COOP_KMOD_API_MAJOR, COOP_KMOD_API_MINOR, COOP_ABI_MAJOR, COOP_ABI_MINOR,
 		pgtable_l5_enabled() ? 5 : 4, coop_features());
@@ -236,6 +284,7 @@ static int __init coop_init(void)
 static void __exit coop_exit(void)
 {
 	misc_deregister(&coop_dev);
+	coop_phys_exit();
 	pr_info("coop: unloaded\n");
 }
 

@@ -40,17 +40,36 @@ void coop_offsets(void)
 	OFFSET(SW_GUEST, coop_sw, guest);
 	OFFSET(SW_HOST_RSP, coop_sw, host_rsp);
 	OFFSET(SW_HOST_CR3, coop_sw, host_cr3);
+	OFFSET(SW_HOST_CR4, coop_sw, host_cr4);
+	OFFSET(SW_HOST_GS_BASE, coop_sw, host_gs_base);
 	OFFSET(SW_GUEST_CR3, coop_sw, guest_cr3);
+	OFFSET(SW_GUEST_CR4, coop_sw, guest_cr4);
 	OFFSET(SW_CR2, coop_sw, cr2);
 	OFFSET(SW_HOST_SS, coop_sw, host_ss);
-	/* lgdt/lidt take the 10-byte image that starts at the limit. */
+	OFFSET(SW_HOST_SEL, coop_sw, host_sel);
+	OFFSET(SW_GUEST_SEL, coop_sw, guest_sel);
+	OFFSET(SW_GUEST_TR, coop_sw, guest_tr);
+	OFFSET(SW_OWN_STATE, coop_sw, own_state);
+	OFFSET(SW_NMI_PENDING, coop_sw, nmi_pending);
+	OFFSET(SW_GUEST_FS_BASE, coop_sw, guest_fs_base);
+	OFFSET(SW_GUEST_GS_BASE, coop_sw, guest_gs_base);
+	OFFSET(SW_GUEST_KERNEL_GS_BASE, coop_sw, guest_kernel_gs_base);
+	OFFSET(SW_GUEST_TSSD, coop_sw, guest_tssd);
+	/* lgdt/lidt/sgdt/sidt take the 10-byte image that starts at the limit. */
 	OFFSET(SW_HOST_GDTR, coop_sw, host_gdtr.limit);
 	OFFSET(SW_HOST_IDTR, coop_sw, host_idtr.limit);
+	OFFSET(SW_TGDTR, coop_sw, tgdtr.limit);
+	OFFSET(SW_MIDTR, coop_sw, midtr.limit);
+	OFFSET(SW_XGDTR, coop_sw, xgdtr.limit);
+	OFFSET(SW_GGDTR, coop_sw, ggdtr.limit);
 	OFFSET(SW_GUEST_GDTR, coop_sw, guest_gdtr.limit);
 	OFFSET(SW_GUEST_IDTR, coop_sw, guest_idtr.limit);
-	OFFSET(SW_XGDTR, coop_sw, xgdtr.limit);
-	OFFSET(SW_NMI_PENDING, coop_sw, nmi_pending);
 	OFFSET(SW_GDT, coop_sw, gdt);
+	/* The NMI stub's stack top, from which it finds sw. */
+	DEFINE(SW_GUEST_NMI_TOP, offsetof(struct coop_sw, guest_nmi_stack) + PAGE_SIZE);
+	DEFINE(SW_SIZE, sizeof(struct coop_sw));
+	DEFINE(COOP_CALL_SIZE, COOP_CALL_SIZE);
+	DEFINE(COOP_MAX_VMS, COOP_MAX_VMS);
 	DEFINE(COOP_STUB_SIZE, COOP_STUB_SIZE);
 	DEFINE(COOP_SW_VEC_ERROR, COOP_SW_VEC_ERROR);
 }

@@ -54,18 +54,21 @@ static unsigned int index_at(u64 va, unsigned int level)
 }
 
 /*
- * The last-level entry for @va, making the tables above it on the way if
- * @create; NULL if one is missing (or cannot be made).  Intermediate
- * entries allow everything: the leaf alone decides.
+ * The entry for @va at @leaf_level (1: a 4 KiB page's, 2: a PMD entry),
+ * making the tables above it on the way if @create; NULL if one is
+ * missing (or cannot be made) or a large page is in the way.
+ * Intermediate entries allow everything: the leaf alone decides.
  */
-static u64 *pte_of(struct coop_vm *vm, u64 va, bool create)
+static u64 *entry_of(struct coop_vm *vm, u64 va, unsigned int leaf_level, bool create)
 {
 	u64 *t = vm->pt_root;
 	unsigned int level;
 
-	for (level = vm->levels; level > 1; level--) {
+	for (level = vm->levels; level > leaf_level; level--) {
 		u64 *e = &t[index_at(va, level)];
 
+		if (*e & _PAGE_PSE)
+			return NULL;
 		if (!(*e & _PAGE_PRESENT)) {
 			u64 *n = create ? table_alloc(vm) : NULL;
 
@@ -75,7 +78,12 @@ static u64 *pte_of(struct coop_vm *vm, u64 va, bool create)
 		}
 		t = phys_to_virt(*e & ADDR_MASK);
 	}
-	return &t[index_at(va, 1)];
+	return &t[index_at(va, leaf_level)];
+}
+
+static u64 *pte_of(struct coop_vm *vm, u64 va, bool create)
+{
+	return entry_of(vm, va, 1, create);
 }
 
 static u64 leaf_flags(bool write, bool exec)
@@ -97,6 +105,25 @@ int coop_pt_map(struct coop_vm *vm, u64 va, u64 phys, bool write, bool exec)
 		return -ENOMEM;
 	*pte = __sme_set(phys & PAGE_MASK) | leaf_flags(write, exec);
 	return 0;
+}
+
+/* A 2 MiB page (a Linux guest's initial tables: LOAD_LINUX). */
+int coop_pt_map_2m(struct coop_vm *vm, u64 va, u64 phys, bool write, bool exec)
+{
+	u64 *pmd = entry_of(vm, va, 2, true);
+
+	if (!pmd || *pmd & _PAGE_PRESENT)
+		return pmd ? -EEXIST : -ENOMEM;
+	*pmd = __sme_set(phys & PMD_MASK) | leaf_flags(write, exec) | _PAGE_PSE;
+	return 0;
+}
+
+/* The PMD entry that covers @va (0: none), as a guest copies it into its own tables. */
+u64 coop_pt_pmd(struct coop_vm *vm, u64 va)
+{
+	u64 *pmd = entry_of(vm, va, 2, false);
+
+	return pmd ? *pmd : 0;
 }
 
 /* Change the permissions of a mapped page (LOAD; before the first entry). */

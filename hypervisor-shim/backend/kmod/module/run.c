@@ -32,6 +32,7 @@
 #include <asm/fpu/xcr.h>
 #include <asm/idtentry.h>
 #include <asm/irq_vectors.h>
+#include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/traps.h>
 
@@ -104,8 +105,8 @@ static void fpu_save(struct coop_vm *vm)
 
 /*
  * MSRs the switch does not load but a ring-0 guest could change: the
- * segment bases (GS is the host's per-CPU base: nothing that uses
- * `current` may run before it is back) and, with kernel IBT, S_CET,
+ * segment bases (GS is the host's per-CPU base: the switcher puts it back
+ * before the host's IDT, sw->host_gs_base) and, with kernel IBT, S_CET,
  * which the guest gets without ENDBR checks (it is not built with them).
  */
 struct host_msrs {
@@ -134,7 +135,6 @@ static void msr_restore(u32 msr, u64 want)
 
 static void msrs_restore(const struct host_msrs *m)
 {
-	msr_restore(MSR_GS_BASE, m->gs); /* first: per-CPU data hangs off it */
 	msr_restore(MSR_FS_BASE, m->fs);
 	msr_restore(MSR_KERNEL_GS_BASE, m->kernel_gs);
 	if (cpu_feature_enabled(X86_FEATURE_IBT))
@@ -211,12 +211,14 @@ enum coop_exit {
 	COOP_EXIT_SOFT_INT,  /* `int $N` that is not its exception: it ends */
 	COOP_EXIT_HOST,      /* a host interrupt or NMI: replayed, it runs on */
 	COOP_EXIT_SPURIOUS,  /* the APIC's spurious vector: nothing to do, it runs on */
+	COOP_EXIT_MCE,       /* a machine check: the host's handler has it, it runs on */
+	COOP_EXIT_FORWARD,   /* FORWARD: served here, it runs on */
 };
 
 /* Why the guest left, in coop:switch_out's words. */
 static u32 exit_reason(const struct coop_vm *vm, enum coop_exit kind)
 {
-	if (kind == COOP_EXIT_CALL)
+	if (kind == COOP_EXIT_CALL || kind == COOP_EXIT_FORWARD)
 		return READ_ONCE(vm->passage->op.code);
 	if (kind == COOP_EXIT_EXCEPTION || kind == COOP_EXIT_SOFT_INT)
 		return COOP_TRACE_REASON_FAULT;
@@ -257,19 +259,26 @@ static bool pushes_error(u64 vector)
  * those of the moment the guest left).  @error: the CPU pushed an error
  * code (COOP_SW_VEC_ERROR, from the switcher).
  *
+ * A machine check is the CPU's only while MCG_STATUS.MCIP says one is in
+ * progress (the host's handler clears it): `int $18` is the guest's own.
+ *
  * What cannot be told apart: `int $N` for an exception that pushes no
  * error code (int $6 looks like #UD, int $3 is #BP) - reported as that
  * exception, which is just as fatal to the guest and harmless to the
  * host; `int $2`, which reaches the NMI stub and is replayed as an NMI
- * (the host's handler logs an NMI of unknown reason); `int $18`, reported
- * as the machine check it claims to be.
+ * (the host's handler logs an NMI of unknown reason).
  */
 static enum coop_exit classify(u64 vector, bool error)
 {
+	u64 mcg = 0;
+
 	if (vector == COOP_KMOD_VEC_CALL)
 		return COOP_EXIT_CALL;
 	if (vector == X86_TRAP_NMI)
 		return COOP_EXIT_HOST;
+	if (vector == X86_TRAP_MC)
+		return boot_cpu_has(X86_FEATURE_MCA) && !rdmsrl_safe(MSR_IA32_MCG_STATUS, &mcg) &&
+		       mcg & MCG_STATUS_MCIP ? COOP_EXIT_MCE : COOP_EXIT_SOFT_INT;
 	if (vector < FIRST_EXTERNAL_VECTOR)
 		return pushes_error(vector) && !error ? COOP_EXIT_SOFT_INT : COOP_EXIT_EXCEPTION;
 	/*
@@ -308,40 +317,92 @@ static void check_after_replay(u64 vector)
 static void check_after_replay(u64 vector) { }
 #endif
 
+/* Run the host's handler for external @vector, as if it had arrived here. */
+static void replay_vector(struct coop_vm *vm, u64 vector, struct coop_kmod_run *r)
+{
+	const gate_desc *gate = (const gate_desc *)vm->sw->host_idtr.base + vector;
+
+	coop_sw_replay(gate_offset(gate));
+	check_after_replay(vector);
+	r->stats.irqs_forwarded++;
+	trace_irq_forward(vector, COOP_TRACE_IRQ_HOST, 0, 0, rdtsc() - vm->tsc_out, 0);
+}
+
+static void replay_nmi(struct coop_vm *vm, u32 src, struct coop_kmod_run *r)
+{
+	coop_sw_replay((unsigned long)asm_exc_nmi_noist);
+	r->stats.nmis_forwarded++;
+	r->stats.irqs_forwarded++;
+	trace_irq_forward(X86_TRAP_NMI, src, 0, 0, rdtsc() - vm->tsc_out, 0);
+}
+
 /*
- * A host interrupt or NMI hit the guest (or, for an NMI, the switch):
- * run the host's handler for it now, interrupts still off.  An NMI goes
- * to the entry made for this (asm_exc_nmi_noist: on this stack, NMIs
- * possibly still blocked since the guest's NMI stub did not iretq).
- * @kind: only COOP_EXIT_HOST replays @vector; an NMI that hit the switch
- * is replayed whatever ended the guest.
+ * A machine check hit the guest: the host's handler takes it, as KVM's
+ * kvm_machine_check() does after a VM exit, with registers that say user
+ * mode - the guest is the coop process's business - so that the host
+ * logs it, clears MCIP and, for an error it cannot recover from in that
+ * process, kills the process (SIGBUS), never the host.
+ */
+static void replay_mce(struct coop_vm *vm, struct coop_kmod_run *r)
+{
+	struct pt_regs regs = {
+		.cs = 3, /* user mode, whatever the guest ran at */
+		.flags = X86_EFLAGS_IF,
+	};
+
+	do_machine_check(&regs);
+	r->stats.irqs_forwarded++;
+	trace_irq_forward(X86_TRAP_MC, COOP_TRACE_IRQ_HOST, 0, 0, rdtsc() - vm->tsc_out, 0);
+}
+
+/*
+ * A host interrupt, NMI or machine check hit the guest (or, for an NMI,
+ * the switch): run the host's handler for it now, interrupts still off.
+ * An NMI goes to the entry made for this (asm_exc_nmi_noist: on this
+ * stack, NMIs possibly still blocked since the module's NMI stub did not
+ * iretq).  @kind: only COOP_EXIT_HOST replays @vector; an NMI that hit
+ * the switch is replayed whatever ended the guest - and one that hit the
+ * switch and another that hit the guest before it left are two NMIs,
+ * replayed twice (the CPU would have delivered both: the second was
+ * latched while the first one's handler ran).
  */
 static void forward(struct coop_vm *vm, u64 vector, enum coop_exit kind,
 		    struct coop_kmod_run *r)
 {
 	struct coop_sw *sw = vm->sw;
-	u64 t;
 
-	if (sw->nmi_pending || (kind == COOP_EXIT_HOST && vector == X86_TRAP_NMI)) {
-		u32 src = sw->nmi_pending ? COOP_TRACE_IRQ_NMI_SWITCH : COOP_TRACE_IRQ_NMI;
-
-		r->stats.nmis_in_switch += sw->nmi_pending;
+	if (sw->nmi_pending) {
+		r->stats.nmis_in_switch++;
 		sw->nmi_pending = 0;
-		coop_sw_replay((unsigned long)asm_exc_nmi_noist);
-		r->stats.nmis_forwarded++;
-		r->stats.irqs_forwarded++;
-		t = rdtsc();
-		trace_irq_forward(X86_TRAP_NMI, src, 0, 0, t - vm->tsc_out, 0);
+		replay_nmi(vm, COOP_TRACE_IRQ_NMI_SWITCH, r);
 	}
-	if (kind == COOP_EXIT_HOST && vector >= FIRST_EXTERNAL_VECTOR) {
-		const gate_desc *gate = (const gate_desc *)sw->host_idtr.base + vector;
+	if (kind == COOP_EXIT_HOST && vector == X86_TRAP_NMI)
+		replay_nmi(vm, COOP_TRACE_IRQ_NMI, r);
+	if (kind == COOP_EXIT_HOST && vector >= FIRST_EXTERNAL_VECTOR)
+		replay_vector(vm, vector, r);
+	if (kind == COOP_EXIT_MCE)
+		replay_mce(vm, r);
+}
 
-		coop_sw_replay(gate_offset(gate));
-		check_after_replay(vector);
-		r->stats.irqs_forwarded++;
-		t = rdtsc();
-		trace_irq_forward(vector, COOP_TRACE_IRQ_HOST, 0, 0, t - vm->tsc_out, 0);
+/*
+ * FORWARD: a host interrupt reached the guest's own IDT, and the guest
+ * asks for it to be served (abi.h).  Only a vector the local APIC has in
+ * service is the host's: any other is refused (-EINVAL), never replayed -
+ * a host handler for an interrupt that never came would EOI a real one.
+ */
+static void serve_forward(struct coop_vm *vm, struct coop_kmod_run *r)
+{
+	struct coop_op *op = &vm->passage->op;
+	u32 vector = READ_ONCE(op->params.forward.vector);
+
+	if (vector < FIRST_EXTERNAL_VECTOR || vector >= NR_VECTORS ||
+	    vector == IA32_SYSCALL_VECTOR || vector == SPURIOUS_APIC_VECTOR ||
+	    !apic_in_service(vector)) {
+		WRITE_ONCE(op->result, -EINVAL);
+		return;
 	}
+	replay_vector(vm, vector, r);
+	WRITE_ONCE(op->result, 0);
 }
 
 static void trace_in(struct coop_vm *vm)
@@ -354,29 +415,145 @@ static void trace_in(struct coop_vm *vm)
 			virq_deliverable(v, &highest));
 }
 
+#ifdef COOP_DEBUG
+/*
+ * The MSR tripwire (debug builds, guests that own their state): MSRs a
+ * ring-0 guest must leave alone, which the switch does not swap.  Each is
+ * read before the entry and after the exit, interrupts off throughout,
+ * so a difference is the guest's doing: a warning names it, and the
+ * host's value is put back.
+ */
+static const u32 tripwire_msrs[] = {
+	MSR_EFER, MSR_IA32_CR_PAT, MSR_STAR, MSR_SYSCALL_MASK, MSR_TSC_AUX, MSR_IA32_XSS,
+	MSR_IA32_SPEC_CTRL, MSR_IA32_APICBASE, MSR_IA32_MISC_ENABLE, MSR_IA32_TSC_ADJUST,
+	MSR_IA32_TSC_DEADLINE,
+};
+static bool tripwire_readable[ARRAY_SIZE(tripwire_msrs)];
+
+/* Which of them this CPU has (module load). */
+void coop_tripwire_init(void)
+{
+	unsigned int i;
+	u64 v;
+
+	for (i = 0; i < ARRAY_SIZE(tripwire_msrs); i++)
+		tripwire_readable[i] = !rdmsrl_safe(tripwire_msrs[i], &v);
+}
+
+struct tripwire {
+	u64 v[ARRAY_SIZE(tripwire_msrs)];
+};
+
+static void tripwire_arm(struct tripwire *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tripwire_msrs); i++)
+		if (tripwire_readable[i])
+			rdmsrl(tripwire_msrs[i], t->v[i]);
+}
+
+static void tripwire_check(const struct tripwire *t)
+{
+	unsigned int i;
+	u64 now;
+
+	for (i = 0; i < ARRAY_SIZE(tripwire_msrs); i++) {
+		if (!tripwire_readable[i])
+			continue;
+		rdmsrl(tripwire_msrs[i], now);
+		/* The host's TSC deadline may have passed and fired meanwhile (0). */
+		if (now == t->v[i] || (tripwire_msrs[i] == MSR_IA32_TSC_DEADLINE && !now))
+			continue;
+		WARN_ONCE(1, "coop: tripwire: the guest changed MSR %#x (%#llx -> %#llx)\n",
+			  tripwire_msrs[i], t->v[i], now);
+		wrmsrl(tripwire_msrs[i], t->v[i]);
+	}
+}
+#else
+void coop_tripwire_init(void) { }
+struct tripwire { };
+static void tripwire_arm(struct tripwire *t) { }
+static void tripwire_check(const struct tripwire *t) { }
+#endif
+
+/*
+ * The guest's CR4, as the switcher loads it: PGE off, so that no global
+ * host translation is visible in the guest's address space; paging mode
+ * and PCID enable the host's (the first cannot change in long mode, the
+ * second is not the guest's to change under the host's CR3).  The small
+ * guest gets the host's CR4 but for PGE.
+ */
+static void guest_cr4(struct coop_sw *sw)
+{
+	const u64 host_only = X86_CR4_PGE | X86_CR4_LA57 | X86_CR4_PAE | X86_CR4_PCIDE;
+	u64 cr4 = sw->own_state ? sw->guest_cr4 : sw->host_cr4;
+
+	sw->guest_cr4 = (cr4 & ~host_only) | (sw->host_cr4 & host_only & ~X86_CR4_PGE);
+}
+
+/*
+ * What a guest that owns its state may set and the switcher does not
+ * swap: CR0 and XCR0, swapped here when they differ from the host's
+ * (interrupts off: no host code in between uses them).
+ */
+static void own_state_in(struct coop_vm *vm, u64 host_cr0)
+{
+	if (vm->guest_cr0 != host_cr0)
+		write_cr0(vm->guest_cr0);
+	if (use_xsave() && vm->guest_xcr0 != vm->host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vm->guest_xcr0);
+}
+
+static void own_state_out(struct coop_vm *vm, u64 host_cr0)
+{
+	vm->guest_cr0 = read_cr0();
+	if (vm->guest_cr0 != host_cr0)
+		write_cr0(host_cr0);
+	if (use_xsave()) {
+		vm->guest_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+		if (vm->guest_xcr0 != vm->host_xcr0)
+			xsetbv(XCR_XFEATURE_ENABLED_MASK, vm->host_xcr0);
+	}
+}
+
 /* One round trip through the guest; returns what ended it, its vector in *vector. */
 static enum coop_exit switch_once(struct coop_vm *vm, struct coop_kmod_run *r, u64 *vector)
 {
 	struct coop_sw *sw = vm->sw;
 	struct host_msrs m;
+	struct tripwire t;
 	unsigned long dr7;
 	enum coop_exit kind;
+	u64 cr0 = 0;
 
 	/* The guest's FPU registers may be loaded: the user's are saved now. */
 	kernel_fpu_begin();
 	/* From here to the replay of what the guest got, this CPU is ours. */
 	local_irq_disable();
 	coop_segments_host(sw);
+	guest_cr4(sw);
 	msrs_save(&m);
+	sw->host_gs_base = m.gs;
 	/* Host breakpoints (a debugger's) must not fire on guest addresses. */
 	dr7 = local_db_save();
 	fpu_load(vm);
+	if (sw->own_state) {
+		coop_segments_own_state(sw);
+		tripwire_arm(&t);
+		cr0 = read_cr0();
+		own_state_in(vm, cr0);
+	}
 	if (trace_switch_in_enabled())
 		trace_in(vm);
 	vm->tsc_in = rdtsc();
 	coop_sw_run(sw);
-	msrs_restore(&m); /* first: GS, and with it `current`, must be the host's */
+	msrs_restore(&m); /* GS, and with it `current`, is back already (switcher.S) */
 	vm->tsc_out = rdtsc();
+	if (sw->own_state) {
+		own_state_out(vm, cr0);
+		tripwire_check(&t);
+	}
 	fpu_save(vm);
 	local_db_restore(dr7);
 	/* The switcher's note on the frame, off the vector before anyone reads it. */
@@ -384,9 +561,13 @@ static enum coop_exit switch_once(struct coop_vm *vm, struct coop_kmod_run *r, u
 	kind = classify(*vector, sw->guest.vector & COOP_SW_VEC_ERROR);
 	sw->guest.vector = *vector;
 	r->stats.entries++;
+	if (kind == COOP_EXIT_CALL && READ_ONCE(vm->passage->op.code) == COOP_OP_FORWARD)
+		kind = COOP_EXIT_FORWARD;
 	if (trace_switch_out_enabled())
 		trace_switch_out(exit_reason(vm, kind), READ_ONCE(vm->passage->op.seq),
 				 vm->tsc_out, vm->tsc_out - vm->tsc_in);
+	if (kind == COOP_EXIT_FORWARD)
+		serve_forward(vm, r);
 	forward(vm, *vector, kind, r);
 	local_irq_enable();
 	kernel_fpu_end();
@@ -439,6 +620,10 @@ int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r)
 		if (!deliver_virqs(vm, r))
 			break;
 		kind = switch_once(vm, r, &vector);
+		if (kind == COOP_EXIT_FORWARD) {
+			r->stats.exits_call++;
+			continue;
+		}
 		if (kind == COOP_EXIT_CALL) {
 			r->stats.exits_call++;
 			if (nop_in_kernel(vm)) {
@@ -460,11 +645,9 @@ int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r)
 			r->error = g->error;
 			r->cr2 = vector == X86_TRAP_PF ? vm->sw->cr2 : 0;
 			r->stats.exceptions++;
-			if (vector == X86_TRAP_MC)
-				pr_warn_ratelimited("coop: machine check in a guest; it ends\n");
 			break;
 		}
-		/* A forwarded interrupt (or a spurious one): the guest runs on. */
+		/* A forwarded interrupt, machine check or a spurious one: the guest runs on. */
 	}
 	r->tsc_in = vm->tsc_in;
 	r->tsc_out = vm->tsc_out;

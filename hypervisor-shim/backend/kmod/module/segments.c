@@ -3,15 +3,18 @@
  * segments.c - the guest's descriptor tables, and the host's, captured
  * before every switch.
  *
- * GDT: a copy of the current CPU's (so CS, SS and every data selector the
- * CPU holds mean the same in both worlds, and the switch never reloads a
- * segment register), with the TSS descriptor pointing at the guest's TSS
- * and no LDT; refreshed before every entry.  IDT: every vector goes to a
- * stub in switcher.S; exceptions end up in the host as guest faults,
- * external interrupts and NMIs are forwarded to the host's own handlers.
- * TSS: only its interrupt stacks matter, since the guest never changes
- * privilege level; they serve the host's handlers too in the moment the
- * host's IDT is back before its TR (coop.h, COOP_IST_*).
+ * The module's transition tables, on which the small guest runs and
+ * through which every switch passes (coop.h, struct coop_sw).  GDT: a
+ * copy of the current CPU's (so CS, SS and every data selector the CPU
+ * holds mean the same in both worlds), with the TSS descriptor pointing
+ * at the module's TSS and no LDT; refreshed before every entry.  IDT:
+ * every vector goes to a stub in switcher.S; exceptions end up in the
+ * host as guest faults, external interrupts and NMIs are forwarded to the
+ * host's own handlers.  TSS: only its interrupt stacks matter, since the
+ * guest never changes privilege level through it; they serve the host's
+ * handlers too in the moment the host's IDT is back before its TR
+ * (coop.h, COOP_IST_*).  A guest that owns its state has its own tables
+ * besides (coop_segments_own_state).
  */
 #include <linux/string.h>
 #include <asm/desc.h>
@@ -39,17 +42,19 @@ static void idt_init(struct coop_sw *sw)
 	unsigned long stubs = (unsigned long)coop_sw_stubs;
 	unsigned int v;
 
+	/*
+	 * Every gate switches to an interrupt stack (IST), so that no
+	 * guest stack is trusted: #DF and #MC included, whose frames land in
+	 * sw->guest like the rest; the guest ends on either.  The NMI, which
+	 * may also hit the switcher itself, has a stack of its own.  Only
+	 * these two indices: a Linux guest's TSS has them too.
+	 */
 	for (v = 0; v < 256; v++)
 		set_gate(&sw->idt[v], stubs + v * COOP_STUB_SIZE, COOP_IST_REGS);
-	/*
-	 * These three may arrive when no stack can be trusted - the NMI even
-	 * in the switcher itself - so they get stacks of their own.
-	 */
 	set_gate(&sw->idt[X86_TRAP_NMI], (unsigned long)coop_sw_nmi, COOP_IST_GUEST_NMI);
-	set_gate(&sw->idt[X86_TRAP_DF], (unsigned long)coop_sw_df, COOP_IST_DF);
-	set_gate(&sw->idt[X86_TRAP_MC], (unsigned long)coop_sw_mc, COOP_IST_MC);
-	sw->guest_idtr.base = (u64)sw->idt;
-	sw->guest_idtr.limit = sizeof(sw->idt) - 1;
+	sw->midtr.base = (u64)sw->idt;
+	sw->midtr.limit = sizeof(sw->idt) - 1;
+	sw->guest_idtr = sw->midtr;
 }
 
 static void tss_init(struct coop_sw *sw)
@@ -70,10 +75,14 @@ static void tss_init(struct coop_sw *sw)
 
 static void gdt_init(struct coop_sw *sw)
 {
-	sw->guest_gdtr.base = (u64)sw->gdt;
-	sw->guest_gdtr.limit = sizeof(sw->gdt) - 1;
+	sw->tgdtr.base = (u64)sw->gdt;
+	sw->tgdtr.limit = sizeof(sw->gdt) - 1;
 	sw->xgdtr.base = (u64)sw->xgdt;
 	sw->xgdtr.limit = sizeof(sw->xgdt) - 1;
+	sw->ggdtr.base = (u64)sw->ggdt;
+	sw->ggdtr.limit = sizeof(sw->ggdt) - 1;
+	sw->guest_gdtr = sw->tgdtr;
+	sw->guest_tr = COOP_TSS_SEL;
 }
 
 /*
@@ -90,7 +99,7 @@ static void gdt_copy(struct coop_sw *sw, const struct desc_struct *host)
 	memcpy(sw->gdt, host, sizeof(sw->gdt));
 	memset(&sw->gdt[GDT_ENTRY_LDT], 0, sizeof(ldt_desc));
 	memcpy(sw->xgdt, sw->gdt, sizeof(sw->xgdt));
-	/* The guest's TR: its own TSS, available (ltr sets it busy). */
+	/* The transition TR: the module's TSS, available (ltr sets it busy). */
 	set_tssldt_descriptor(&sw->gdt[GDT_ENTRY_TSS], (unsigned long)&sw->tss, DESC_TSS,
 			      sizeof(sw->tss) - 1);
 	/* The host's TR on the way back: its TSS, available for ltr as well. */
@@ -108,6 +117,29 @@ void coop_segments_init(struct coop_sw *sw)
 	gdt_init(sw);
 	tss_init(sw);
 	idt_init(sw);
+	/* Until a guest that owns its state loads its own: the module's TSS. */
+	set_tssldt_descriptor(sw->guest_tssd, (unsigned long)&sw->tss, DESC_TSS, sizeof(sw->tss) - 1);
+}
+
+/*
+ * Before an entry of a guest that owns its state: a transition GDT with
+ * its TSS descriptor, as saved at its last exit, available for its ltr.
+ * A TR selector outside the table (or none) gets the module's TSS: the
+ * guest's TSS is then lost, and with it the guest, not the host.
+ */
+void coop_segments_own_state(struct coop_sw *sw)
+{
+	unsigned int i = sw->guest_tr >> 3;
+	tss_desc *d;
+
+	memcpy(sw->ggdt, sw->gdt, sizeof(sw->ggdt));
+	if (!i || i + 1 >= COOP_GDT_ENTRIES || sw->guest_tr & 4) {
+		sw->guest_tr = COOP_TSS_SEL;
+		return;
+	}
+	memcpy(&sw->ggdt[i], sw->guest_tssd, sizeof(sw->guest_tssd));
+	d = (tss_desc *)&sw->ggdt[i];
+	d->type = DESC_TSS;
 }
 
 /*
@@ -120,7 +152,7 @@ void coop_segments_host(struct coop_sw *sw)
 {
 	struct desc_ptr gdt, idt;
 	u64 cr3 = __read_cr3();
-	u16 ss;
+	u16 sel;
 
 	/*
 	 * With PCIDs the host's TLB entries are tagged and survive the
@@ -136,7 +168,12 @@ void coop_segments_host(struct coop_sw *sw)
 	sw->host_gdtr.limit = gdt.size;
 	sw->host_idtr.base = idt.address;
 	sw->host_idtr.limit = idt.size;
-	savesegment(ss, ss);
-	sw->host_ss = ss;
+	savesegment(ss, sel);
+	sw->host_ss = sel;
+	savesegment(ds, sw->host_sel[0]);
+	savesegment(es, sw->host_sel[1]);
+	savesegment(fs, sw->host_sel[2]);
+	savesegment(gs, sw->host_sel[3]);
+	sw->host_cr4 = cr4_read_shadow();
 	gdt_copy(sw, (const struct desc_struct *)gdt.address);
 }

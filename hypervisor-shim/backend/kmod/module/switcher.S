@@ -14,17 +14,22 @@
  *
  * The order of the steps matters because an NMI (or a machine check) can
  * arrive between any two instructions, interrupts or not.  The invariants:
- *  - while the IDT or CR3 is the guest's, TR is the guest's TSS (so the
- *    guest's stubs never use a host interrupt stack - a host NMI keeps
- *    state on its own - and nothing looks for one the guest does not map);
- *  - while the IDT is the guest's, the GDT is the guest's (so the NMI stub
- *    finds struct coop_sw with sgdt, whatever the registers hold);
- *  - while the IDT is the host's and TR the guest's (E2..E3, X2..X3), a
- *    host NMI, #MC, #DB or #DF handler takes its stack from the guest's TSS
- *    at the host's own IST index: those are real stacks in sw (coop.h);
- *  - the guest's NMI stub, finding that it interrupted this code, only
- *    notes the NMI (sw->nmi_pending) and returns; the host replays it
- *    through its own handler once it is back (run.c).
+ *  - while the host's IDT is loaded, TR is the host's TSS or the module's,
+ *    whose stacks at the host's IST indices are real (coop.h), and GS
+ *    base is the host's (its NMI entry trusts a kernel-looking GS base);
+ *  - while the module's IDT is loaded, TR is the module's TSS or a Linux
+ *    guest's, and both have the module's stacks at COOP_IST_GUEST_NMI and
+ *    COOP_IST_REGS, the only two its gates use;
+ *  - the NMI stub finds struct coop_sw from its own stack pointer (its
+ *    stack is in sw), never from a register or a descriptor table; the
+ *    other stubs' frames land in sw->guest itself;
+ *  - the NMI stub, finding that it interrupted this code, only notes the
+ *    NMI (sw->nmi_pending) and returns; the host replays it through its
+ *    own handler once it is back (run.c);
+ *  - CR4.PGE is off whenever the guest's CR3 is loaded: no global host
+ *    translation survives into the guest's address space (the CR4 write
+ *    that clears PGE flushes them all; the one that sets it again
+ *    flushes whatever the guest left).
  *
  * Whether the CPU pushed an error code is read from the stack pointer,
  * never assumed from the vector: the guest may execute `int $N` for any N,
@@ -36,13 +41,16 @@
  * exit was an exception, a host interrupt, or a software interrupt.
  *
  *   void coop_sw_run(struct coop_sw *sw);    host -> guest -> host, IF = 0
- *   coop_sw_guest_call                       what the guest calls (hdr.switch_to_host)
- *   coop_sw_stubs[256], coop_sw_nmi/df/mc    its IDT's targets
+ *   coop_sw_calls[slot]                      what the guest calls (hdr.switch_to_host)
+ *   coop_sw_stubs[256], coop_sw_nmi          the module IDT's targets (a Linux
+ *                                            guest's at vectors 2 and 18)
  */
 #include <linux/linkage.h>
 #include <asm/ibt.h>
 #include <asm/nospec-branch.h>
 #include <asm/page_types.h>
+#include <asm/msr-index.h>
+#include <asm/processor-flags.h>
 #include <asm/segment.h>
 #include <asm/trapnr.h>
 #include <coop/kmod.h>
@@ -56,13 +64,20 @@
 .error "struct coop_kmod_regs: error, then the hardware frame rip .. ss, must end it"
 .endif
 
-/* Find struct coop_sw from the loaded GDTR, which is sw->gdt, into \reg. */
-.macro SW_FROM_GDTR reg
-	leaq	-16(%rsp), %rsp		/* lea: the flags may still be needed */
-	sgdt	(%rsp)			/* 2 bytes of limit, then the base */
-	movq	2(%rsp), %\reg
-	leaq	16(%rsp), %rsp
-	leaq	-SW_GDT(%\reg), %\reg
+/* wrmsr \msr from the 8 bytes at \mem (rcx, rax, rdx clobbered). */
+.macro WRMSR_FROM msr, mem
+	movl	$\msr, %ecx
+	movl	\mem, %eax
+	movl	4+\mem, %edx
+	wrmsr
+.endm
+
+/* rdmsr \msr into the 8 bytes at \mem (rcx, rax, rdx clobbered). */
+.macro RDMSR_TO msr, mem
+	movl	$\msr, %ecx
+	rdmsr
+	movl	%eax, \mem
+	movl	%edx, 4+\mem
 .endm
 
 	.section .coop.switcher, "ax"
@@ -90,36 +105,57 @@ SYM_FUNC_START(coop_sw_run)
 	/* The only pointer into the host stack the way back needs. */
 	movq	%rsp, SW_HOST_RSP(%rdi)
 	/*
-	 * E1: the guest's GDT.  This CPU's own but for TR and LDTR, so the
-	 * CS and SS we run with stay valid and a host NMI here (host IDT,
-	 * host TSS) irets into descriptors it knows.
+	 * E1: the transition GDT (the host's, but for the module's TSS) and
+	 * the module's TSS.  CS and SS we run with stay valid, and a host NMI
+	 * here (host IDT) runs on the stack our TSS has at its NMI index.
+	 * ltr faults on a busy descriptor, and the last ltr left ours busy:
+	 * make it available first.
 	 */
-	lgdt	SW_GUEST_GDTR(%rdi)
-	/*
-	 * E2: the guest's TSS, before its IDT and CR3.  A host NMI from here
-	 * to E3 still runs the host's handler, on the stack our TSS has at
-	 * the host's NMI index.  ltr faults on a busy descriptor, and the
-	 * last ltr left ours busy: make it available first.
-	 */
+	lgdt	SW_TGDTR(%rdi)
 	andb	$~0x02, SW_GDT + GDT_ENTRY_TSS * 8 + 5(%rdi)
 	movw	$GDT_ENTRY_TSS * 8, %ax
 	ltr	%ax
 	/*
-	 * E3: the guest's IDT.  From here on an NMI reaches coop_sw_nmi, on
+	 * E2: the module's IDT.  From here on an NMI reaches coop_sw_nmi, on
 	 * its own stack, which sees that it interrupted the switcher and
 	 * only notes it.
 	 */
-	lidt	SW_GUEST_IDTR(%rdi)
+	lidt	SW_MIDTR(%rdi)
 	/*
-	 * E4: the guest's address space.  PCID 0 without the no-flush bit:
-	 * whatever an earlier guest left in the TLB is gone.  This code and
-	 * sw are mapped at the same addresses there; the host stack is not,
-	 * so no push or call until rsp points into sw.
+	 * E3: the guest's CR4, PGE off: every global host translation goes
+	 * (run.c cleared PGE and kept what the guest may not change), then
+	 * the guest's address space.  This code and sw are mapped at the
+	 * same addresses there; the host stack is not, so no push or call
+	 * until rsp points into sw.
 	 */
+	movq	SW_GUEST_CR4(%rdi), %rax
+	movq	%rax, %cr4
 	movq	SW_GUEST_CR3(%rdi), %rax
 	movq	%rax, %cr3
+	cmpb	$0, SW_OWN_STATE(%rdi)
+	je	.Lentry_done
 	/*
-	 * An NMI noted during E3..E4 would otherwise wait for the guest's
+	 * E4: a guest that owns its state gets its TSS (from a copy of its
+	 * descriptor, available, in a transition GDT: its own GDT may be
+	 * read-only, as Linux's is, and has it busy), then its own GDT.
+	 */
+	lgdt	SW_GGDTR(%rdi)
+	movw	SW_GUEST_TR(%rdi), %ax
+	ltr	%ax
+	lgdt	SW_GUEST_GDTR(%rdi)
+	/* E5: its selectors, then its bases (a selector load may clear one). */
+	movw	SW_GUEST_SEL + 0(%rdi), %ds
+	movw	SW_GUEST_SEL + 2(%rdi), %es
+	movw	SW_GUEST_SEL + 4(%rdi), %fs
+	movw	SW_GUEST_SEL + 6(%rdi), %gs
+	WRMSR_FROM MSR_FS_BASE, SW_GUEST_FS_BASE(%rdi)
+	WRMSR_FROM MSR_GS_BASE, SW_GUEST_GS_BASE(%rdi)
+	WRMSR_FROM MSR_KERNEL_GS_BASE, SW_GUEST_KERNEL_GS_BASE(%rdi)
+	/* E6: its IDT, whose NMI and #MC gates are ours (abi.h, boot.kmod). */
+	lidt	SW_GUEST_IDTR(%rdi)
+.Lentry_done:
+	/*
+	 * An NMI noted during E2..E6 would otherwise wait for the guest's
 	 * next exit: go straight back instead, the guest's registers untouched.
 	 * (One landing after this check waits for that exit, at most a tick.)
 	 */
@@ -165,21 +201,70 @@ SYM_FUNC_START(coop_sw_run)
 	/* A #PF's address, before any host code can fault and replace it. */
 	movq	%cr2, %rax
 	movq	%rax, SW_CR2(%rdi)
+	cmpb	$0, SW_OWN_STATE(%rdi)
+	je	.Lexit_tables
+	/* X0: the module's IDT (the guest's, saved first), whose NMI gate notes and returns. */
+	sidt	SW_GUEST_IDTR(%rdi)
+	lidt	SW_MIDTR(%rdi)
 	/*
-	 * X1: the host's address space (with PCID: its tagged TLB entries
-	 * kept).  TR is still the guest's TSS, whose stacks are in sw, which
-	 * the host maps too.
+	 * X1: everything else of the guest's the next entry loads again:
+	 * GDT, TR and its descriptor (read through the guest's own GDT,
+	 * which its CR3 maps), CR3, CR4, selectors, bases.
 	 */
+	sgdt	SW_GUEST_GDTR(%rdi)
+	str	SW_GUEST_TR(%rdi)
+	movzwl	SW_GUEST_TR(%rdi), %eax
+	andl	$~7, %eax
+	addq	SW_GUEST_GDTR + 2(%rdi), %rax
+	movq	(%rax), %rdx
+	movq	%rdx, SW_GUEST_TSSD(%rdi)
+	movq	8(%rax), %rdx
+	movq	%rdx, SW_GUEST_TSSD + 8(%rdi)
+	movq	%cr3, %rax
+	movq	%rax, SW_GUEST_CR3(%rdi)
+	movq	%cr4, %rax
+	movq	%rax, SW_GUEST_CR4(%rdi)
+	movw	%ds, SW_GUEST_SEL + 0(%rdi)
+	movw	%es, SW_GUEST_SEL + 2(%rdi)
+	movw	%fs, SW_GUEST_SEL + 4(%rdi)
+	movw	%gs, SW_GUEST_SEL + 6(%rdi)
+	RDMSR_TO MSR_FS_BASE, SW_GUEST_FS_BASE(%rdi)
+	RDMSR_TO MSR_GS_BASE, SW_GUEST_GS_BASE(%rdi)
+	RDMSR_TO MSR_KERNEL_GS_BASE, SW_GUEST_KERNEL_GS_BASE(%rdi)
+	/* X2: the transition GDT and the module's TSS, as at E1. */
+	lgdt	SW_TGDTR(%rdi)
+	andb	$~0x02, SW_GDT + GDT_ENTRY_TSS * 8 + 5(%rdi)
+	movw	$GDT_ENTRY_TSS * 8, %ax
+	ltr	%ax
+.Lexit_tables:
+	/*
+	 * X3: the host's CR4 (PGE on again: whatever the guest left in the
+	 * TLB goes), then its address space (with PCID: no flush asked).
+	 * TR is the module's TSS, whose stacks are in sw, which the host
+	 * maps too.
+	 */
+	movq	SW_HOST_CR4(%rdi), %rax
+	movq	%rax, %cr4
 	movq	SW_HOST_CR3(%rdi), %rax
 	movq	%rax, %cr3
 	/*
-	 * X2: the host's IDT.  From here an NMI runs the host's own handler;
-	 * until TR is back it does so on sw->nmi_stack, which sits at the
-	 * host's NMI index in the guest's TSS: a real, mapped 8 KiB stack.
+	 * X4: the host's selectors and GS base, before its IDT: from the
+	 * lidt on, an NMI, #DB or #MC runs the host's handler, whose entry
+	 * takes a kernel-looking GS base for the host's per-CPU base.  FS
+	 * and the inactive GS base only matter to user space: run.c.
+	 */
+	movw	SW_HOST_SEL + 0(%rdi), %ds
+	movw	SW_HOST_SEL + 2(%rdi), %es
+	movw	SW_HOST_SEL + 4(%rdi), %fs
+	movw	SW_HOST_SEL + 6(%rdi), %gs
+	WRMSR_FROM MSR_GS_BASE, SW_HOST_GS_BASE(%rdi)
+	/*
+	 * The host's IDT.  Until TR is back, a host NMI runs on
+	 * sw->nmi_stack, at the host's NMI index in the module's TSS.
 	 */
 	lidt	SW_HOST_IDTR(%rdi)
 	/*
-	 * X3: the host's TR.  Its descriptor is busy in the host's read-only
+	 * The host's TR.  Its descriptor is busy in the host's read-only
 	 * GDT, and ltr wants an available one it can mark busy: the
 	 * transition GDT has a writable, available copy (coop_segments_host).
 	 * Only base and limit go into TR; which table they came from does
@@ -188,7 +273,7 @@ SYM_FUNC_START(coop_sw_run)
 	lgdt	SW_XGDTR(%rdi)
 	movw	$GDT_ENTRY_TSS * 8, %ax
 	ltr	%ax
-	/* X4: the host's GDT, the read-only one it had: the switch is done. */
+	/* The host's GDT, the read-only one it had: the switch is done. */
 	lgdt	SW_HOST_GDTR(%rdi)
 	/* The iretq into the guest loaded the guest's SS selector. */
 	movq	SW_HOST_SS(%rdi), %rax
@@ -211,24 +296,36 @@ SYM_FUNC_START(coop_sw_run)
 SYM_FUNC_END(coop_sw_run)
 
 /*
- * coop_sw_guest_call: the guest's switch_to_host(save, load) (passage
- * hdr.switch_to_host).  The guest calls it like a C function; its
- * arguments are not needed, sw is found through the GDTR.  The call becomes
- * an exit like any other: its state is saved as an iretq frame that
- * resumes at the return address, so every way back into the guest is
- * the same iretq in coop_sw_run.
+ * coop_sw_calls: slot i's switch_to_host(save, load) (passage
+ * hdr.switch_to_host), at coop_sw_calls + i * COOP_CALL_SIZE.  The guest
+ * calls it like a C function; its arguments are not needed: each entry
+ * knows its slot's struct coop_sw (nothing the guest loaded - GDT, GS
+ * base - can be trusted to find it).  The call becomes an exit like any
+ * other: its state is saved as an iretq frame that resumes at the return
+ * address, so every way back into the guest is the same iretq in
+ * coop_sw_run.
+ *
+ * Flags before cli: the guest resumes with the IF it had.  An interrupt
+ * before cli reaches the guest's IDT as any other; after it, nothing can
+ * reuse sw->guest under us.
  */
-SYM_CODE_START(coop_sw_guest_call)
+	.balign	COOP_CALL_SIZE
+SYM_CODE_START_NOALIGN(coop_sw_calls)
+	slot = 0
+	.rept	COOP_MAX_VMS
 	ENDBR
-	/*
-	 * Flags before cli: the guest resumes with IF = 1.  An interrupt
-	 * before cli is forwarded like any other and the guest resumes at
-	 * cli; after it, nothing can reuse sw->guest under us.
-	 */
 	pushfq
 	cli
 	pushq	%rax
-	SW_FROM_GDTR rax
+	movabs	$coop_sw_pool + slot * SW_SIZE, %rax
+	jmp	.Lguest_call
+	.org	coop_sw_calls + (slot + 1) * COOP_CALL_SIZE, 0xcc
+	slot = slot + 1
+	.endr
+SYM_CODE_END(coop_sw_calls)
+
+/* rax = sw; on the guest's stack: its rax, then its flags. */
+.Lguest_call:
 	leaq	SW_GUEST(%rax), %rax
 	/* Every register, so that the resume path can be the common one. */
 	movq	%rbx, R_RBX(%rax)
@@ -250,13 +347,15 @@ SYM_CODE_START(coop_sw_guest_call)
 	/* The return address becomes rip, the stack above it rsp: a ret. */
 	popq	R_RIP(%rax)
 	movq	%rsp, R_RSP(%rax)
-	movq	$__KERNEL_CS, R_CS(%rax)
-	movq	$__KERNEL_DS, R_SS(%rax)
+	/* The guest's own CS and SS (a Linux guest's GDT may differ). */
+	movq	$0, R_CS(%rax)
+	movw	%cs, R_CS(%rax)
+	movq	$0, R_SS(%rax)
+	movw	%ss, R_SS(%rax)
 	movq	$COOP_KMOD_VEC_CALL, R_VECTOR(%rax)
 	movq	$0, R_ERROR(%rax)
 	leaq	-SW_GUEST(%rax), %rdi
 	jmp	.Lexit
-SYM_CODE_END(coop_sw_guest_call)
 
 /* The return address of the guest's entry function: returning is a crash. */
 SYM_CODE_START(coop_sw_return_trap)
@@ -264,29 +363,19 @@ SYM_CODE_START(coop_sw_return_trap)
 SYM_CODE_END(coop_sw_return_trap)
 
 /*
- * Exits on a stack of their own (NMI, #DF, #MC): copy the hardware frame
- * into sw->guest, then save the rest as the stubs do.  \may_error: the
- * exception pushes an error code (#DF), so `int $\vector` is told from it
- * by the stack pointer (see the top of this file); NMI and #MC push none.
+ * The NMI's exit, on the stub's own stack: copy the hardware frame into
+ * sw->guest, then save the rest as the stubs do.  The CPU put the frame
+ * at the top of COOP_IST_GUEST_NMI, sw->guest_nmi_stack's end: sw is a
+ * fixed distance above the stack pointer.
  */
-.macro OWN_STACK_EXIT vector, may_error
-	.if \may_error
-	/* 5 quadwords from a 16-byte aligned top: rsp = 8 (mod 16), no error code. */
-	testq	$8, %rsp
-	jnz	.Lno_error_\@
-	/* The CPU pushed one: the vector goes under it, marked so for run.c. */
-	pushq	$(\vector | COOP_SW_VEC_ERROR)
-	jmp	.Lframe_\@
-.Lno_error_\@:
-	.endif
+.macro NMI_EXIT
 	pushq	$0		/* the same frame shape as with an error code */
-	pushq	$\vector	/* unmarked: no error code from the CPU */
-.Lframe_\@:
+	pushq	$X86_TRAP_NMI	/* unmarked: no error code from the CPU */
 	/* Two scratch registers, kept on this stack until they are saved. */
 	pushq	%rax
 	pushq	%rdx
-	SW_FROM_GDTR rdx
-	leaq	SW_GUEST(%rdx), %rdx
+	/* rdx, rax, vector, error and the 5-quadword frame below the top. */
+	leaq	9 * 8 - SW_GUEST_NMI_TOP + SW_GUEST(%rsp), %rdx
 	/*
 	 * Pop everything this stack holds straight into sw->guest: a pop to
 	 * memory addresses through rdx, which the pops do not move.  The
@@ -320,7 +409,7 @@ SYM_CODE_END(coop_sw_return_trap)
 
 /*
  * NMI, on its own stack (COOP_IST_GUEST_NMI).  It may interrupt the guest
- * (forward it like an interrupt) or this very file, between E3 and X2
+ * (forward it like an interrupt) or this very file, between E2 and X4
  * (note it and return: the switch in progress gets the host there, which
  * replays it).  NMIs stay blocked from here to the next iretq - ours, or
  * the host handler's when it is replayed - so this never nests.
@@ -337,8 +426,8 @@ SYM_CODE_START(coop_sw_nmi)
 	subq	%rdx, %rax
 	cmpq	$__coop_switcher_end - __coop_switcher_start, %rax
 	jae	.Lnmi_guest
-	/* The GDTR is the guest's whenever this IDT is loaded. */
-	SW_FROM_GDTR rdx
+	/* The frame (5 quadwords) and our two pushes below sw's stack top. */
+	leaq	7 * 8 - SW_GUEST_NMI_TOP(%rsp), %rdx
 	movb	$1, SW_NMI_PENDING(%rdx)
 	popq	%rdx
 	popq	%rax
@@ -347,21 +436,8 @@ SYM_CODE_START(coop_sw_nmi)
 .Lnmi_guest:
 	popq	%rdx
 	popq	%rax
-	OWN_STACK_EXIT X86_TRAP_NMI, 0
+	NMI_EXIT
 SYM_CODE_END(coop_sw_nmi)
-
-/*
- * Double fault, on its own stack: the guest is beyond help; the host says
- * why.  Its error code is always 0, but pushed: `int $8` pushes none.
- */
-SYM_CODE_START(coop_sw_df)
-	OWN_STACK_EXIT X86_TRAP_DF, 1
-SYM_CODE_END(coop_sw_df)
-
-/* Machine check, on its own stack: the host ends the guest and warns. */
-SYM_CODE_START(coop_sw_mc)
-	OWN_STACK_EXIT X86_TRAP_MC, 0
-SYM_CODE_END(coop_sw_mc)
 
 /*
  * Every other vector, on COOP_IST_REGS = the end of sw->guest: the CPU has

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * guests.S - ring-0 test guests for kmod_ioctl.c, position independent:
+ * the test copies each to its guest's first code byte and finds its data
+ * page one page above (guests.h).  They call the switch as a C function
+ * through the address the test left at P_SWITCH.
+ *
+ *   cpu_state_guest   (LOAD) records the CPU state it runs with, leaves
+ *   own_state_guest   (LOAD_LINUX) loads its own GDT, TSS and IDT, sets
+ *                     its segment bases, and checks after each switch that
+ *                     they are still its own; FORWARD; a breakpoint its
+ *                     own IDT takes
+ */
+#include "guests.h"
+
+#define MSR_EFER 0xc0000080
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+
+/* Passage offsets (coop/abi.h, checked by kmod_ioctl.c). */
+#define OP_CODE 0x440
+#define OP_RESULT 0x444
+#define OP_VECTOR 0x448
+#define OP_SEQ (0x440 + 520)
+
+.macro RDMSR_TO msr, off
+	movl	$\msr, %ecx
+	rdmsr
+	movl	%eax, \off(%rbx)
+	movl	%edx, \off + 4(%rbx)
+.endm
+
+.macro WRMSR_IMM msr, value
+	movl	$\msr, %ecx
+	movl	$\value, %eax
+	xorl	%edx, %edx
+	wrmsr
+.endm
+
+/* What both record on their first entry; rbx = the data page. */
+.macro PROBE
+	movl	%cs, %eax
+	movq	%rax, P_CS(%rbx)
+	movl	%ss, %eax
+	movq	%rax, P_SS(%rbx)
+	movq	%cr0, %rax
+	movq	%rax, P_CR0(%rbx)
+	movq	%cr3, %rax
+	movq	%rax, P_CR3(%rbx)
+	movq	%cr4, %rax
+	movq	%rax, P_CR4(%rbx)
+	sgdt	P_GDTR(%rbx)
+	sidt	P_IDTR(%rbx)
+	str	%eax
+	movq	%rax, P_TR(%rbx)
+	pushfq
+	popq	P_RFLAGS(%rbx)
+	RDMSR_TO MSR_EFER, P_EFER
+	RDMSR_TO MSR_GS_BASE, P_GS_BASE
+.endm
+
+	.section .rodata.guests, "a"
+
+	.globl	cpu_state_guest, cpu_state_guest_end
+cpu_state_guest:
+	leaq	cpu_state_guest + PROBE_DATA(%rip), %rbx
+	PROBE
+	/* A GS base of its own: the host must get its own back. */
+	WRMSR_IMM MSR_GS_BASE, OWN_GS_BASE
+	call	*P_SWITCH(%rbx)
+1:	jmp	1b
+cpu_state_guest_end:
+
+	.globl	own_state_guest, own_state_guest_end
+own_state_guest:
+	leaq	own_state_guest + PROBE_DATA(%rip), %rbx
+	leaq	own_state_guest + OWN_STACK(%rip), %rsp
+	PROBE
+	/* Its own tables (the test wrote them): GDT, TSS, IDT. */
+	leaq	own_state_guest + OWN_GDT(%rip), %rax
+	subq	$16, %rsp
+	movw	$16 * 8 - 1, (%rsp)
+	movq	%rax, 2(%rsp)
+	lgdt	(%rsp)
+	leaq	own_state_guest + OWN_IDT(%rip), %rax
+	movw	$256 * 16 - 1, (%rsp)
+	movq	%rax, 2(%rsp)
+	lidt	(%rsp)
+	addq	$16, %rsp
+	movw	$0x40, %ax
+	ltr	%ax
+	/* Its own segment bases. */
+	xorl	%eax, %eax
+	movl	%eax, %fs
+	movl	%eax, %gs
+	WRMSR_IMM MSR_FS_BASE, OWN_FS_BASE
+	WRMSR_IMM MSR_GS_BASE, OWN_GS_BASE
+	WRMSR_IMM MSR_KERNEL_GS_BASE, OWN_KGS_BASE
+	/* A switch (NOP: served in user space), then what survived it. */
+	movq	P_PASSAGE(%rbx), %r12
+	movl	$8, OP_CODE(%r12)
+	incq	OP_SEQ(%r12)
+	call	*P_SWITCH(%rbx)
+	movq	%cr3, %rax
+	movq	%rax, P_CR3_2(%rbx)
+	movq	%cr4, %rax
+	movq	%rax, P_CR4_2(%rbx)
+	sgdt	P_GDTR_2(%rbx)
+	sidt	P_IDTR_2(%rbx)
+	str	%eax
+	movq	%rax, P_TR_2(%rbx)
+	RDMSR_TO MSR_FS_BASE, P_FS_BASE_2
+	RDMSR_TO MSR_GS_BASE, P_GS_BASE_2
+	RDMSR_TO MSR_KERNEL_GS_BASE, P_KGS_BASE_2
+	/* FORWARD of a vector the host never raised: refused, nothing replayed. */
+	movl	$9, OP_CODE(%r12)
+	movl	$0x31, OP_VECTOR(%r12)
+	incq	OP_SEQ(%r12)
+	call	*P_SWITCH(%rbx)
+	movslq	OP_RESULT(%r12), %rax
+	movq	%rax, P_FORWARD(%rbx)
+	/* A breakpoint: its own IDT's handler counts it. */
+	int3
+	int3
+	/* Done: TERMINATE, which the test serves by not running it again. */
+	movl	$4, OP_CODE(%r12)
+	incq	OP_SEQ(%r12)
+	call	*P_SWITCH(%rbx)
+2:	jmp	2b
+
+	.globl	own_state_int3
+own_state_int3:
+	pushq	%rax
+	leaq	own_state_guest + PROBE_DATA(%rip), %rax
+	incq	P_INT3(%rax)
+	popq	%rax
+	iretq
+own_state_guest_end:
+
+	.section .note.GNU-stack, "", @progbits
