@@ -6,6 +6,8 @@
  * through the address the test left at P_SWITCH.
  *
  *   cpu_state_guest   (LOAD) records the CPU state it runs with, leaves
+ *   mce_guest         (LOAD) spins P_DEADLINE TSC cycles with interrupts
+ *                     off (only an NMI or a machine check gets in), leaves
  *   own_state_guest   (LOAD_LINUX) loads its own GDT, TSS and IDT, sets
  *                     its segment bases, and checks after each switch that
  *                     they are still its own; FORWARD; a breakpoint its
@@ -71,6 +73,25 @@ cpu_state_guest:
 	call	*P_SWITCH(%rbx)
 1:	jmp	1b
 cpu_state_guest_end:
+
+	.globl	mce_guest, mce_guest_end
+mce_guest:
+	leaq	mce_guest + PROBE_DATA(%rip), %rbx
+	cli
+	rdtsc
+	shlq	$32, %rdx
+	orq	%rdx, %rax
+	movq	%rax, %rsi
+	addq	P_DEADLINE(%rbx), %rsi
+1:	rdtsc
+	shlq	$32, %rdx
+	orq	%rdx, %rax
+	cmpq	%rsi, %rax
+	jb	1b
+	sti
+	call	*P_SWITCH(%rbx)
+2:	jmp	2b
+mce_guest_end:
 
 	.globl	own_state_guest, own_state_guest_end
 own_state_guest:

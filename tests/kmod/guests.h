@@ -36,7 +36,8 @@
 #define P_KGS_BASE_2 192
 #define P_FORWARD 200  /* FORWARD's result */
 #define P_INT3 208     /* breakpoints its own IDT took */
-#define P_SIZE 216
+#define P_DEADLINE 216 /* the machine-check guest: TSC cycles to spin, interrupts off */
+#define P_SIZE 224
 
 /* The own-state guest: its tables, after its data page; its stack top. */
 #define OWN_IDT 0x2000

@@ -10,6 +10,8 @@
  * Needs root and coop.ko loaded: run inside QEMU by tests/kmod/qemu-run.sh
  * (a missing /dev/coop is a skip).
  *   coop-kmod-ioctl            run every test; exit 0, 1 (failed) or 77
+ *   coop-kmod-ioctl --mce CPU SECONDS
+ *                              a guest that a machine check hits (mce_spin)
  *   coop-kmod-ioctl --without-cap-sys-rawio PROG [ARG...]
  *                              run PROG without CAP_SYS_RAWIO (root
  *                              otherwise; busybox's setpriv cannot drop
@@ -17,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/capability.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -514,7 +517,8 @@ static struct coop_kmod_run run_insn(const char *insn, struct coop_kmod_state *s
  */
 static void test_soft_int(void)
 {
-	static const unsigned int soft[] = { 8, 10, 11, 12, 13, 14, 17, 21, 29, 30,
+	/* 18: no machine check is in progress (MCG_STATUS.MCIP), so it is the guest's. */
+	static const unsigned int soft[] = { 8, 10, 11, 12, 13, 14, 17, 18, 21, 29, 30,
 					     32, 0x80, 0xec, 0xfd };
 	const uint64_t after = CODE + 22;
 	struct coop_kmod_state s;
@@ -740,6 +744,7 @@ struct cpu_probe {
 	uint64_t tr_2, fs_base_2, gs_base_2, kgs_base_2;
 	int64_t forward;
 	uint64_t int3;
+	uint64_t deadline;
 };
 _Static_assert(offsetof(struct cpu_probe, passage) == P_PASSAGE, "guests.h");
 _Static_assert(offsetof(struct cpu_probe, cr4) == P_CR4, "guests.h");
@@ -750,6 +755,7 @@ _Static_assert(offsetof(struct cpu_probe, gdtr_2) == P_GDTR_2, "guests.h");
 _Static_assert(offsetof(struct cpu_probe, idtr_2) == P_IDTR_2, "guests.h");
 _Static_assert(offsetof(struct cpu_probe, kgs_base_2) == P_KGS_BASE_2, "guests.h");
 _Static_assert(offsetof(struct cpu_probe, int3) == P_INT3, "guests.h");
+_Static_assert(offsetof(struct cpu_probe, deadline) == P_DEADLINE, "guests.h");
 _Static_assert(sizeof(struct cpu_probe) == P_SIZE, "guests.h");
 _Static_assert(offsetof(struct coop_passage, op) + offsetof(struct coop_op, params) ==
 	       0x448, "guests.S: OP_VECTOR");
@@ -758,6 +764,7 @@ _Static_assert(offsetof(struct coop_passage, op) + offsetof(struct coop_op, seq)
 
 extern const uint8_t cpu_state_guest[], cpu_state_guest_end[];
 extern const uint8_t own_state_guest[], own_state_guest_end[], own_state_int3[];
+extern const uint8_t mce_guest[], mce_guest_end[];
 
 #define X86_CR4_PGE (1u << 7)
 #define X86_EFLAGS_IF (1u << 9)
@@ -940,10 +947,92 @@ static void test_own_state(void)
 	close(fd);
 }
 
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/*
+ * --mce CPU SECONDS: a guest on CPU spins SECONDS with interrupts off
+ * while the harness outside injects a machine check into that CPU
+ * (qemu-run.sh serves the COOP_KMOD_HMP line on the console): only the
+ * guest can take it.  The host's handler must see it (tests.sh reads its
+ * log).  Exit 0 when the guest ran to its end with the check forwarded,
+ * 2 when none arrived; the handler may also end this process (SIGBUS):
+ * an error it cannot recover from in user space.
+ */
+static int mce_spin(int cpu, int seconds)
+{
+	struct coop_kmod_run r = { 0 };
+	struct cpu_probe *p;
+	struct guest g;
+	struct timespec t0, t1;
+	uint64_t c0, c1, forwarded = 0;
+	cpu_set_t set;
+	FILE *con;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		perror("coop-kmod-ioctl --mce: sched_setaffinity");
+		return 1;
+	}
+	/* The TSC's rate, over 100 ms. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	c0 = rdtsc();
+	usleep(100000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	c1 = rdtsc();
+	if (guest_create(&g)) {
+		perror("coop-kmod-ioctl --mce: CREATE");
+		return 1;
+	}
+	memcpy(at(&g, CODE), mce_guest, (size_t)(mce_guest_end - mce_guest));
+	p = (struct cpu_probe *)at(&g, DATA);
+	p->switch_to_host = g.c.switch_to_host;
+	p->deadline = (c1 - c0) * (uint64_t)seconds * 1000000000ull /
+		      (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec));
+	if (guest_load(&g, CODE)) {
+		perror("coop-kmod-ioctl --mce: LOAD");
+		return 1;
+	}
+	/*
+	 * A recoverable data-load error in a user process (Intel SRAR:
+	 * VAL UC EN MISCV ADDRV S AR, MCACOD 0x134) at an address that is
+	 * no host RAM (the memmap= region); MCG_STATUS RIPV EIPV MCIP.
+	 * Broadcast (-b), as a machine check is on Intel: the host's
+	 * handler waits for every CPU to enter it, and panics otherwise.
+	 */
+	printf("mce: a guest spins %d s on CPU %d with interrupts off; a machine check is asked for\n",
+	       seconds, cpu);
+	con = fopen("/dev/console", "w");
+	if (con) {
+		fprintf(con, "\nCOOP_KMOD_HMP: mce -b %d 1 0xbd80000000000134 0x7 0x2f000000 0x8c\n", cpu);
+		fclose(con);
+	}
+	do {
+		memset(&r, 0, sizeof(r));
+		if (io(g.fd, COOP_KMOD_RUN, &r)) {
+			perror("coop-kmod-ioctl --mce: RUN");
+			return 1;
+		}
+		forwarded += r.stats.irqs_forwarded;
+	} while (r.exit == COOP_KMOD_EXIT_INTERRUPTED);
+	printf("mce: the guest spun %d s on CPU %d with interrupts off: exit %u vector %u, "
+	       "%llu forwarded\n", seconds, cpu, r.exit, r.vector, (unsigned long long)forwarded);
+	guest_destroy(&g);
+	return r.exit == COOP_KMOD_EXIT_OPERATION && forwarded ? 0 : 2;
+}
+
 int main(int argc, char **argv)
 {
 	struct stat st;
 
+	if (argc == 4 && !strcmp(argv[1], "--mce"))
+		return mce_spin(atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 3 && !strcmp(argv[1], "--without-cap-sys-rawio")) {
 		if (drop_cap(CAP_SYS_RAWIO)) {
 			perror("coop-kmod-ioctl: cannot drop CAP_SYS_RAWIO");

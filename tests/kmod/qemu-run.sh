@@ -290,6 +290,20 @@ diagnose() {
 	hmp quit >/dev/null
 }
 
+# serve_requests: what the tests inside ask of QEMU's monitor, a line
+# "COOP_KMOD_HMP: COMMAND" on the console (e.g. a machine check to inject:
+# nothing inside can make one), each served once, in order.
+serve_requests() {
+	local n cmd
+	n=$(grep -c '^COOP_KMOD_HMP: ' "$log" 2>/dev/null) || n=0
+	while [ "$served" -lt "$n" ]; do
+		served=$((served + 1))
+		cmd=$(grep '^COOP_KMOD_HMP: ' "$log" | sed -n "${served}p" | sed -e 's/^COOP_KMOD_HMP: //' -e 's/\r$//')
+		echo "[harness] QEMU monitor: $cmd" >>"$run/requests.log"
+		hmp "$cmd" >>"$run/requests.log"
+	done
+}
+
 # boot_once N: one boot of the VM; sets status and ms.
 boot_once() {
 	local b=$1 log=$run/serial.$1.log deadline
@@ -309,12 +323,14 @@ boot_once() {
 	qpid=$!
 	deadline=$(($(date +%s) + timeout))
 	hung=0
+	served=0
 	while kill -0 "$qpid" 2>/dev/null; do
 		if [ "$(date +%s)" -ge "$deadline" ]; then
 			hung=1
 			break
 		fi
-		sleep 0.5
+		serve_requests
+		sleep 0.2
 	done
 	[ "$hung" = 0 ] || diagnose "$log" >"$run/diagnosis.txt" 2>&1
 	# quit ends QEMU at once; it is forced if the monitor did not answer.
