@@ -8,6 +8,8 @@
  *   cpu_state_guest   (LOAD) records the CPU state it runs with, leaves
  *   mce_guest         (LOAD) spins P_DEADLINE TSC cycles with interrupts
  *                     off (only an NMI or a machine check gets in), leaves
+ *   tripwire_guest    (LOAD_LINUX) changes an MSR it must leave alone
+ *                     (SYSCALL_MASK: CF, harmless), leaves, reads it again
  *   own_state_guest   (LOAD_LINUX) loads its own GDT, TSS and IDT, sets
  *                     its segment bases, and checks after each switch that
  *                     they are still its own; FORWARD; a breakpoint its
@@ -92,6 +94,27 @@ mce_guest:
 	call	*P_SWITCH(%rbx)
 2:	jmp	2b
 mce_guest_end:
+
+	.globl	tripwire_guest, tripwire_guest_end
+tripwire_guest:
+	leaq	tripwire_guest + PROBE_DATA(%rip), %rbx
+	leaq	tripwire_guest + OWN_STACK(%rip), %rsp
+	movl	$0xc0000084, %ecx
+	rdmsr
+	xorl	$1, %eax
+	wrmsr
+	movl	%eax, P_MSR_GUEST(%rbx)
+	movl	%edx, P_MSR_GUEST + 4(%rbx)
+	movq	P_PASSAGE(%rbx), %r12
+	movl	$8, OP_CODE(%r12)
+	incq	OP_SEQ(%r12)
+	call	*P_SWITCH(%rbx)
+	RDMSR_TO 0xc0000084, P_MSR_AFTER
+	movl	$4, OP_CODE(%r12)
+	incq	OP_SEQ(%r12)
+	call	*P_SWITCH(%rbx)
+1:	jmp	1b
+tripwire_guest_end:
 
 	.globl	own_state_guest, own_state_guest_end
 own_state_guest:

@@ -37,7 +37,9 @@
 #define P_FORWARD 200  /* FORWARD's result */
 #define P_INT3 208     /* breakpoints its own IDT took */
 #define P_DEADLINE 216 /* the machine-check guest: TSC cycles to spin, interrupts off */
-#define P_SIZE 224
+#define P_MSR_GUEST 224 /* the tripwire guest: the value it wrote, ... */
+#define P_MSR_AFTER 232 /* ... and what it read on its next entry */
+#define P_SIZE 240
 
 /* The own-state guest: its tables, after its data page; its stack top. */
 #define OWN_IDT 0x2000

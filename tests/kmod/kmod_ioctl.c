@@ -10,6 +10,7 @@
  * Needs root and coop.ko loaded: run inside QEMU by tests/kmod/qemu-run.sh
  * (a missing /dev/coop is a skip).
  *   coop-kmod-ioctl            run every test; exit 0, 1 (failed) or 77
+ *   coop-kmod-ioctl --tripwire  a guest that changes an MSR it must not (tripwire)
  *   coop-kmod-ioctl --mce CPU SECONDS
  *                              a guest that a machine check hits (mce_spin)
  *   coop-kmod-ioctl --without-cap-sys-rawio PROG [ARG...]
@@ -745,6 +746,7 @@ struct cpu_probe {
 	int64_t forward;
 	uint64_t int3;
 	uint64_t deadline;
+	uint64_t msr_guest, msr_after;
 };
 _Static_assert(offsetof(struct cpu_probe, passage) == P_PASSAGE, "guests.h");
 _Static_assert(offsetof(struct cpu_probe, cr4) == P_CR4, "guests.h");
@@ -756,6 +758,7 @@ _Static_assert(offsetof(struct cpu_probe, idtr_2) == P_IDTR_2, "guests.h");
 _Static_assert(offsetof(struct cpu_probe, kgs_base_2) == P_KGS_BASE_2, "guests.h");
 _Static_assert(offsetof(struct cpu_probe, int3) == P_INT3, "guests.h");
 _Static_assert(offsetof(struct cpu_probe, deadline) == P_DEADLINE, "guests.h");
+_Static_assert(offsetof(struct cpu_probe, msr_after) == P_MSR_AFTER, "guests.h");
 _Static_assert(sizeof(struct cpu_probe) == P_SIZE, "guests.h");
 _Static_assert(offsetof(struct coop_passage, op) + offsetof(struct coop_op, params) ==
 	       0x448, "guests.S: OP_VECTOR");
@@ -765,6 +768,7 @@ _Static_assert(offsetof(struct coop_passage, op) + offsetof(struct coop_op, seq)
 extern const uint8_t cpu_state_guest[], cpu_state_guest_end[];
 extern const uint8_t own_state_guest[], own_state_guest_end[], own_state_int3[];
 extern const uint8_t mce_guest[], mce_guest_end[];
+extern const uint8_t tripwire_guest[], tripwire_guest_end[];
 
 #define X86_CR4_PGE (1u << 7)
 #define X86_EFLAGS_IF (1u << 9)
@@ -832,65 +836,121 @@ static void set_gate(uint8_t *idt, unsigned int vector, uint64_t handler, unsign
 }
 
 /*
- * A guest that owns its state (LOAD_LINUX, as a Linux guest boots): its
- * own GDT, TSS (the module's stacks at its IST 6 and 7) and IDT (the
+ * A guest that owns its state (LOAD_LINUX, as a Linux guest boots): one
+ * of guests.S's, copied 2 MiB into the module's physical region, linked
+ * at 0xffffffff81000000.  Needs the region (phys_ram=).
+ */
+struct own_guest {
+	int fd;
+	uint8_t *ram, *img;
+	struct coop_passage *pa;
+	struct cpu_probe *p;
+	struct coop_kmod_create c;
+	struct coop_kmod_load_linux l;
+	struct coop_kmod_layout lay;
+};
+
+#define OWN_KVA 0xffffffff81000000ull
+#define OWN_RAM (8ull << 20)
+
+static bool own_guest_create(struct own_guest *o, const uint8_t *blob, const uint8_t *end)
+{
+	struct coop_kmod_version v = { 0 };
+
+	memset(o, 0, sizeof(*o));
+	o->fd = open(COOP_KMOD_DEVICE, O_RDWR | O_CLOEXEC);
+	check(io(o->fd, COOP_KMOD_VERSION, &v) == 0 && io(o->fd, COOP_KMOD_GET_LAYOUT, &o->lay) == 0,
+	      "own state: VERSION, GET_LAYOUT: %s", strerror(errno));
+	check(o->lay.phys_size >= OWN_RAM, "own state: the module has no physical region "
+	      "(phys_ram=): %llu bytes", (unsigned long long)o->lay.phys_size);
+	if (o->lay.phys_size < OWN_RAM)
+		goto err;
+	o->c = (struct coop_kmod_create){ .ram_size = OWN_RAM, .flags = COOP_KMOD_CREATE_LINUX };
+	check(io(o->fd, COOP_KMOD_CREATE, &o->c) == 0 &&
+		      io(o->fd, COOP_KMOD_GET_LAYOUT, &o->lay) == 0 && o->lay.busy,
+	      "own state: CREATE_LINUX claims the region: %s", strerror(errno));
+	o->ram = mmap(NULL, OWN_RAM, PROT_READ | PROT_WRITE, MAP_SHARED, o->fd, 0);
+	check(o->ram != MAP_FAILED, "own state: mmap: %s", strerror(errno));
+	if (o->ram == MAP_FAILED)
+		goto err;
+	o->img = o->ram + (2 << 20);
+	memcpy(o->img, blob, (size_t)(end - blob));
+	o->l = (struct coop_kmod_load_linux){
+		.entry = OWN_KVA, .boot_params = o->lay.phys_start + 0x10000,
+		.kernel_phys = o->lay.phys_start + (2 << 20), .kernel_size = 0x10000,
+		.kernel_va = OWN_KVA,
+		.page_offset = v.paging_levels == 5 ? 0xff11000000000000ull : 0xffff888000000000ull,
+	};
+	check(io(o->fd, COOP_KMOD_LOAD_LINUX, &o->l) == 0, "own state: LOAD_LINUX: %s",
+	      strerror(errno));
+	o->pa = (struct coop_passage *)o->ram;
+	o->p = (struct cpu_probe *)(o->img + PROBE_DATA);
+	o->p->switch_to_host = o->c.switch_to_host;
+	o->p->passage = o->l.page_offset + o->lay.phys_start;
+	return true;
+err:
+	close(o->fd);
+	return false;
+}
+
+/* RUN until the guest leaves TERMINATE; the other operations it left. */
+static int own_guest_run(struct own_guest *o)
+{
+	struct coop_kmod_run r;
+	int ops = 0;
+
+	for (;;) {
+		memset(&r, 0, sizeof(r));
+		if (io(o->fd, COOP_KMOD_RUN, &r) || r.exit == COOP_KMOD_EXIT_EXCEPTION ||
+		    r.exit == COOP_KMOD_EXIT_SOFT_INT || r.exit == COOP_KMOD_EXIT_BAD_VIRQ) {
+			check(0, "own state: RUN: exit %u vector %u error %#llx cr2 %#llx (%s)",
+			      r.exit, r.vector, (unsigned long long)r.error,
+			      (unsigned long long)r.cr2, strerror(errno));
+			return ops;
+		}
+		if (r.exit == COOP_KMOD_EXIT_OPERATION && o->pa->op.code == COOP_OP_TERMINATE)
+			return ops;
+		if (r.exit == COOP_KMOD_EXIT_OPERATION && ++ops > 10) {
+			check(0, "own state: operation %u again and again", o->pa->op.code);
+			return ops;
+		}
+	}
+}
+
+static void own_guest_destroy(struct own_guest *o)
+{
+	munmap(o->ram, OWN_RAM);
+	close(o->fd);
+}
+
+/*
+ * Its own GDT, TSS (the module's stacks at its IST 6 and 7) and IDT (the
  * module's NMI and #MC stubs at 2 and 18, its own breakpoint handler),
- * its own FS, GS and inactive GS bases.  Each survives the switch
- * into the host and back; CR4.PGE stays off; FORWARD of a vector the
- * host never raised is refused; its own IDT takes its breakpoints.
- * Needs the module's physical region (phys_ram=).
+ * its own FS, GS and inactive GS bases.  Each survives the switch into
+ * the host and back; CR4.PGE stays off; FORWARD of a vector the host
+ * never raised is refused; its own IDT takes its breakpoints.
  */
 static void test_own_state(void)
 {
-	const uint64_t kva = 0xffffffff81000000ull, ram_size = 8ull << 20;
-	struct coop_kmod_version v = { 0 };
-	struct coop_kmod_layout lay = { 0 };
-	struct coop_kmod_create c = { .ram_size = ram_size, .flags = COOP_KMOD_CREATE_LINUX };
-	struct coop_kmod_load_linux l = { 0 };
-	struct coop_kmod_run r;
-	struct coop_passage *pa;
+	const struct coop_boot_kmod *k;
+	struct own_guest o;
 	struct cpu_probe *p;
-	uint8_t *ram, *img, *gdt, *tss;
-	uint64_t tssva = kva + OWN_TSS, gs = user_gs_base(), ist;
-	int fd = open(COOP_KMOD_DEVICE, O_RDWR | O_CLOEXEC), ops = 0;
+	uint8_t *gdt, *tss;
+	uint64_t tssva = OWN_KVA + OWN_TSS, gs = user_gs_base(), ist;
+	int ops;
 
-	check(io(fd, COOP_KMOD_VERSION, &v) == 0 && io(fd, COOP_KMOD_GET_LAYOUT, &lay) == 0,
-	      "own state: VERSION, GET_LAYOUT: %s", strerror(errno));
-	check(lay.phys_size >= ram_size, "own state: the module has no physical region "
-	      "(phys_ram=): %llu bytes", (unsigned long long)lay.phys_size);
-	if (lay.phys_size < ram_size) {
-		close(fd);
+	if (!own_guest_create(&o, own_state_guest, own_state_guest_end))
 		return;
-	}
-	check(io(fd, COOP_KMOD_CREATE, &c) == 0 && io(fd, COOP_KMOD_GET_LAYOUT, &lay) == 0 &&
-		      lay.busy, "own state: CREATE_LINUX claims the region: %s", strerror(errno));
-	ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	check(ram != MAP_FAILED, "own state: mmap: %s", strerror(errno));
-	if (ram == MAP_FAILED) {
-		close(fd);
-		return;
-	}
-	img = ram + (2 << 20);
-	memcpy(img, own_state_guest, (size_t)(own_state_guest_end - own_state_guest));
-	l = (struct coop_kmod_load_linux){
-		.entry = kva, .boot_params = lay.phys_start + 0x10000,
-		.kernel_phys = lay.phys_start + (2 << 20), .kernel_size = 0x10000, .kernel_va = kva,
-		.page_offset = v.paging_levels == 5 ? 0xff11000000000000ull : 0xffff888000000000ull,
-	};
-	check(io(fd, COOP_KMOD_LOAD_LINUX, &l) == 0, "own state: LOAD_LINUX: %s", strerror(errno));
-	pa = (struct coop_passage *)ram;
-	check(pa->boot.flags & COOP_BOOT_F_LINUX && pa->boot.kmod.phys_base == lay.phys_start &&
-		      pa->boot.kmod.switcher_pmds >= 1 &&
-		      pa->boot.kmod.switcher_pmds <= COOP_LINUX_MAX_PMDS && pa->boot.kmod.nmi_stub,
-	      "own state: boot.kmod filled in (flags %#x, %u PMDs)", pa->boot.flags,
-	      pa->boot.kmod.switcher_pmds);
-	p = (struct cpu_probe *)(img + PROBE_DATA);
-	p->switch_to_host = c.switch_to_host;
-	p->passage = l.page_offset + lay.phys_start;
-	set_gate(img + OWN_IDT, 3, kva + (uint64_t)(own_state_int3 - own_state_guest), 0);
-	set_gate(img + OWN_IDT, 2, pa->boot.kmod.nmi_stub, COOP_LINUX_IST_NMI);
-	set_gate(img + OWN_IDT, 18, pa->boot.kmod.mc_stub, COOP_LINUX_IST_MC);
-	gdt = img + OWN_GDT;
+	k = &o.pa->boot.kmod;
+	p = o.p;
+	check(o.pa->boot.flags & COOP_BOOT_F_LINUX && k->phys_base == o.lay.phys_start &&
+		      k->switcher_pmds >= 1 && k->switcher_pmds <= COOP_LINUX_MAX_PMDS && k->nmi_stub,
+	      "own state: boot.kmod filled in (flags %#x, %u PMDs)", o.pa->boot.flags,
+	      k->switcher_pmds);
+	set_gate(o.img + OWN_IDT, 3, OWN_KVA + (uint64_t)(own_state_int3 - own_state_guest), 0);
+	set_gate(o.img + OWN_IDT, 2, k->nmi_stub, COOP_LINUX_IST_NMI);
+	set_gate(o.img + OWN_IDT, 18, k->mc_stub, COOP_LINUX_IST_MC);
+	gdt = o.img + OWN_GDT;
 	memcpy(gdt + 1 * 8, "\xff\xff\0\0\0\x9b\xcf\0", 8); /* 32-bit kernel code */
 	memcpy(gdt + 2 * 8, "\xff\xff\0\0\0\x9b\xaf\0", 8); /* 64-bit kernel code */
 	memcpy(gdt + 3 * 8, "\xff\xff\0\0\0\x93\xcf\0", 8); /* kernel data */
@@ -898,35 +958,21 @@ static void test_own_state(void)
 	gdt[64] = 0x67, gdt[66] = (uint8_t)tssva, gdt[67] = (uint8_t)(tssva >> 8);
 	gdt[68] = (uint8_t)(tssva >> 16), gdt[69] = 0x89, gdt[71] = (uint8_t)(tssva >> 24);
 	memcpy(gdt + 72, (const uint8_t *)&tssva + 4, 4);
-	tss = img + OWN_TSS;
-	ist = pa->boot.kmod.ist_nmi_top;
+	tss = o.img + OWN_TSS;
+	ist = k->ist_nmi_top;
 	memcpy(tss + 36 + 8 * (COOP_LINUX_IST_NMI - 1), &ist, 8);
-	ist = pa->boot.kmod.ist_mc_top;
+	ist = k->ist_mc_top;
 	memcpy(tss + 36 + 8 * (COOP_LINUX_IST_MC - 1), &ist, 8);
 	tss[102] = 104; /* no I/O bitmap */
-	for (;;) {
-		memset(&r, 0, sizeof(r));
-		if (io(fd, COOP_KMOD_RUN, &r) || r.exit == COOP_KMOD_EXIT_EXCEPTION ||
-		    r.exit == COOP_KMOD_EXIT_SOFT_INT || r.exit == COOP_KMOD_EXIT_BAD_VIRQ) {
-			check(0, "own state: RUN: exit %u vector %u error %#llx cr2 %#llx (%s)",
-			      r.exit, r.vector, (unsigned long long)r.error,
-			      (unsigned long long)r.cr2, strerror(errno));
-			break;
-		}
-		if (r.exit == COOP_KMOD_EXIT_OPERATION && pa->op.code == COOP_OP_TERMINATE)
-			break;
-		if (r.exit == COOP_KMOD_EXIT_OPERATION && ++ops > 10) {
-			check(0, "own state: operation %u again and again", pa->op.code);
-			break;
-		}
-	}
+	ops = own_guest_run(&o);
 	check(p->cs == 0x10 && !(p->rflags & X86_EFLAGS_IF),
 	      "own state: entered in ring 0 with interrupts off (CS %#llx RFLAGS %#llx)",
 	      (unsigned long long)p->cs, (unsigned long long)p->rflags);
 	check(!(p->cr4 & X86_CR4_PGE) && p->cr4_2 == p->cr4 && p->cr3_2 == p->cr3,
 	      "own state: CR4 %#llx then %#llx (PGE off), CR3 kept", (unsigned long long)p->cr4,
 	      (unsigned long long)p->cr4_2);
-	check(p->gdtr_2.base == kva + OWN_GDT && p->idtr_2.base == kva + OWN_IDT && p->tr_2 == 0x40,
+	check(p->gdtr_2.base == OWN_KVA + OWN_GDT && p->idtr_2.base == OWN_KVA + OWN_IDT &&
+		      p->tr_2 == 0x40,
 	      "own state: its GDT %#llx, IDT %#llx, TR %#llx survive the switch",
 	      (unsigned long long)p->gdtr_2.base, (unsigned long long)p->idtr_2.base,
 	      (unsigned long long)p->tr_2);
@@ -943,8 +989,30 @@ static void test_own_state(void)
 	printf("own state: GDT, IDT, TR, FS/GS/KERNEL_GS bases and CR4 (PGE 0) kept across "
 	       "%d switches; FORWARD %lld; %llu breakpoints in its own IDT\n", ops + 2,
 	       (long long)p->forward, (unsigned long long)p->int3);
-	munmap(ram, ram_size);
-	close(fd);
+	own_guest_destroy(&o);
+}
+
+/*
+ * --tripwire: a guest that owns its state changes SYSCALL_MASK, which it
+ * must leave alone.  The module's debug build warns (tests.sh reads the
+ * log) and puts the host's value back, which the guest finds on its next
+ * entry.
+ */
+static int tripwire(void)
+{
+	struct own_guest o;
+
+	if (!own_guest_create(&o, tripwire_guest, tripwire_guest_end))
+		return 1;
+	own_guest_run(&o);
+	check(o.p->msr_after == (o.p->msr_guest ^ 1),
+	      "tripwire: SYSCALL_MASK %#llx after the switch, %#llx as the guest left it: "
+	      "want the host's back", (unsigned long long)o.p->msr_after,
+	      (unsigned long long)o.p->msr_guest);
+	printf("tripwire: the guest set SYSCALL_MASK %#llx, found %#llx after a switch\n",
+	       (unsigned long long)o.p->msr_guest, (unsigned long long)o.p->msr_after);
+	own_guest_destroy(&o);
+	return failures ? 1 : 0;
 }
 
 static uint64_t rdtsc(void)
@@ -953,6 +1021,23 @@ static uint64_t rdtsc(void)
 
 	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi));
 	return (uint64_t)hi << 32 | lo;
+}
+
+/* The CPU is Intel's (its machine checks are broadcast). */
+static bool intel(void)
+{
+	char line[256];
+	bool yes = false;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "vendor_id", 9)) {
+			yes = strstr(line, "GenuineIntel") != NULL;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return yes;
 }
 
 /*
@@ -1003,14 +1088,17 @@ static int mce_spin(int cpu, int seconds)
 	 * A recoverable data-load error in a user process (Intel SRAR:
 	 * VAL UC EN MISCV ADDRV S AR, MCACOD 0x134) at an address that is
 	 * no host RAM (the memmap= region); MCG_STATUS RIPV EIPV MCIP.
-	 * Broadcast (-b), as a machine check is on Intel: the host's
+	 * On Intel broadcast (-b), as a machine check is there: the host's
 	 * handler waits for every CPU to enter it, and panics otherwise.
+	 * On AMD to this CPU alone: the others would take theirs in the
+	 * host kernel, a fatal one.
 	 */
 	printf("mce: a guest spins %d s on CPU %d with interrupts off; a machine check is asked for\n",
 	       seconds, cpu);
 	con = fopen("/dev/console", "w");
 	if (con) {
-		fprintf(con, "\nCOOP_KMOD_HMP: mce -b %d 1 0xbd80000000000134 0x7 0x2f000000 0x8c\n", cpu);
+		fprintf(con, "\nCOOP_KMOD_HMP: mce %s%d 1 0xbd80000000000134 0x7 0x2f000000 0x8c\n",
+			intel() ? "-b " : "", cpu);
 		fclose(con);
 	}
 	do {
@@ -1033,6 +1121,8 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "--mce"))
 		return mce_spin(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 2 && !strcmp(argv[1], "--tripwire"))
+		return tripwire();
 	if (argc >= 3 && !strcmp(argv[1], "--without-cap-sys-rawio")) {
 		if (drop_cap(CAP_SYS_RAWIO)) {
 			perror("coop-kmod-ioctl: cannot drop CAP_SYS_RAWIO");
