@@ -2,10 +2,11 @@
 /*
  * page_tables.c - the guest's address space: x86-64 page tables with as
  * many levels as the host uses (CR4.LA57 cannot change in long mode, so a
- * 5-level host needs 5-level guest tables), 4 KiB pages only (pinned user
- * pages are not physically contiguous), every page supervisor-only (the
- * guest runs in ring 0, so SMEP and SMAP never object) and never global
- * (the host's CR3 load must flush them).
+ * 5-level host needs 5-level guest tables), 4 KiB pages (pinned user
+ * pages are not physically contiguous) but for a Linux guest's physical
+ * RAM and image (2 MiB pages: LOAD_LINUX), every page supervisor-only
+ * (the guest runs in ring 0, so SMEP and SMAP never object) and never
+ * global.
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
