@@ -108,7 +108,8 @@ struct coop_sw {
 	u8 nmi_pending;    /* an NMI hit the switcher: replay it in the host */
 	u8 pad0[4];
 	u64 guest_fs_base, guest_gs_base, guest_kernel_gs_base; /* own_state */
-	u64 guest_tssd[2]; /* own_state: the guest's TSS descriptor, at the last exit */
+	u64 guest_tssd[2]; /* own_state: the guest's TSS descriptor, the last valid one */
+	u64 exit_tssd[2];  /* own_state: what its GDT held at TR at the last exit */
 	struct coop_dtr host_gdtr;  /* the host's GDTR: the read-only fixmap GDT */
 	struct coop_dtr host_idtr;  /* the host's IDTR */
 	struct coop_dtr tgdtr;      /* -> gdt */

@@ -54,7 +54,7 @@ void coop_offsets(void)
 	OFFSET(SW_GUEST_FS_BASE, coop_sw, guest_fs_base);
 	OFFSET(SW_GUEST_GS_BASE, coop_sw, guest_gs_base);
 	OFFSET(SW_GUEST_KERNEL_GS_BASE, coop_sw, guest_kernel_gs_base);
-	OFFSET(SW_GUEST_TSSD, coop_sw, guest_tssd);
+	OFFSET(SW_EXIT_TSSD, coop_sw, exit_tssd);
 	/* lgdt/lidt/sgdt/sidt take the 10-byte image that starts at the limit. */
 	OFFSET(SW_HOST_GDTR, coop_sw, host_gdtr.limit);
 	OFFSET(SW_HOST_IDTR, coop_sw, host_idtr.limit);

@@ -479,14 +479,16 @@ static void tripwire_check(const struct tripwire *t) { }
 
 /*
  * The guest's CR4, as the switcher loads it: PGE off, so that no global
- * host translation is visible in the guest's address space; paging mode
- * and PCID enable the host's (the first cannot change in long mode, the
- * second is not the guest's to change under the host's CR3).  The small
- * guest gets the host's CR4 but for PGE.
+ * host translation is visible in the guest's address space; paging mode,
+ * PCID enable and machine-check enable the host's (the first cannot
+ * change in long mode, the second is not the guest's to change under the
+ * host's CR3, and without the third a machine check would shut the CPU
+ * down).  The small guest gets the host's CR4 but for PGE.
  */
 static void guest_cr4(struct coop_sw *sw)
 {
-	const u64 host_only = X86_CR4_PGE | X86_CR4_LA57 | X86_CR4_PAE | X86_CR4_PCIDE;
+	const u64 host_only = X86_CR4_PGE | X86_CR4_LA57 | X86_CR4_PAE | X86_CR4_PCIDE |
+			      X86_CR4_MCE;
 	u64 cr4 = sw->own_state ? sw->guest_cr4 : sw->host_cr4;
 
 	sw->guest_cr4 = (cr4 & ~host_only) | (sw->host_cr4 & host_only & ~X86_CR4_PGE);

@@ -119,19 +119,27 @@ void coop_segments_init(struct coop_sw *sw)
 	idt_init(sw);
 	/* Until a guest that owns its state loads its own: the module's TSS. */
 	set_tssldt_descriptor(sw->guest_tssd, (unsigned long)&sw->tss, DESC_TSS, sizeof(sw->tss) - 1);
+	memcpy(sw->exit_tssd, sw->guest_tssd, sizeof(sw->exit_tssd));
 }
 
 /*
  * Before an entry of a guest that owns its state: a transition GDT with
- * its TSS descriptor, as saved at its last exit, available for its ltr.
- * A TR selector outside the table (or none) gets the module's TSS: the
- * guest's TSS is then lost, and with it the guest, not the host.
+ * its TSS descriptor, available for its ltr.  The descriptor is what its
+ * GDT held at TR at its last exit, if that is a present TSS; else the
+ * last one that was (the CPU keeps TR's base and limit when the GDT
+ * changes under it, as Linux's early boot does, loading a GDT whose TSS
+ * entry is still empty).  A TR selector outside the table (or none) gets
+ * the module's TSS: the guest's TSS is then lost, and with it the guest,
+ * not the host.
  */
 void coop_segments_own_state(struct coop_sw *sw)
 {
+	const tss_desc *e = (const tss_desc *)sw->exit_tssd;
 	unsigned int i = sw->guest_tr >> 3;
 	tss_desc *d;
 
+	if (e->p && (e->type & ~2) == DESC_TSS) /* available or busy */
+		memcpy(sw->guest_tssd, sw->exit_tssd, sizeof(sw->guest_tssd));
 	memcpy(sw->ggdt, sw->gdt, sizeof(sw->ggdt));
 	if (!i || i + 1 >= COOP_GDT_ENTRIES || sw->guest_tr & 4) {
 		sw->guest_tr = COOP_TSS_SEL;

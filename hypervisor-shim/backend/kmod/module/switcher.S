@@ -217,9 +217,9 @@ SYM_FUNC_START(coop_sw_run)
 	andl	$~7, %eax
 	addq	SW_GUEST_GDTR + 2(%rdi), %rax
 	movq	(%rax), %rdx
-	movq	%rdx, SW_GUEST_TSSD(%rdi)
+	movq	%rdx, SW_EXIT_TSSD(%rdi)
 	movq	8(%rax), %rdx
-	movq	%rdx, SW_GUEST_TSSD + 8(%rdi)
+	movq	%rdx, SW_EXIT_TSSD + 8(%rdi)
 	movq	%cr3, %rax
 	movq	%rax, SW_GUEST_CR3(%rdi)
 	movq	%cr4, %rax
