@@ -183,7 +183,10 @@ int host_kmod_create_linux(struct shim_vm *vm, uint64_t mem_size, char *err, siz
 	if (!k)
 		return -ENODEV;
 	if (ioctl(k->fd, COOP_KMOD_GET_LAYOUT, &l)) {
-		snprintf(err, errlen, "--backend kmod: GET_LAYOUT: %s", strerror(errno));
+		int e = errno;
+
+		snprintf(err, errlen, "--backend kmod: GET_LAYOUT: %s%s", strerror(e),
+			 e == ENOTTY ? " (the module predates Linux guests: rebuild and reload it)" : "");
 		rc = -ENODEV;
 		goto err_close;
 	}
