@@ -31,8 +31,10 @@ fake_data:
 
 	.section .init.text, "ax"
 	.globl coop_startup_64
+	.type coop_startup_64, @function	/* a crash report names it */
 coop_startup_64:
 	ud2				/* never run */
+	.size coop_startup_64, . - coop_startup_64
 
 	.section .bss, "aw", @nobits
 	.skip 0x10000
