@@ -22,8 +22,6 @@
 #include "trace/trace.h"
 #include "util/util.h"
 
-#define DEFAULT_MEM (COOP_U64(64) << 20)
-
 static const char run_usage[] =
 	"usage: coop run [options]\n"
 	"\n"
@@ -35,9 +33,13 @@ static const char run_usage[] =
 	"options:\n"
 	"  --backend user|kmod   how worlds switch: user (default), a coroutine in this\n"
 	"                        process; kmod, ring 0 through coop.ko (/dev/coop, root)\n"
-	"  --kernel PATH         guest kernel ELF (default: coop-guest.elf beside coop)\n"
-	"  --mem SIZE            guest RAM, e.g. 64M, 1G (default 64M, at least 4M)\n"
-	"  --cmdline STRING      guest kernel command line (at most 511 bytes)\n"
+	"  --kernel PATH         guest kernel ELF (default: coop-guest.elf beside coop);\n"
+	"                        a Linux vmlinux (--backend kmod only) is recognised by\n"
+	"                        its .note.coop\n"
+	"  --mem SIZE            guest RAM, e.g. 64M, 1G (default 64M, at least 4M; a\n"
+	"                        Linux guest: all of the module's physical region)\n"
+	"  --cmdline STRING      guest kernel command line (at most 511 bytes); a Linux\n"
+	"                        guest's is appended to its defaults (docs/cli.md)\n"
 	"  --disk cobdN=PATH[,ro][,offset=BYTES|,partition=N]\n"
 	"                        a block device from a raw image (repeatable)\n"
 	"  --net conetN=tap:IFNAME|udp:LPORT:RHOST:RPORT|unix:PATH[:PEER]\n"
@@ -366,7 +368,6 @@ int coop_cmd_run(int argc, char **argv)
 	struct coop_trace_session ts = { .active = false };
 	struct shim_config cfg = {
 		.trap_guest_syscalls = true,
-		.mem_size = DEFAULT_MEM,
 		.cmdline = "",
 		.switch_mode = COOP_SWITCH_DEFAULT,
 		.watchdog_ns = 5000000000ull,

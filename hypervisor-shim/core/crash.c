@@ -38,7 +38,9 @@ static const char *what(const struct shim_vm *vm, const struct shim_crash *c, ch
 			size_t len)
 {
 	uint64_t rsp = (uint64_t)c->gregs[REG_RSP];
-	bool in_guard = c->addr >= vm->guard && c->addr < vm->guard + COOP_STACK_GUARD_SIZE;
+	/* (A Linux guest has no guard page of ours: vm->guard is 0.) */
+	bool in_guard = vm->guard && c->addr >= vm->guard &&
+			c->addr < vm->guard + COOP_STACK_GUARD_SIZE;
 
 	switch (c->sig) {
 	case 0:
@@ -46,7 +48,7 @@ static const char *what(const struct shim_vm *vm, const struct shim_crash *c, ch
 			 (double)vm->irq.watchdog_ns / 1e9);
 		break;
 	case SIGSEGV:
-		if (in_guard || (rsp >= vm->guard && rsp < vm->guard + COOP_STACK_GUARD_SIZE + 64))
+		if (in_guard || (vm->guard && rsp >= vm->guard && rsp < vm->guard + COOP_STACK_GUARD_SIZE + 64))
 			snprintf(buf, len, "SIGSEGV (stack overflow: %#llx is the guard page below the boot stack)",
 				 (unsigned long long)c->addr);
 		else
@@ -115,6 +117,19 @@ static void registers(FILE *out, const struct shim_crash *c)
 			(unsigned long long)c->gregs[regs[i].reg], i % 3 == 2 ? "\n" : "");
 }
 
+/*
+ * A Linux guest: its stack is not in this process's address space, so no
+ * backtrace; the exception, and where to look up its instruction pointer.
+ */
+static void linux_where(FILE *out, const struct shim_crash *c)
+{
+	fprintf(out, "  vector %lld, error code %#llx\n", c->gregs[REG_TRAPNO],
+		(unsigned long long)c->gregs[REG_ERR]);
+	fprintf(out, "backtrace: not taken for a Linux guest; its instruction pointer in the "
+		"unstripped vmlinux:\n  addr2line -f -i -e VMLINUX %#llx\n",
+		(unsigned long long)c->gregs[REG_RIP]);
+}
+
 void shim_crash_end(struct shim_vm *vm)
 {
 	const struct shim_crash *c = &vm->crash;
@@ -129,6 +144,11 @@ void shim_crash_end(struct shim_vm *vm)
 	if (!out)
 		return;
 	registers(out, c);
+	if (vm->lx.phys_base) {
+		linux_where(out, c);
+		fclose(out);
+		return;
+	}
 	fputs("backtrace:\n", out);
 	for (unsigned int i = 0; i < c->nframes; i++) {
 		char name[96];

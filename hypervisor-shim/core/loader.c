@@ -144,6 +144,8 @@ static void get_phdr(const struct elf_ctx *c, unsigned int i, Elf64_Phdr *ph)
 struct note_found {
 	bool found;               /* a coop ABI note was seen */
 	struct coop_note_abi abi; /* its payload */
+	bool linux_found;         /* a Linux entry note (COOP_NOTE_TYPE_LINUX_ENTRY) was seen */
+	uint64_t linux_entry;     /* its payload: the entry's virtual address */
 };
 
 /* Round a note field size up to the 4-byte alignment notes use. */
@@ -152,17 +154,22 @@ static uint64_t note_align(uint64_t n)
 	return (n + 3) & ~(uint64_t)3;
 }
 
-static int take_coop_note(struct elf_ctx *c, unsigned int idx, const uint8_t *desc,
-			  uint32_t descsz, struct note_found *f)
+static int take_coop_note(struct elf_ctx *c, unsigned int idx, uint32_t type,
+			  const uint8_t *desc, uint32_t descsz, struct note_found *f)
 {
+	bool linux_entry = type == COOP_NOTE_TYPE_LINUX_ENTRY;
+	const char *what = linux_entry ? "Linux entry" : "ABI";
+	size_t want = linux_entry ? sizeof(f->linux_entry) : sizeof(f->abi);
+	bool *seen = linux_entry ? &f->linux_found : &f->found;
+
 	/* A later MINOR may append fields: take what we know, ignore the rest. */
-	if (descsz < sizeof(f->abi))
-		return reject(c, "malformed coop ABI note in segment %u: %u descriptor bytes, "
-			      "expected at least %zu", idx, descsz, sizeof(f->abi));
-	if (f->found)
-		return reject(c, "more than one coop ABI note");
-	memcpy(&f->abi, desc, sizeof(f->abi));
-	f->found = true;
+	if (descsz < want)
+		return reject(c, "malformed coop %s note in segment %u: %u descriptor bytes, "
+			      "expected at least %zu", what, idx, descsz, want);
+	if (*seen)
+		return reject(c, "more than one coop %s note", what);
+	memcpy(linux_entry ? (void *)&f->linux_entry : (void *)&f->abi, desc, want);
+	*seen = true;
 	return 0;
 }
 
@@ -202,9 +209,10 @@ static int scan_notes(struct elf_ctx *c, unsigned int idx, const Elf64_Phdr *ph,
 			return reject(c, "malformed note in segment %u at offset 0x%" PRIx64
 				      ": descriptor size %u runs past the end of the segment",
 				      idx, pos, nh.n_descsz);
-		if (nh.n_type == COOP_NOTE_TYPE_ABI && nh.n_namesz == sizeof(COOP_NOTE_NAME) &&
+		if ((nh.n_type == COOP_NOTE_TYPE_ABI || nh.n_type == COOP_NOTE_TYPE_LINUX_ENTRY) &&
+		    nh.n_namesz == sizeof(COOP_NOTE_NAME) &&
 		    memcmp(p + name, COOP_NOTE_NAME, sizeof(COOP_NOTE_NAME)) == 0) {
-			int rc = take_coop_note(c, idx, p + desc, nh.n_descsz, f);
+			int rc = take_coop_note(c, idx, nh.n_type, p + desc, nh.n_descsz, f);
 
 			if (rc)
 				return rc;
@@ -216,10 +224,9 @@ static int scan_notes(struct elf_ctx *c, unsigned int idx, const Elf64_Phdr *ph,
 	return 0;
 }
 
-/* Find the coop ABI note in any PT_NOTE segment and check its version. */
-static int check_abi_note(struct elf_ctx *c, struct shim_elf_image *img)
+/* Walk the notes of every PT_NOTE segment. */
+static int walk_notes(struct elf_ctx *c, struct note_found *f)
 {
-	struct note_found f = { 0 };
 	Elf64_Phdr ph;
 	unsigned int i;
 	int rc;
@@ -228,19 +235,31 @@ static int check_abi_note(struct elf_ctx *c, struct shim_elf_image *img)
 		get_phdr(c, i, &ph);
 		if (ph.p_type != PT_NOTE)
 			continue;
-		rc = scan_notes(c, i, &ph, &f);
+		rc = scan_notes(c, i, &ph, f);
 		if (rc)
 			return rc;
 	}
-	if (!f.found)
-		return reject(c, "no coop ABI note (.note.coop): not a coop guest kernel");
-	/* Same MAJOR, MINOR not above ours: the rule in abi.h. */
-	if (f.abi.major != COOP_ABI_MAJOR || f.abi.minor > COOP_ABI_MINOR)
-		return reject(c, "guest kernel speaks coop ABI %u.%u; this coop speaks %d.%d",
-			      f.abi.major, f.abi.minor, COOP_ABI_MAJOR, COOP_ABI_MINOR);
-	img->abi_major = f.abi.major;
-	img->abi_minor = f.abi.minor;
 	return 0;
+}
+
+/* Same MAJOR, MINOR not above ours: the rule in abi.h. */
+static int check_abi_version(struct elf_ctx *c, const struct note_found *f)
+{
+	if (f->abi.major != COOP_ABI_MAJOR || f->abi.minor > COOP_ABI_MINOR)
+		return reject(c, "guest kernel speaks coop ABI %u.%u; this coop speaks %d.%d",
+			      f->abi.major, f->abi.minor, COOP_ABI_MAJOR, COOP_ABI_MINOR);
+	return 0;
+}
+
+/* coop's own guest: the ABI note must be there. */
+static int check_abi_note(struct elf_ctx *c, const struct note_found *f,
+			  struct shim_elf_image *img)
+{
+	if (!f->found)
+		return reject(c, "no coop ABI note (.note.coop): not a coop guest kernel");
+	img->abi_major = f->abi.major;
+	img->abi_minor = f->abi.minor;
+	return check_abi_version(c, f);
 }
 
 /* Does [start, end) reach into the passage? */
@@ -366,6 +385,20 @@ static int check_entry(struct elf_ctx *c, struct shim_elf_image *img)
 	return 0;
 }
 
+/* What every guest kernel must pass first: headers, program headers, notes. */
+static int check_headers(struct elf_ctx *c, struct note_found *f)
+{
+	int rc = check_ident(c);
+
+	if (!rc)
+		rc = check_ehdr(c);
+	if (!rc)
+		rc = check_phdr_table(c);
+	if (!rc)
+		rc = walk_notes(c, f);
+	return rc;
+}
+
 /*
  * The ABI note is checked before the segments: for a file that is not a
  * coop guest at all, "not a coop guest kernel" is the useful reason.
@@ -378,16 +411,13 @@ int shim_elf_check(const void *buf, size_t len, uint64_t load_min, uint64_t load
 		.err = err, .errlen = errlen,
 	};
 	struct shim_elf_image out = { 0 };
+	struct note_found f = { 0 };
 	int rc;
 
 	clear_err(err, errlen);
-	rc = check_ident(&c);
+	rc = check_headers(&c, &f);
 	if (!rc)
-		rc = check_ehdr(&c);
-	if (!rc)
-		rc = check_phdr_table(&c);
-	if (!rc)
-		rc = check_abi_note(&c, &out);
+		rc = check_abi_note(&c, &f, &out);
 	if (!rc)
 		rc = collect_loads(&c, &out);
 	if (!rc)
@@ -396,6 +426,33 @@ int shim_elf_check(const void *buf, size_t len, uint64_t load_min, uint64_t load
 		return rc;
 	*img = out; /* only a wholly checked image reaches the caller */
 	return 0;
+}
+
+int shim_elf_probe(const void *buf, size_t len, struct shim_elf_kind *kind, char *err,
+		   size_t errlen)
+{
+	struct elf_ctx c = { .buf = buf, .len = len, .err = err, .errlen = errlen };
+	struct note_found f = { 0 };
+	int rc;
+
+	clear_err(err, errlen);
+	rc = check_headers(&c, &f);
+	/* An ABI note is optional for a Linux guest, but checked when there. */
+	if (!rc && f.found)
+		rc = check_abi_version(&c, &f);
+	if (rc)
+		return rc;
+	*kind = (struct shim_elf_kind){
+		.is_linux = f.linux_found, .linux_entry = f.linux_entry,
+		.phnum = c.eh.e_phnum, .phoff = c.eh.e_phoff,
+	};
+	return 0;
+}
+
+void shim_elf_phdr(const void *buf, const struct shim_elf_kind *kind, unsigned int i,
+		   Elf64_Phdr *ph)
+{
+	memcpy(ph, (const uint8_t *)buf + kind->phoff + (uint64_t)i * sizeof(*ph), sizeof(*ph));
 }
 
 /* Is segment i of img inside the file and inside guest RAM? */

@@ -7,6 +7,8 @@
 #ifndef SHIM_LOADER_H
 #define SHIM_LOADER_H
 
+#include <elf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +47,33 @@ struct shim_elf_image {
 __attribute__((warn_unused_result)) int
 shim_elf_check(const void *buf, size_t len, uint64_t load_min, uint64_t load_max,
 	       struct shim_elf_image *img, char *err, size_t errlen);
+
+/*
+ * What a guest kernel ELF is, from its headers and notes alone
+ * (shim_elf_probe): coop's own guest, or a Linux guest (a .note.coop note
+ * of type COOP_NOTE_TYPE_LINUX_ENTRY), which core/linux.c loads.
+ */
+struct shim_elf_kind {
+	bool is_linux;        /* a Linux guest: boot it with Linux's boot protocol */
+	uint64_t linux_entry; /* ... its entry's virtual address (the note's desc) */
+	unsigned int phnum;   /* program headers, for shim_elf_phdr */
+	uint64_t phoff;       /* file offset of the first */
+};
+
+/*
+ * The checks every guest kernel passes first: ELF64, little-endian,
+ * x86-64, ET_EXEC, a program header table inside the file, well-formed
+ * notes, a coop ABI note (if any) with our MAJOR and a MINOR not above
+ * ours.  Returns 0 and fills *kind, or -ENOEXEC with a one-line reason in
+ * err.  shim_elf_check() makes them too, then coop's own rules.
+ */
+__attribute__((warn_unused_result)) int
+shim_elf_probe(const void *buf, size_t len, struct shim_elf_kind *kind, char *err,
+	       size_t errlen);
+
+/* Copy out program header i < kind->phnum of a file shim_elf_probe accepted. */
+void shim_elf_phdr(const void *buf, const struct shim_elf_kind *kind, unsigned int i,
+		   Elf64_Phdr *ph);
 
 /*
  * Copy a checked image into guest RAM: ram is the host address of guest

@@ -20,6 +20,7 @@
 
 #include "backend/kmod/kmod.h"
 #include "backend/user/user.h"
+#include "core/linux.h"
 #include "core/loader.h"
 #include "faults/faults.h"
 
@@ -29,6 +30,8 @@
 #define SHIM_EXIT_CRASH 3   /* the guest crashed, panicked or misbehaved */
 
 #define SHIM_ERR_MAX 512
+/* Guest RAM without --mem: coop's own guest (a Linux guest gets the module's region). */
+#define SHIM_DEFAULT_MEM (COOP_U64(64) << 20)
 
 struct shim_vm;
 
@@ -36,8 +39,8 @@ struct shim_vm;
 struct shim_config {
 	unsigned int backend; /* SHIM_BACKEND_USER or _KMOD (backend/kmod/kmod.h) */
 	const char *kernel;   /* guest kernel ELF */
-	uint64_t mem_size;    /* guest RAM bytes, page-aligned */
-	const char *cmdline;  /* guest kernel command line ("" if none) */
+	uint64_t mem_size;    /* guest RAM bytes, page-aligned; 0: the default */
+	const char *cmdline;  /* guest kernel command line ("" if none; a Linux guest's defaults + this) */
 	uint32_t switch_mode; /* COOP_SWITCH_* */
 	const char *exec;     /* --exec script, or NULL: console input */
 	uint64_t watchdog_ns; /* end a guest that keeps the CPU this long; 0: never */
@@ -304,6 +307,7 @@ struct shim_vm {
 	uint64_t fault_ticks;        /* ticks the fault layer has judged */
 	uint64_t fault_wait_ns;      /* until the next held message or vIRQ is due (0: none) */
 	uint64_t trace_tsc;          /* TSC of the last traced switch (coop:switch_*) */
+	struct shim_linux_vm lx;     /* a Linux guest (core/linux.c): lx.phys_base != 0 */
 };
 
 /* vm.c */

@@ -49,12 +49,11 @@ static int protect(struct shim_vm *vm, uint64_t guard, char *err, size_t errlen)
 	return 0;
 }
 
-static void passage_init(struct shim_vm *vm, const struct shim_config *cfg, uint64_t heap_start,
-			 uint64_t guard)
+/* What every guest's passage says: versions, RAM, console, TSC, command line. */
+static void passage_init(struct shim_vm *vm, const struct shim_config *cfg)
 {
 	struct coop_passage *p = vm->passage;
 	struct coop_boot_params *b = &p->boot;
-	uint64_t top = COOP_GUEST_BASE + vm->mem_size;
 
 	p->hdr.magic = COOP_PASSAGE_MAGIC;
 	p->hdr.host_major = COOP_ABI_MAJOR;
@@ -65,34 +64,58 @@ static void passage_init(struct shim_vm *vm, const struct shim_config *cfg, uint
 
 	b->mem_base = COOP_GUEST_BASE;
 	b->mem_size = vm->mem_size;
+	b->console_flags = (shim_cocon_interactive(vm) ? COOP_CON_INTERACTIVE : 0) |
+			   (cfg->exec ? COOP_CON_EXEC : 0);
+	b->tsc_khz = shim_tsc_khz();
+	snprintf(b->cmdline, sizeof(b->cmdline), "%s", cfg->cmdline ? cfg->cmdline : "");
+}
+
+/* coop's own guest: its layout, and its first registers for the user backend's switch. */
+static void passage_small(struct shim_vm *vm, uint64_t heap_start, uint64_t guard)
+{
+	struct coop_passage *p = vm->passage;
+	struct coop_boot_params *b = &p->boot;
+	uint64_t top = COOP_GUEST_BASE + vm->mem_size;
+
 	b->kernel_start = vm->image.start;
 	b->kernel_end = vm->image.end;
 	b->heap_start = heap_start;
 	b->heap_end = guard;
 	b->stack_base = top - COOP_BOOT_STACK_SIZE;
 	b->stack_top = top;
-	b->console_flags = (shim_cocon_interactive(vm) ? COOP_CON_INTERACTIVE : 0) |
-			   (cfg->exec ? COOP_CON_EXEC : 0);
-	b->tsc_khz = shim_tsc_khz();
-	snprintf(b->cmdline, sizeof(b->cmdline), "%s", cfg->cmdline ? cfg->cmdline : "");
 
 	host_context_init_host(&vm->host_ctx, vm->switch_mode);
 	host_context_bind(&vm->host_ctx);
 	host_context_init_entry(&p->guest, vm->switch_mode, top, vm->image.entry, &vm->host_ctx);
 }
 
-static int load_kernel(struct shim_vm *vm, const struct shim_config *cfg, uint64_t load_max,
-		       char *err, size_t errlen)
+/* Read --kernel and tell what it is; the reason names the file. */
+static int read_kernel(const struct shim_config *cfg, void **file, size_t *len,
+		       struct shim_elf_kind *kind, char *err, size_t errlen)
 {
 	char why[SHIM_ERR_MAX];
-	void *file = NULL;
-	size_t len = 0;
 	int rc;
 
-	rc = shim_read_file(cfg->kernel, SHIM_ELF_MAX_FILE, &file, &len, why, sizeof(why));
+	*file = NULL;
+	rc = shim_read_file(cfg->kernel, SHIM_ELF_MAX_FILE, file, len, why, sizeof(why));
 	if (!rc)
-		rc = shim_elf_check(file, len, COOP_GUEST_BASE + COOP_PASSAGE_SIZE, load_max,
-				    &vm->image, why, sizeof(why));
+		rc = shim_elf_probe(*file, *len, kind, why, sizeof(why));
+	if (rc) {
+		snprintf(err, errlen, "--kernel %s: %s", cfg->kernel, why);
+		free(*file);
+		*file = NULL;
+	}
+	return rc;
+}
+
+static int load_kernel(struct shim_vm *vm, const struct shim_config *cfg, const void *file,
+		       size_t len, uint64_t load_max, char *err, size_t errlen)
+{
+	char why[SHIM_ERR_MAX];
+	int rc;
+
+	rc = shim_elf_check(file, len, COOP_GUEST_BASE + COOP_PASSAGE_SIZE, load_max, &vm->image,
+			    why, sizeof(why));
 	if (!rc && page_up(vm->image.end) + MIN_HEAP > load_max) {
 		snprintf(why, sizeof(why), "--mem is too small for this kernel (it ends at +%llu KiB)",
 			 (unsigned long long)((vm->image.end - COOP_GUEST_BASE) >> 10));
@@ -107,7 +130,33 @@ static int load_kernel(struct shim_vm *vm, const struct shim_config *cfg, uint64
 	}
 	if (rc)
 		snprintf(err, errlen, "--kernel %s: %s", cfg->kernel, why);
-	free(file);
+	return rc;
+}
+
+/*
+ * coop's own guest: RAM is this process's anonymous memory (pinned by the
+ * module on the kmod backend), the kernel at its link address, W^X.
+ */
+static int small_create(struct shim_vm *vm, const struct shim_config *cfg, const void *file,
+			size_t len, char *err, size_t errlen)
+{
+	int rc;
+
+	vm->mem_size = cfg->mem_size ? cfg->mem_size : SHIM_DEFAULT_MEM;
+	vm->guard = COOP_GUEST_BASE + vm->mem_size - COOP_BOOT_STACK_SIZE - COOP_STACK_GUARD_SIZE;
+	vm->ram = host_ram_map(vm->mem_size, err, errlen);
+	if (!vm->ram)
+		return -ENOMEM;
+	vm->passage = vm->ram;
+	/* kmod: the module pins this very RAM and gives the guest its own page tables. */
+	if (cfg->backend == SHIM_BACKEND_KMOD) {
+		rc = host_kmod_create(vm, err, errlen);
+		if (rc)
+			return rc;
+	}
+	rc = load_kernel(vm, cfg, file, len, vm->guard, err, errlen);
+	if (!rc)
+		rc = protect(vm, vm->guard, err, errlen);
 	return rc;
 }
 
@@ -137,19 +186,18 @@ static void devices_close(struct shim_vm *vm)
 
 int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err, size_t errlen)
 {
-	uint64_t top = COOP_GUEST_BASE + cfg->mem_size;
-	uint64_t guard = top - COOP_BOOT_STACK_SIZE - COOP_STACK_GUARD_SIZE;
+	struct shim_elf_kind kind;
+	void *file;
+	size_t len;
 	int rc;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->queue_tail = &vm->queue_head;
 	vm->irq.event_fd = -1;
-	vm->guard = guard;
 	vm->irq.watchdog_ns = cfg->watchdog_ns;
 	vm->irq.stop_on_signals = cfg->stop_on_signals;
 	for (int i = 0; i < SHIM_MAX_WATCH; i++)
 		vm->watches[i].fd = -1;
-	vm->mem_size = cfg->mem_size;
 	vm->switch_mode = cfg->switch_mode;
 	vm->switch_fn = host_switch_fn(cfg->switch_mode);
 	/* The kmod backend always makes a full ring-0 switch (host_kmod_load). */
@@ -157,20 +205,12 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 	     host_switch_mode_check(cfg->switch_mode, err, errlen);
 	if (rc)
 		return rc;
-	vm->ram = host_ram_map(vm->mem_size, err, errlen);
-	if (!vm->ram)
-		return -ENOMEM;
-	vm->passage = vm->ram;
-	/* kmod: the module pins this very RAM and gives the guest its own page tables. */
-	if (cfg->backend == SHIM_BACKEND_KMOD) {
-		rc = host_kmod_create(vm, err, errlen);
-		if (rc)
-			goto err_unmap;
-	}
-	rc = load_kernel(vm, cfg, guard, err, errlen);
+	rc = read_kernel(cfg, &file, &len, &kind, err, errlen);
 	if (rc)
-		goto err_unmap;
-	rc = protect(vm, guard, err, errlen);
+		return rc;
+	rc = kind.is_linux ? shim_linux_create(vm, cfg, file, len, &kind, err, errlen) :
+			     small_create(vm, cfg, file, len, err, errlen);
+	free(file);
 	if (rc)
 		goto err_unmap;
 	/* Host interrupts before the console: it asks for signals. */
@@ -182,14 +222,21 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 		rc = devices_open(vm, cfg, err, errlen);
 	if (rc)
 		goto err_devices;
-	passage_init(vm, cfg, page_up(vm->image.end), guard);
+	passage_init(vm, cfg);
+	if (kind.is_linux) {
+		rc = shim_linux_start(vm, err, errlen);
+		if (rc)
+			goto err_devices;
+		return 0;
+	}
+	passage_small(vm, page_up(vm->image.end), vm->guard);
 	if (!vm->kmod && cfg->trap_guest_syscalls) {
 		rc = host_trap_guest_syscalls(err, errlen);
 		if (rc)
 			goto err_devices;
 	}
 	if (vm->kmod) {
-		rc = host_kmod_load(vm, COOP_GUEST_BASE + vm->mem_size, guard, err, errlen);
+		rc = host_kmod_load(vm, COOP_GUEST_BASE + vm->mem_size, vm->guard, err, errlen);
 		if (rc)
 			goto err_devices;
 	}

@@ -16,6 +16,8 @@
 #   COOP_FUZZ_JOBS   parallel compile jobs for it (default 2)
 #   COOP_GUEST       the guest kernel ELF, a seed for loader
 #                    (default build/bin/coop-guest.elf, if built)
+#   COOP_FAKE_VMLINUX  the fake Linux guest, a seed for loader too
+#                    (default build/tests/fake-vmlinux, if built)
 # Extra arguments after SECONDS go to libFuzzer (e.g. -seed=1).
 set -euo pipefail
 
@@ -96,6 +98,8 @@ loader)
 	else
 		echo "fuzz.sh: no guest kernel at $guest: seeds without it"
 	fi
+	fake=${COOP_FAKE_VMLINUX:-$src/build/tests/fake-vmlinux}
+	[ ! -f "$fake" ] || cp "$fake" "$corpus/fake-vmlinux"
 	flags+=(-max_len=131072)
 	;;
 router)

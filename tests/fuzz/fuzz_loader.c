@@ -9,7 +9,9 @@
  * every input, accepted or not: the loader checks no section header, so
  * whatever they say reaches it.  Guest RAM is mapped where the user
  * backend maps it, with an inaccessible page either side: a stray access
- * faults, and libFuzzer keeps the input.
+ * faults, and libFuzzer keeps the input.  A Linux guest (the LINUX_ENTRY
+ * note) goes through shim_elf_probe, shim_linux_check and, accepted and
+ * small enough, shim_linux_place into the same RAM (core/linux.c).
  * Run: tests/fuzz/fuzz.sh loader SECONDS.
  */
 #include <elf.h>
@@ -115,6 +117,48 @@ static void symbols(const uint8_t *data, size_t size, const struct shim_elf_imag
 	shim_symbols_free(&t);
 }
 
+/*
+ * A Linux guest: what linux.h promises of an accepted vmlinux (segments in
+ * the file, physically apart, _text.._end around them, entry in code),
+ * and its placement byte for byte when it fits MEM.
+ */
+static void linux_guest(const uint8_t *data, size_t size)
+{
+	struct shim_elf_kind kind;
+	struct shim_linux_image img;
+	char err[ERRLEN];
+	int rc;
+
+	if (shim_elf_probe(data, size, &kind, err, sizeof(err)) || !kind.is_linux)
+		return;
+	rc = shim_linux_check(data, size, &kind, &img, err, sizeof(err));
+	if (rc) {
+		require(rc == -ENOEXEC && err[0] && !strchr(err, '\n'), "rc %d, reason '%s'", rc, err);
+		return;
+	}
+	require(img.nsegs >= 1 && img.nsegs <= SHIM_ELF_MAX_SEGS, "%u Linux segments", img.nsegs);
+	for (unsigned int i = 0; i < img.nsegs; i++) {
+		const struct shim_linux_seg *s = &img.segs[i];
+
+		require(s->filesz <= s->memsz && s->offset + s->filesz <= size,
+			"Linux segment %u outside the file", i);
+		require(s->paddr >= img.paddr_lo && s->paddr - img.paddr_lo + s->memsz <= img.size,
+			"Linux segment %u outside _text.._end", i);
+	}
+	rc = shim_linux_place(data, size, &img, ram, MEM, err, sizeof(err));
+	if (rc) {
+		require(rc == -E2BIG && img.size > MEM - SHIM_LINUX_KERNEL_OFF, "rc %d: %s", rc, err);
+		return;
+	}
+	for (unsigned int i = 0; i < img.nsegs; i++) {
+		const struct shim_linux_seg *s = &img.segs[i];
+
+		require(!memcmp(ram + SHIM_LINUX_KERNEL_OFF + (s->paddr - img.paddr_lo),
+				data + s->offset, s->filesz), "Linux segment %u not placed", i);
+	}
+	memset(ram + SHIM_LINUX_KERNEL_OFF, 0, img.size); /* zeroed RAM for the next input */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct shim_vm vm;
@@ -124,6 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ram)
 		map_ram();
+	linux_guest(data, size);
 	memset(&img, 0xee, sizeof(img));
 	rc = shim_elf_check(data, size, LOAD_MIN, GUARD, &img, err, sizeof(err));
 	if (rc) {

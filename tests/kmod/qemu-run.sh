@@ -7,7 +7,7 @@
 #
 #   tests/kmod/qemu-run.sh [--cpu max|max-pti|qemu64|MODEL] [--smp N] [--keep]
 #                          [--boot bzimage|pvh] [--script FILE] [--timeout SECONDS]
-#                          [--repeat N] [--boots N] [--hogs N]
+#                          [--repeat N] [--boots N] [--hogs N] [--linux] [--debug]
 #
 #   --cpu      the QEMU CPU model (max-pti: max as an Intel CPU, so that the
 #              kernel isolates page tables); default max
@@ -26,6 +26,13 @@
 #              or COOP_KMOD_BOOTS)
 #   --hogs     stress: busy loops on the host beside QEMU (default 0; or
 #              COOP_KMOD_HOGS)
+#   --linux    the Linux guest (docs/kmod.md, "Linux guests"): the VM gets 1 GiB and
+#              memmap=256M$0x20000000 on its command line, the module
+#              phys_ram=256M@0x20000000, the initramfs /vmlinux (the guest
+#              kernel, COOP_LINUX_VMLINUX or build/linux/vmlinux, stripped);
+#              the script is tests/kmod/linux.sh.  Skipped (77) without it
+#   --debug    QEMU logs interrupts and CPU resets to qemu.log in the run's
+#              directory (kept): a guest triple fault shows its state there
 #
 # ctest runs it (label kmod) with COOP, COOP_GUEST, COOP_KMOD_IOCTL and
 # COOP_KMOD_DIR set; by hand, from the repository, the defaults find
@@ -48,7 +55,7 @@ COOP_GUEST=${COOP_GUEST:-$build/bin/coop-guest.elf}
 COOP_KMOD_IOCTL=${COOP_KMOD_IOCTL:-$build/tests/coop-kmod-ioctl}
 dir=${COOP_KMOD_DIR:-$build/kmod}
 
-cpu=max smp=1 mem=1G keep=0 timeout= boot=
+cpu=max smp=1 mem=1G keep=0 timeout= boot= linux=0 debug=0
 repeat=${COOP_KMOD_REPEAT:-1} boots=${COOP_KMOD_BOOTS:-1} hogs=${COOP_KMOD_HOGS:-0}
 script=$here/tests.sh
 while [ $# -gt 0 ]; do
@@ -62,7 +69,9 @@ while [ $# -gt 0 ]; do
 	--boots) boots=$2; shift 2 ;;
 	--hogs) hogs=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
-	-h|--help) sed -n '3,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--linux) linux=1; shift ;;
+	--debug) debug=1 keep=1; shift ;;
+	-h|--help) sed -n '3,44p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "qemu-run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -75,6 +84,14 @@ done
 [ "$smp" -ge 1 ] && [ "$repeat" -ge 1 ] && [ "$boots" -ge 1 ] ||
 	{ echo "qemu-run.sh: --smp, --repeat and --boots must be at least 1" >&2; exit 2; }
 timeout=${timeout:-$((120 + 120 * repeat))}
+# Guests that own their state (the Linux guest, and coop-kmod-ioctl's):
+# their RAM is host memory the VM's kernel sets aside at boot (memmap=, a
+# reserved e820 range) and the module claims (phys_ram=), in every boot.
+linux_ram=256M linux_at=0x20000000
+COOP_LINUX_VMLINUX=${COOP_LINUX_VMLINUX:-$build/linux/vmlinux}
+if [ "$linux" = 1 ]; then
+	[ "$script" != "$here/tests.sh" ] || script=$here/linux.sh
+fi
 
 skip() { echo "SKIP: $*"; exit 77; }
 die() { echo "FAIL: $*"; exit 1; }
@@ -91,6 +108,11 @@ busybox=/bin/busybox
 for f in "$COOP" "$COOP_GUEST" "$COOP_KMOD_IOCTL"; do
 	[ -e "$f" ] || die "$f is missing: build first (cmake --build build)"
 done
+if [ "$linux" = 1 ]; then
+	[ -s "$COOP_LINUX_VMLINUX" ] ||
+		skip "no Linux guest at $COOP_LINUX_VMLINUX (guest/linux/build.sh builds it; or set COOP_LINUX_VMLINUX)"
+	command -v objcopy >/dev/null || skip "objcopy is missing (binutils)"
+fi
 # Debian's headers for its kernel: the newest linux-headers-*-amd64.
 kdir=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1)}
 [ -n "$kdir" ] && [ -f "$kdir/Makefile" ] || skip "no kernel headers in /usr/src (Debian: linux-headers-amd64)"
@@ -157,6 +179,13 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,coop,lib64}
 cp "$busybox" "$root/bin/busybox"
 cp "$here/init" "$root/init"
 cp "$script" "$root/coop/tests.sh"
+cp "$here/lib.sh" "$root/coop/lib.sh"
+if [ "$linux" = 1 ]; then
+	# Stripped (~9 MB instead of ~50 with symbols): coop needs no symbols to
+	# boot it; a crash report's RIP goes to addr2line on the original.
+	objcopy -S "$COOP_LINUX_VMLINUX" "$root/vmlinux" ||
+		die "objcopy -S $COOP_LINUX_VMLINUX failed"
+fi
 cp "$mod/coop.ko" "$COOP" "$COOP_GUEST" "$COOP_KMOD_IOCTL" "$root/coop/"
 # The module's symbols, by section, to name a hung CPU's instruction pointer.
 objdump -t "$mod/coop.ko" | awk 'NF >= 4 && $(NF - 2) ~ /^\./ && $NF !~ /^\./ { print $(NF - 2), $1, $NF }' >"$run/coop.syms"
@@ -317,7 +346,7 @@ boot_once() {
 	qemu-system-x86_64 -accel "$qaccel" -cpu "$qcpu" -smp "$smp" -m "$mem" \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-kernel "$image" -initrd "$run/initramfs.cpio" \
-		-append "console=ttyS0 panic=-1 quiet nokaslr memmap=256M\$0x20000000 sysrq_always_enabled softlockup_all_cpu_backtrace=1 coop_cpu=$cpu coop_accel=$accel coop_repeat=$repeat${COOP_KMOD_APPEND:+ $COOP_KMOD_APPEND}" \
+		-append "$append" "${qdebug[@]}" \
 		-chardev "pipe,id=ser0,path=$run/serial" -serial chardev:ser0 \
 		-monitor "unix:$run/monitor.sock,server=on,wait=off" </dev/null &
 	qpid=$!
@@ -376,6 +405,16 @@ if [ "$hogs" -gt 0 ]; then
 fi
 rounds="$repeat round(s) of the tests per boot"
 [ "$boots" -eq 1 ] && [ "$repeat" -eq 1 ] && rounds="the tests"
+# --linux: the region in the VM's e820 ('$' is literal here: no shell
+# reads QEMU's -append) and where the in-guest script finds its size.
+append="console=ttyS0 panic=-1 quiet nokaslr sysrq_always_enabled softlockup_all_cpu_backtrace=1 coop_cpu=$cpu coop_accel=$accel coop_repeat=$repeat"
+append="$append memmap=$linux_ram\$$linux_at coop_phys_ram=$linux_ram@$linux_at"
+if [ "$linux" = 1 ]; then
+	rounds="$rounds ($(basename "$script") with the Linux guest, ${mem}B, memmap=$linux_ram\$$linux_at)"
+fi
+append="$append${COOP_KMOD_APPEND:+ $COOP_KMOD_APPEND}"
+qdebug=()
+[ "$debug" = 0 ] || qdebug=(-d int,cpu_reset -D "$run/qemu.log")
 step qemu "booting Debian $abi ($boot), -cpu $qcpu, $qaccel, $smp CPU(s), $rounds; console: $dir/serial.$cpu.log"
 total=0
 for b in $(seq "$boots"); do

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -42,15 +43,19 @@ _Static_assert(PF_R == COOP_KMOD_SEG_R && PF_W == COOP_KMOD_SEG_W && PF_X == COO
 /* The guest RUN enters: switch_fn has no room for it (user.h's signature). */
 static struct shim_vm *kmod_vm;
 
-int host_kmod_create(struct shim_vm *vm, char *err, size_t errlen)
+/*
+ * Open /dev/coop into a new struct shim_kmod and check the module's API
+ * (at least minor, for what the caller needs); v gets its VERSION.  NULL
+ * with the reason in err (the module is missing, refuses or is too old).
+ */
+static struct shim_kmod *kmod_open(struct coop_kmod_version *v, unsigned int minor,
+				   const char *need, char *err, size_t errlen)
 {
-	struct coop_kmod_version v = { 0 };
 	struct shim_kmod *k = calloc(1, sizeof(*k));
-	int rc = -ENODEV;
 
 	if (!k) {
 		snprintf(err, errlen, "--backend kmod: out of memory");
-		return -ENOMEM;
+		return NULL;
 	}
 	k->fd = open(COOP_KMOD_DEVICE, O_RDWR | O_CLOEXEC);
 	if (k->fd < 0) {
@@ -62,17 +67,41 @@ int host_kmod_create(struct shim_vm *vm, char *err, size_t errlen)
 			 e == EPERM ? " (the kmod backend needs CAP_SYS_RAWIO)" : "");
 		goto err_free;
 	}
-	if (ioctl(k->fd, COOP_KMOD_VERSION, &v)) {
+	memset(v, 0, sizeof(*v));
+	if (ioctl(k->fd, COOP_KMOD_VERSION, v)) {
 		snprintf(err, errlen, "--backend kmod: %s does not answer VERSION (%s): not coop.ko?",
 			 COOP_KMOD_DEVICE, strerror(errno));
 		goto err_close;
 	}
-	if (v.api_major != COOP_KMOD_API_MAJOR) {
-		snprintf(err, errlen, "--backend kmod: %s speaks API %u.%u, coop %u.%u: rebuild the module",
-			 COOP_KMOD_DEVICE, v.api_major, v.api_minor, COOP_KMOD_API_MAJOR,
-			 COOP_KMOD_API_MINOR);
+	if (v->api_major != COOP_KMOD_API_MAJOR || v->api_minor < minor) {
+		snprintf(err, errlen, "--backend kmod: %s speaks API %u.%u, coop %u.%u%s%s: rebuild "
+			 "the module", COOP_KMOD_DEVICE, v->api_major, v->api_minor,
+			 COOP_KMOD_API_MAJOR, COOP_KMOD_API_MINOR, need ? " and " : "", need ? need : "");
 		goto err_close;
 	}
+	return k;
+
+err_close:
+	close(k->fd);
+err_free:
+	free(k);
+	return NULL;
+}
+
+/* Ready to RUN once loaded: the switch finds the guest here. */
+static void kmod_attach(struct shim_vm *vm, struct shim_kmod *k)
+{
+	vm->kmod = k;
+	kmod_vm = vm;
+}
+
+int host_kmod_create(struct shim_vm *vm, char *err, size_t errlen)
+{
+	struct coop_kmod_version v;
+	struct shim_kmod *k = kmod_open(&v, 0, NULL, err, errlen);
+
+	if (!k)
+		return -ENODEV;
 	k->create = (struct coop_kmod_create){ .ram_addr = (uint64_t)(uintptr_t)vm->ram,
 					       .ram_size = vm->mem_size };
 	if (ioctl(k->fd, COOP_KMOD_CREATE, &k->create)) {
@@ -81,15 +110,98 @@ int host_kmod_create(struct shim_vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "--backend kmod: cannot create the guest: %s%s", strerror(e),
 			 e == EINVAL ? " (guest RAM must be anonymous private memory, "
 				       "not a file or shared memory)" : "");
+		close(k->fd);
+		free(k);
+		return -ENODEV;
+	}
+	kmod_attach(vm, k);
+	return 0;
+}
+
+/* How much of the region l a Linux guest gets: --mem, or all of it. */
+static int linux_mem(const struct coop_kmod_layout *l, uint64_t want, uint64_t *size, char *err,
+		     size_t errlen)
+{
+	uint64_t all = l->phys_size & ~(uint64_t)(COOP_PAGE_SIZE - 1);
+
+	if (!l->phys_size) {
+		snprintf(err, errlen, "--backend kmod: the module has no physical memory for Linux "
+			 "guests: boot the host with memmap=SIZE$ADDR (e.g. memmap=256M$0x20000000) "
+			 "and load the module with insmod coop.ko phys_ram=SIZE@ADDR");
+		return -ENOSPC;
+	}
+	if (l->busy) {
+		snprintf(err, errlen, "--backend kmod: the module's physical memory for Linux guests "
+			 "(%llu MiB at %#llx) is in use by another guest",
+			 (unsigned long long)(l->phys_size >> 20), (unsigned long long)l->phys_start);
+		return -EBUSY;
+	}
+	if (want > all) {
+		snprintf(err, errlen, "--mem: %llu MiB is more than the module's physical memory for "
+			 "Linux guests (%llu MiB at %#llx)", (unsigned long long)(want >> 20),
+			 (unsigned long long)(all >> 20), (unsigned long long)l->phys_start);
+		return -E2BIG;
+	}
+	*size = want ? want : all < COOP_MEM_MAX ? all : COOP_MEM_MAX;
+	return 0;
+}
+
+/* CREATE_LINUX, then the claimed RAM at COOP_GUEST_BASE (MAP_SHARED: the module's pages). */
+static int linux_claim(struct shim_vm *vm, struct shim_kmod *k, uint64_t size, char *err,
+		       size_t errlen)
+{
+	void *want = (void *)(uintptr_t)COOP_GUEST_BASE, *ram;
+
+	k->create = (struct coop_kmod_create){ .ram_size = size, .flags = COOP_KMOD_CREATE_LINUX };
+	if (ioctl(k->fd, COOP_KMOD_CREATE, &k->create)) {
+		snprintf(err, errlen, "--backend kmod: cannot create the Linux guest (%llu MiB): %s",
+			 (unsigned long long)(size >> 20), strerror(errno));
+		return -ENODEV;
+	}
+	ram = mmap(want, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, k->fd, 0);
+	if (ram != want) {
+		snprintf(err, errlen, "--backend kmod: cannot map the Linux guest's RAM at %p: %s",
+			 want, ram == MAP_FAILED ? strerror(errno) : "the address is in use");
+		if (ram != MAP_FAILED)
+			munmap(ram, size);
+		return -ENOMEM;
+	}
+	vm->ram = ram;
+	vm->passage = ram;
+	vm->mem_size = size;
+	return 0;
+}
+
+int host_kmod_create_linux(struct shim_vm *vm, uint64_t mem_size, char *err, size_t errlen)
+{
+	struct coop_kmod_layout l = { 0 };
+	struct coop_kmod_version v;
+	struct shim_kmod *k = kmod_open(&v, 2, "a Linux guest needs 1.2", err, errlen);
+	uint64_t size = 0;
+	int rc;
+
+	if (!k)
+		return -ENODEV;
+	if (ioctl(k->fd, COOP_KMOD_GET_LAYOUT, &l)) {
+		int e = errno;
+
+		snprintf(err, errlen, "--backend kmod: GET_LAYOUT: %s%s", strerror(e),
+			 e == ENOTTY ? " (the module predates Linux guests: rebuild and reload it)" : "");
+		rc = -ENODEV;
 		goto err_close;
 	}
-	vm->kmod = k;
-	kmod_vm = vm;
+	rc = linux_mem(&l, mem_size, &size, err, errlen);
+	if (!rc)
+		rc = linux_claim(vm, k, size, err, errlen);
+	if (rc)
+		goto err_close;
+	vm->lx.phys_base = l.phys_start;
+	vm->lx.paging_levels = v.paging_levels;
+	kmod_attach(vm, k);
 	return 0;
 
 err_close:
 	close(k->fd);
-err_free:
 	free(k);
 	return rc;
 }
@@ -188,9 +300,15 @@ static void capture(struct shim_vm *vm, const struct coop_kmod_run *r, int sig)
 	c->gregs[REG_RIP] = (long long)s.regs.rip, c->gregs[REG_EFL] = (long long)s.regs.rflags;
 	c->gregs[REG_ERR] = (long long)s.regs.error;
 	c->gregs[REG_TRAPNO] = (long long)s.regs.vector;
-	getcontext(&uc); /* a valid context; its registers are then the guest's */
-	memcpy(uc.uc_mcontext.gregs, c->gregs, sizeof(c->gregs));
-	backtrace_guest(vm, c, &uc);
+	/*
+	 * A Linux guest's addresses are not this process's: no unwinding
+	 * (the report names vmlinux for addr2line instead).
+	 */
+	if (!vm->lx.phys_base) {
+		getcontext(&uc); /* a valid context; its registers are then the guest's */
+		memcpy(uc.uc_mcontext.gregs, c->gregs, sizeof(c->gregs));
+		backtrace_guest(vm, c, &uc);
+	}
 	if (!c->nframes) { /* no unwind info at rip: at least the frame itself */
 		c->frames[0] = (struct shim_frame){ .ip = s.regs.rip,
 						    .guest = shim_guest_text(vm, s.regs.rip) };
@@ -305,6 +423,15 @@ static void kmod_switch(struct coop_cpu_context *save, struct coop_cpu_context *
 	}
 }
 
+/* After a LOAD: the passage's way out, and RUN as the way in. */
+static void kmod_loaded(struct shim_vm *vm)
+{
+	vm->passage->hdr.switch_to_host = vm->kmod->create.switch_to_host;
+	vm->passage->hdr.switch_mode = COOP_SWITCH_FULL; /* a ring-0 switch exchanges it all */
+	vm->switch_mode = COOP_SWITCH_FULL;
+	vm->switch_fn = kmod_switch;
+}
+
 int host_kmod_load(struct shim_vm *vm, uint64_t stack_top, uint64_t guard, char *err,
 		   size_t errlen)
 {
@@ -335,10 +462,26 @@ int host_kmod_load(struct shim_vm *vm, uint64_t stack_top, uint64_t guard, char 
 			 strerror(errno));
 		return -ENODEV;
 	}
-	vm->passage->hdr.switch_to_host = k->create.switch_to_host;
-	vm->passage->hdr.switch_mode = COOP_SWITCH_FULL; /* a ring-0 switch exchanges it all */
-	vm->switch_mode = COOP_SWITCH_FULL;
-	vm->switch_fn = kmod_switch;
+	kmod_loaded(vm);
+	return 0;
+}
+
+int host_kmod_load_linux(struct shim_vm *vm, uint64_t page_offset, char *err, size_t errlen)
+{
+	struct coop_kmod_load_linux l = {
+		.entry = vm->lx.entry, .boot_params = vm->lx.boot_params,
+		.kernel_phys = vm->lx.kernel_phys, .kernel_size = vm->lx.kernel_size,
+		.kernel_va = vm->lx.kernel_va, .page_offset = page_offset,
+	};
+
+	if (ioctl(vm->kmod->fd, COOP_KMOD_LOAD_LINUX, &l)) {
+		snprintf(err, errlen, "--backend kmod: the module refused the Linux guest (LOAD_LINUX: "
+			 "entry %#llx, image %#llx+%#llx at %#llx): %s", (unsigned long long)l.entry,
+			 (unsigned long long)l.kernel_phys, (unsigned long long)l.kernel_size,
+			 (unsigned long long)l.kernel_va, strerror(errno));
+		return -ENODEV;
+	}
+	kmod_loaded(vm);
 	return 0;
 }
 

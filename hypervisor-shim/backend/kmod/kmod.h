@@ -39,6 +39,27 @@ __attribute__((warn_unused_result)) int host_kmod_create(struct shim_vm *vm, cha
 __attribute__((warn_unused_result)) int host_kmod_load(struct shim_vm *vm, uint64_t stack_top,
 						       uint64_t guard, char *err, size_t errlen);
 
+/*
+ * A Linux guest (API 1.2; core/linux.c): open /dev/coop, find the
+ * module's physical region (GET_LAYOUT), claim mem_size bytes of it (0:
+ * all of it, at most COOP_MEM_MAX) with CREATE_LINUX and map them at
+ * COOP_GUEST_BASE; sets vm->ram, mem_size, passage, lx.phys_base and
+ * lx.paging_levels.  -ENODEV (module missing, too old, refusing), -ENOMEM
+ * (no mapping), or -ENOSPC, -EBUSY, -E2BIG (no region, in use, smaller
+ * than mem_size: the user's to fix), with the reason in err.
+ */
+__attribute__((warn_unused_result)) int host_kmod_create_linux(struct shim_vm *vm,
+							       uint64_t mem_size, char *err,
+							       size_t errlen);
+
+/*
+ * Once the image, boot_params and passage are in place: LOAD_LINUX with
+ * vm->lx and the guest's direct-map base, then RUN as for any kmod guest.
+ */
+__attribute__((warn_unused_result)) int host_kmod_load_linux(struct shim_vm *vm,
+							     uint64_t page_offset, char *err,
+							     size_t errlen);
+
 /* What the loaded module answers to VERSION (coop bench labels its figures); -errno. */
 struct coop_kmod_version;
 int host_kmod_version(struct coop_kmod_version *v);

@@ -1,0 +1,75 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# lib.sh - what the in-QEMU test scripts share (tests.sh, linux.sh; qemu-run.sh
+# packs it into /coop): counted checks, the coop runner, and what must never
+# show in the host's log or stop in the host.  Sourced; busybox sh.
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+# check DESCRIPTION COMMAND...: passes when the command succeeds
+check() { d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
+show() { echo "---- $1:"; sed 's/^/     /' "$2"; }
+
+# kmod_run EXPECTED_STATUS [coop run options]: run the guest in ring 0,
+# stdout in /tmp/out, stderr in /tmp/err; check the exit status.
+kmod_run() {
+	want=$1
+	shift
+	timeout 120 ./coop run --backend kmod "$@" </dev/null >/tmp/out 2>/tmp/err
+	st=$?
+	if [ "$st" -eq "$want" ]; then
+		ok "coop run --backend kmod $* -> $st"
+	else
+		bad "coop run --backend kmod $* -> $st, want $want"
+		show stdout /tmp/out
+		show stderr /tmp/err
+	fi
+}
+has() { grep -q -F -- "$2" "$1" || { echo "     (no '$2' in $1)"; show "$1" "$1"; return 1; }; }
+# What must never show in the host's log: oopses, warnings (the module's
+# debug checks are WARN_ONCEs), RCU stalls, soft lockups (BUG:), hung tasks.
+stalls='rcu: INFO|detected stalls|blocked for more than'
+no_oops() { ! dmesg | grep -E "Oops|BUG:|WARNING:|general protection|Call Trace|double fault|$stalls"; }
+# finish PID SECONDS: wait for a background coop; st is its status, or 124
+# when it had to be killed (after showing where its CPU was).
+finish() {
+	s=0
+	while kill -0 "$1" 2>/dev/null && [ $s -lt "$2" ]; do
+		sleep 1
+		s=$((s + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		echo "     coop $1 still runs after $2 s: its kernel stack, and every CPU's"
+		sed 's/^/     /' /proc/"$1"/stack
+		echo l >/proc/sysrq-trigger
+		sleep 1
+		dmesg | tail -n 60 | sed 's/^/     /'
+		kill -9 "$1"
+	fi
+	wait "$1"
+	st=$?
+	[ $s -lt "$2" ] || st=124
+}
+
+# host_ticks WHEN: every CPU of the host still takes its timer interrupt
+# after coop ran there: a loop pinned to each CPU (busy, so that the CPU
+# keeps its tick) waits until that CPU's LOC count in /proc/interrupts grows.
+loc() { awk -v col=$(($1 + 2)) '$1 == "LOC:" { print $col }' /proc/interrupts; }
+host_ticks() {
+	c=0
+	while [ $c -lt "$(nproc)" ]; do
+		a=$(loc $c)
+		# Busy on that CPU until its count moves (a CPU deaf to its timer
+		# hangs here, and the harness shows where every CPU is).
+		taskset -c $c sh -c "while [ \$(awk '\$1 == \"LOC:\" { print \$$((c + 2)) }' /proc/interrupts) -le $a ]; do :; done"
+		b=$(loc $c)
+		check "$1: host CPU $c still takes timer interrupts (LOC $a -> $b)" test "$b" -gt "$a"
+		c=$((c + 1))
+	done
+}
+
+# levels: the host's paging levels (the guest's too), 4 or 5.
+levels=4
+grep -q '^flags.* la57' /proc/cpuinfo && levels=5

@@ -1,0 +1,65 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# linux.sh - the Linux guest on the kmod backend, phase 1 (docs/kmod.md),
+# run inside QEMU by `tests/kmod/qemu-run.sh --linux`, which boots the host
+# with memmap=256M$0x20000000 (coop_phys_ram= says which) and packs
+# /vmlinux (guest/linux, stripped), coop.ko, coop and lib.sh into /coop.
+# The guest must print its banner, its e820 and the switcher line on the
+# cocon log, then panic with "coop phase 1 stop" (exit status 3); the
+# host must stay clean and keep its timer.  Exits 0 when all passed.
+cd /coop || exit 1
+. /coop/lib.sh
+
+phys=${coop_phys_ram:-256M@0x20000000}
+size=${phys%@*}
+start=$((${phys#*@}))
+case $size in
+*G) bytes=$((${size%G} << 30)) ;;
+*M) bytes=$((${size%M} << 20)) ;;
+*) bytes=$((size)) ;;
+esac
+echo "== host: $(uname -r), -cpu $coop_cpu ($coop_accel), $levels-level paging; guest RAM $size at $(printf %#x "$start")"
+check "the host set the region aside (memmap= on its command line)" grep -q 'memmap=' /proc/cmdline
+check "/vmlinux is an x86-64 ELF" sh -c "head -c 4 /vmlinux | grep -q ELF"
+
+echo "== the module, with physical memory for Linux guests"
+e820_user=$(printf 'user: [mem 0x%016x-0x%016x] reserved' "$start" $((start + bytes - 1)))
+check "the host reserved it: '$e820_user'" sh -c "dmesg | grep -q -F '$e820_user'"
+check "insmod coop.ko phys_ram=$phys" insmod coop.ko phys_ram="$phys"
+# A module without the parameter loads all the same, and says so.
+check "the module took phys_ram= (no 'unknown parameter' in dmesg)" \
+	sh -c "! dmesg | grep -F \"coop: unknown parameter 'phys_ram' ignored\""
+check "/dev/coop is a character device" test -c /dev/coop
+
+echo "== coop run --backend kmod --kernel /vmlinux"
+cpus=$(nproc)
+loc_before=$(c=0; while [ $c -lt "$cpus" ]; do printf '%s ' "$(loc $c)"; c=$((c + 1)); done)
+kmod_run 3 --kernel /vmlinux
+loc_after=$(c=0; while [ $c -lt "$cpus" ]; do printf '%s ' "$(loc $c)"; c=$((c + 1)); done)
+# says TEXT: the guest's log (coop's stderr) has TEXT; it is shown once, below, if not.
+missing=0
+says() { grep -q -F -- "$1" /tmp/err || { missing=1; return 1; }; }
+check "the guest's banner" says 'Linux version 6.1.'
+check "... of coop's build (LOCALVERSION -coop)" says '-coop'
+e820=$(printf '[mem 0x%016x-0x%016x] usable' "$start" $((start + bytes - 1)))
+check "its e820 is exactly the region: $e820" says "$e820"
+la57=0
+[ "$levels" = 5 ] && la57=1
+check "the switcher window is installed" says 'coop: switcher window 0x'
+check "... with LA57=$la57 ($levels-level paging)" says "installed, LA57=$la57"
+check "the guest panicked where phase 1 stops" says 'coop phase 1 stop'
+[ "$missing" = 0 ] || [ "$st" != 3 ] || show "coop's stderr" /tmp/err
+
+echo "== the host"
+check "the host kernel logged no oops, warning, stall or lockup" no_oops
+set -- $loc_after
+for a in $loc_before; do
+	check "host CPU $((cpus - $#)) took timer interrupts across the run (LOC $a -> $1)" \
+		test "$1" -gt "$a"
+	shift
+done
+host_ticks "after the Linux guest"
+check "rmmod coop" rmmod coop
+
+echo "== $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
