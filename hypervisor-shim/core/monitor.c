@@ -73,7 +73,11 @@ static void serve_panic(struct shim_vm *vm, struct coop_op *op)
 	guest_string(file, sizeof(file), op->params.panic.file, sizeof(op->params.panic.file));
 	guest_string(msg, sizeof(msg), op->params.panic.message, sizeof(op->params.panic.message));
 	coop_trace(guest_panic, file, op->params.panic.line, msg);
-	shim_panic_guest(vm, "guest panic at %s:%u: %s", file, op->params.panic.line, msg);
+	/* A Linux guest's panic() knows no place: its message (and backtrace) say it. */
+	if (file[0])
+		shim_panic_guest(vm, "guest panic at %s:%u: %s", file, op->params.panic.line, msg);
+	else
+		shim_panic_guest(vm, "guest panic: %s", msg);
 }
 
 /* The guest programs its tick: 100 us .. 10 s, or 0 to stop it. */
