@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# guest/linux/build.sh - build the Linux guest (vmlinux) from Debian's
+# linux-source-6.1: unpack, copy overlay/, apply series, merge coop.config
+# onto tinyconfig and check it, make vmlinux.  Results are cached by source
+# version and a hash of every input, so a warm cache costs nothing.
+#
+# Usage: guest/linux/build.sh [--out FILE] [--tree DIR] [--key] [--jobs N]
+#   --out FILE   copy the vmlinux there, its .config to FILE.config (else:
+#                print the vmlinux's path in the cache)
+#   --tree DIR   build in DIR (default: a stable work tree in the cache,
+#                kept for incremental rebuilds while developing)
+#   --key        print the cache key and exit
+# Environment: XDG_CACHE_HOME (cache root), COOP_LINUX_SOURCE (the tarball).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+abi=$repo/hypervisor-shim/include/coop/abi.h
+tarball=${COOP_LINUX_SOURCE:-/usr/src/linux-source-6.1.tar.xz}
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/coop/linux
+
+out= tree= print_key= jobs=$(nproc)
+while [ $# -gt 0 ]; do
+	case $1 in
+	--out) out=$2; shift 2 ;;
+	--tree) tree=$2; shift 2 ;;
+	--key) print_key=1; shift ;;
+	--jobs) jobs=$2; shift 2 ;;
+	*) echo "usage: $0 [--out FILE] [--tree DIR] [--key] [--jobs N]" >&2; exit 2 ;;
+	esac
+done
+
+fail() { echo "guest/linux/build.sh: $*" >&2; exit 1; }
+
+version=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
+	fail "linux-source-6.1 is not installed (apt-get install linux-source-6.1)"
+[ -r "$tarball" ] || fail "$tarball is missing (linux-source-6.1 $version installed?)"
+
+# The inputs, by path relative to guest/linux/ (abi.h by its repository path).
+inputs() {
+	(cd "$here" && { echo series coop.config build.sh check-config.sh; find patches overlay -type f; } |
+		tr ' ' '\n' | LC_ALL=C sort)
+}
+key=$(
+	{
+		inputs | while read -r f; do printf '%s %s\n' "$(sha256sum <"$here/$f" | cut -c1-64)" "$f"; done
+		printf '%s %s\n' "$(sha256sum <"$abi" | cut -c1-64)" hypervisor-shim/include/coop/abi.h
+	} | sha256sum | cut -c1-64
+)
+dir=$cache/$version-$key
+if [ -n "$print_key" ]; then
+	echo "$version-$key"
+	exit 0
+fi
+
+deliver() {
+	if [ -n "$out" ]; then
+		mkdir -p "$(dirname "$out")"
+		cp "$dir/config" "$out.config.tmp.$$" && mv -f "$out.config.tmp.$$" "$out.config"
+		cp "$dir/vmlinux" "$out.tmp.$$" && mv -f "$out.tmp.$$" "$out"
+	else
+		echo "$dir/vmlinux"
+	fi
+}
+
+# Warm cache: nothing to do.
+if [ -f "$dir/vmlinux" ]; then
+	deliver
+	exit 0
+fi
+
+for tool in flex bison bc gcc make perl; do
+	command -v $tool >/dev/null || fail "$tool is missing (scripts/install-deps)"
+done
+[ -e /usr/include/libelf.h ] || [ -e /usr/include/gelf.h ] ||
+	fail "libelf-dev is missing (objtool needs it; scripts/install-deps)"
+
+mkdir -p "$cache"
+# One build at a time per cache (CMake and ctest may both ask).
+exec 9>"$cache/lock"
+flock 9
+if [ -f "$dir/vmlinux" ]; then
+	deliver
+	exit 0
+fi
+
+tree=${tree:-$cache/tree}
+state=$tree/.coop # what this script did to the tree: version, applied patches
+
+# A tree of another source version, or one whose patches cannot be taken
+# back, is unpacked again; otherwise it is reused (incremental build).
+unpack() {
+	echo "guest/linux/build.sh: unpacking linux-source-6.1 $version into $tree" >&2
+	rm -rf "$tree"
+	mkdir -p "$tree"
+	nice tar -xJf "$tarball" -C "$tree" --strip-components=1
+	mkdir -p "$state/applied"
+	echo "$version" >"$state/version"
+	: >"$state/series"
+}
+if [ ! -f "$state/version" ] || [ "$(cat "$state/version")" != "$version" ]; then
+	unpack
+fi
+
+# The series as applied: if it changed, take the old patches back (or
+# unpack again if they do not come off cleanly) and apply the new ones.
+series_sum=$(cd "$here" && while read -r p; do [ -z "$p" ] || cat "patches/$p"; done <series | cat series - | sha256sum)
+if [ "$(cat "$state/series.sum" 2>/dev/null)" != "$series_sum" ]; then
+	if [ -s "$state/series" ]; then
+		tac "$state/series" | while read -r p; do
+			patch -d "$tree" -p1 -R -s --no-backup-if-mismatch <"$state/applied/$p" || exit 1
+		done || unpack
+	fi
+	rm -rf "$state/applied" "$state/series.sum"
+	mkdir -p "$state/applied"
+	: >"$state/series"
+	while read -r p; do
+		[ -n "$p" ] || continue
+		[ -f "$here/patches/$p" ] || fail "series names patches/$p, which does not exist"
+		if ! patch -d "$tree" -p1 -s -N --dry-run <"$here/patches/$p" >/dev/null; then
+			fail "patches/$p does not apply to linux-source-6.1 $version (dpkg-query -W linux-source-6.1); rebase it"
+		fi
+		patch -d "$tree" -p1 -s -N --no-backup-if-mismatch <"$here/patches/$p"
+		cp "$here/patches/$p" "$state/applied/$p"
+		echo "$p" >>"$state/series"
+	done <"$here/series"
+	echo "$series_sum" >"$state/series.sum"
+fi
+
+# The overlay: new files only; copy what changed (unchanged files keep
+# their times, so make rebuilds only what changed).
+(cd "$here/overlay" && find . -type f) | while read -r f; do
+	if [ -e "$tree/$f" ] && ! [ -e "$state/overlay/$f" ]; then
+		fail "overlay/$f exists in Linux: change it with a patch, not the overlay"
+	fi
+	mkdir -p "$(dirname "$tree/$f")" "$(dirname "$state/overlay/$f")"
+	cmp -s "$here/overlay/$f" "$tree/$f" || cp "$here/overlay/$f" "$tree/$f"
+	: >"$state/overlay/$f"
+done
+
+# The configuration: tinyconfig, then our fragment; the merge only warns
+# about values that do not stick, so check every one of them here.
+make_() { nice make -C "$tree" -s "$@" COOP_INCLUDE="$repo/hypervisor-shim/include" \
+	KBUILD_BUILD_USER=coop KBUILD_BUILD_HOST=coop; }
+make_ tinyconfig >/dev/null
+(cd "$tree" && nice scripts/kconfig/merge_config.sh -m .config "$here/coop.config" >/dev/null)
+make_ olddefconfig >/dev/null
+"$here/check-config.sh" "$here/coop.config" "$tree/.config" ||
+	fail "the merged .config lost the values above: fix coop.config (or their dependencies)"
+
+echo "guest/linux/build.sh: building vmlinux (linux-source-6.1 $version, make -j$jobs)" >&2
+make_ -j"$jobs" vmlinux
+[ -f "$tree/vmlinux" ] || fail "make vmlinux left no vmlinux"
+
+tmp=$dir.tmp.$$
+rm -rf "$tmp"
+mkdir -p "$tmp"
+cp "$tree/vmlinux" "$tmp/vmlinux"
+cp "$tree/.config" "$tmp/config"
+rm -rf "$dir"
+mv "$tmp" "$dir"
+deliver
