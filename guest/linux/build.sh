@@ -139,6 +139,9 @@ fi
 	: >"$state/overlay/$f"
 done
 
+# Called from CMake's make, we are not part of its jobserver: ours is -j$jobs.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
 # The configuration: tinyconfig, then our fragment; the merge only warns
 # about values that do not stick, so check every one of them here.
 make_() { nice make -C "$tree" -s "$@" COOP_INCLUDE="$repo/hypervisor-shim/include" \

@@ -126,7 +126,7 @@ void coop_msg_send(u16 device, u16 unit, u16 type, const void *payload, u32 len)
 	raw_local_irq_save(flags);
 	for (tries = 0; w->bytes > sizeof(w->data) || size > sizeof(w->data) - w->bytes; tries++) {
 		if (tries == 8)
-			coop_panic_op("arch/x86/coop/hypercall.c", __LINE__,
+			coop_panic_op(__FILE__, __LINE__,
 				      "coop: the host leaves the to_host window full");
 		coop_msg_flush();
 	}

@@ -238,7 +238,7 @@ void __init coop_early_halt(struct pt_regs *regs, int trapnr)
 		return;
 	snprintf(msg, sizeof(msg), "early exception 0x%02x at ip 0x%lx (error 0x%lx, cr2 0x%lx)",
 		 trapnr, regs->ip, regs->orig_ax, native_read_cr2());
-	coop_panic_op("arch/x86/mm/extable.c", 0, msg);
+	coop_panic_op("arch/x86/mm/extable.c", 0, msg); /* our caller's */
 }
 
 /* ---- The platform ---------------------------------------------------------- */

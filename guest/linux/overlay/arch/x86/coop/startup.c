@@ -56,7 +56,8 @@ static void __init __noreturn coop_die_unreported(void)
  * An error before start_kernel(): the PANIC operation, once HELLO is done.
  * No printk here (nothing is set up).
  */
-static void __init __noreturn coop_early_panic(const char *fmt, ...)
+static __printf(2, 3) void __init __noreturn coop_early_panic_at(unsigned int line,
+								  const char *fmt, ...)
 {
 	static char msg[sizeof_field(struct coop_op_panic, message)] __initdata;
 	va_list ap;
@@ -64,8 +65,9 @@ static void __init __noreturn coop_early_panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	coop_panic_op("arch/x86/coop/startup.c", 0, msg);
+	coop_panic_op(__FILE__, line, msg);
 }
+#define coop_early_panic(...) coop_early_panic_at(__LINE__, __VA_ARGS__)
 
 /* 5-level paging, as check_la57_support() in head64.c: CR4.LA57 decides. */
 static void __init coop_setup_la57(void)
@@ -217,6 +219,7 @@ asmlinkage __visible void __init __noreturn coop_start_kernel(unsigned long bp_p
 {
 	struct boot_params *bp;
 	unsigned long text_phys, load_delta;
+
 	BUILD_BUG_ON(X86_SUBARCH_COOP != COOP_LINUX_SUBARCH);
 	BUILD_BUG_ON(SETUP_COOP != COOP_LINUX_SETUP_TYPE);
 
@@ -235,6 +238,10 @@ asmlinkage __visible void __init __noreturn coop_start_kernel(unsigned long bp_p
 				 coop_passage->hdr.host_major, coop_passage->hdr.host_minor,
 				 coop_passage->boot.flags);
 	coop_kmod = coop_passage->boot.kmod;
+	/* Without them our IDT would send an NMI or #MC into the void. */
+	if (!coop_kmod.nmi_stub || !coop_kmod.mc_stub || !coop_kmod.ist_nmi_top ||
+	    !coop_kmod.ist_mc_top)
+		coop_early_panic("coop: the module named no NMI or #MC stub or stack (boot.kmod)");
 
 	text_phys = coop_find_image(bp);
 	load_delta = text_phys - ((unsigned long)_text - __START_KERNEL_map);
