@@ -103,28 +103,54 @@ if [ ! -f "$state/version" ] || [ "$(cat "$state/version")" != "$version" ]; the
 	unpack
 fi
 
-# The series as applied: if it changed, take the old patches back (or
-# unpack again if they do not come off cleanly) and apply the new ones.
-series_sum=$(cd "$here" && while read -r p; do [ -z "$p" ] || cat "patches/$p"; done <series | cat series - | sha256sum)
+# The series as applied.  When it changed, the files the old and the new
+# series touch are staged in a scratch copy: the old patches come off
+# there, the new ones go on, and only files whose text changed are copied
+# back (make rebuilds what changed, not everything that includes a
+# patched header).  Old patches that do not come off: unpack again.
+touched() { sed -n -e 's#^+++ b/\([^\t ]*\).*#\1#p' -e 's#^--- a/\([^\t ]*\).*#\1#p' "$@"; }
+new_series=$(sed '/^$/d' "$here/series")
+series_sum=$(cd "$here" && { cat series; for p in $new_series; do cat "patches/$p"; done; } | sha256sum)
 if [ "$(cat "$state/series.sum" 2>/dev/null)" != "$series_sum" ]; then
-	if [ -s "$state/series" ]; then
-		tac "$state/series" | while read -r p; do
-			patch -d "$tree" -p1 -R -s --no-backup-if-mismatch <"$state/applied/$p" || exit 1
-		done || unpack
-	fi
-	rm -rf "$state/applied" "$state/series.sum"
-	mkdir -p "$state/applied"
-	: >"$state/series"
-	while read -r p; do
-		[ -n "$p" ] || continue
+	for p in $new_series; do
 		[ -f "$here/patches/$p" ] || fail "series names patches/$p, which does not exist"
-		if ! patch -d "$tree" -p1 -s -N --dry-run <"$here/patches/$p" >/dev/null; then
-			fail "patches/$p does not apply to linux-source-6.1 $version (dpkg-query -W linux-source-6.1); rebase it"
+	done
+	scratch=$(mktemp -d)
+	trap 'rm -rf "$scratch"' EXIT
+	old_series=$(cat "$state/series")
+	files=$( { for p in $old_series; do touched "$state/applied/$p"; done
+		 for p in $new_series; do touched "$here/patches/$p"; done; } | LC_ALL=C sort -u)
+	stage() {
+		rm -rf "$scratch"/*
+		for f in $files; do
+			[ -e "$tree/$f" ] || continue
+			mkdir -p "$scratch/$(dirname "$f")"
+			cp -p "$tree/$f" "$scratch/$f"
+		done
+	}
+	stage
+	for p in $(echo "$old_series" | tac); do
+		if ! patch -d "$scratch" -p1 -R -s --no-backup-if-mismatch <"$state/applied/$p" >/dev/null; then
+			unpack
+			stage
+			break
 		fi
-		patch -d "$tree" -p1 -s -N --no-backup-if-mismatch <"$here/patches/$p"
-		cp "$here/patches/$p" "$state/applied/$p"
-		echo "$p" >>"$state/series"
-	done <"$here/series"
+	done
+	for p in $new_series; do
+		patch -d "$scratch" -p1 -s -N --no-backup-if-mismatch <"$here/patches/$p" >/dev/null ||
+			fail "patches/$p does not apply to linux-source-6.1 $version (dpkg-query -W linux-source-6.1); rebase it"
+	done
+	for f in $files; do
+		if [ -e "$scratch/$f" ]; then
+			cmp -s "$scratch/$f" "$tree/$f" || { mkdir -p "$(dirname "$tree/$f")"; cp "$scratch/$f" "$tree/$f"; }
+		else
+			rm -f "$tree/$f"
+		fi
+	done
+	rm -rf "$state/applied"
+	mkdir -p "$state/applied"
+	for p in $new_series; do cp "$here/patches/$p" "$state/applied/$p"; done
+	echo "$new_series" >"$state/series"
 	echo "$series_sum" >"$state/series.sum"
 fi
 
@@ -148,7 +174,11 @@ make_() { nice make -C "$tree" -s "$@" COOP_INCLUDE="$repo/hypervisor-shim/inclu
 	KBUILD_BUILD_USER=coop KBUILD_BUILD_HOST=coop; }
 make_ tinyconfig >/dev/null
 (cd "$tree" && nice scripts/kconfig/merge_config.sh -m .config "$here/coop.config" >/dev/null)
-make_ olddefconfig >/dev/null
+# (olddefconfig warns of each choice the fragment overrides: expected.)
+make_ olddefconfig >"$state/olddefconfig.log" 2>&1 || {
+	cat "$state/olddefconfig.log" >&2
+	fail "make olddefconfig failed"
+}
 "$here/check-config.sh" "$here/coop.config" "$tree/.config" ||
 	fail "the merged .config lost the values above: fix coop.config (or their dependencies)"
 
@@ -163,4 +193,8 @@ cp "$tree/vmlinux" "$tmp/vmlinux"
 cp "$tree/.config" "$tmp/config"
 rm -rf "$dir"
 mv "$tmp" "$dir"
+# Keep the four newest results (each is a vmlinux of ~30 MB), and the tree.
+find "$cache" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended \
+	-regex '.*/[^/]+-[0-9a-f]{64}' -printf '%T@ %p\n' | sort -rn | tail -n +5 |
+	cut -d' ' -f2- | while read -r old; do rm -rf "$old"; done
 deliver
