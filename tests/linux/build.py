@@ -5,7 +5,9 @@
 Checks build/linux/vmlinux: an x86-64 ET_EXEC; its coop notes (PT_NOTE,
 name "coop"): the ABI note with abi.h's version and the LINUX_ENTRY note
 whose address is coop_startup_64's (nm); "Linux version 6.1.*-coop" in its
-strings; and its .config holds every value of guest/linux/coop.config.
+strings; the variables coop_start_kernel() sets before clear_bss() are in
+.data; no coop_* function executes hlt or port I/O, or wrmsr outside the
+entry; and its .config holds every value of guest/linux/coop.config.
 Skips (77) without linux-source-6.1, flex or bison, or with COOP_LINUX off.
 Run: ctest --test-dir build -L linux
 """
@@ -89,6 +91,42 @@ def symbol(name):
     fail(f"no symbol {name} in {vmlinux}")
 
 
+# Set by coop_start_kernel() before clear_bss(): they must not be in .bss.
+EARLY = ("coop_passage", "coop_passage_phys", "coop_kmod", "coop_la57", "coop_image_mark")
+# What the coop platform's own code must never execute: hlt (with IF = 0 it
+# stops the host CPU) and port I/O.  (wrmsr: only coop_startup_64's GS base.)
+FORBIDDEN = re.compile(r"\t(hlt|in|out|ins[bwl]?|outs[bwl]?)\b")
+
+
+def early_data(path):
+    table = subprocess.run(["objdump", "-t", path], capture_output=True, text=True,
+                           check=True).stdout
+    for name in EARLY:
+        line = next((l for l in table.splitlines() if l.split() and l.split()[-1] == name), None)
+        if not line:
+            fail(f"no symbol {name}")
+        if "\t" not in line or line.split("\t")[0].split()[-1] != ".data":
+            fail(f"{name} is not in .data (clear_bss() would wipe it): {line}")
+
+
+def no_host_instructions(path):
+    syms = subprocess.run(["nm", "-S", path], capture_output=True, text=True, check=True).stdout
+    funcs = [(int(a, 16), int(z, 16), n) for a, z, t, n in
+             (l.split() for l in syms.splitlines() if len(l.split()) == 4)
+             if t in "tT" and n.startswith("coop_")]
+    if len(funcs) < 10:
+        fail(f"only {len(funcs)} coop_* functions in the symbol table")
+    for start, size, name in funcs:
+        dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn", f"--start-address={start}",
+                              f"--stop-address={start + size}", path],
+                             capture_output=True, text=True, check=True).stdout
+        bad = [l.strip() for l in dis.splitlines() if FORBIDDEN.search(l)]
+        if bad:
+            fail(f"{name} executes {bad[0]!r}: never hlt or port I/O on the host's CPU")
+        if "wrmsr" in dis and name != "coop_startup_64":
+            fail(f"{name} writes an MSR: only coop_startup_64 may (GS base)")
+
+
 def main():
     requirements()
     major, minor, types = abi_version()
@@ -114,6 +152,9 @@ def main():
     version = re.search(r"Linux version (6\.1\.\S*-coop) ", strings)
     if not version:
         fail('no "Linux version 6.1.*-coop" in its strings')
+
+    early_data(vmlinux)
+    no_host_instructions(vmlinux)
 
     check = subprocess.run([os.path.join(src, "guest/linux/check-config.sh"),
                             os.path.join(src, "guest/linux/coop.config"), vmlinux + ".config"])
