@@ -54,9 +54,9 @@
  * The Linux guest's side of Linux's own boot protocol (1.6): its
  * boot_params say hdr.hardware_subarch = COOP_LINUX_SUBARCH (slot 1,
  * lguest's, unused since Linux 4.14), and a setup_data entry of type
- * COOP_LINUX_SETUP_TYPE (after SETUP_JAILHOUSE, 8 and SETUP_CC_BLOB, 9)
- * carries struct coop_linux_setup: where the passage is.  Everything else
- * the guest learns from the passage.
+ * COOP_LINUX_SETUP_TYPE carries struct coop_linux_setup: where the passage is.  Everything else
+ * the guest learns from the passage.  (Linux 6.1's own types end at 9,
+ * SETUP_RNG_SEED.)
  */
 #define COOP_LINUX_SUBARCH 1
 #define COOP_LINUX_SETUP_TYPE 10
@@ -451,7 +451,8 @@ struct coop_boot_params {
 		uint64_t mc_stub;     /* IDT vector 18: this address, IST COOP_LINUX_IST_MC */
 		uint64_t ist_nmi_top; /* TSS ist[COOP_LINUX_IST_NMI - 1] */
 		uint64_t ist_mc_top;  /* TSS ist[COOP_LINUX_IST_MC - 1] */
-		uint64_t reserved[4];
+		uint64_t image_phys;  /* physical address of the image's first byte (_text) */
+		uint64_t reserved[3];
 	} kmod; /* not `linux`: GNU C predefines that word */
 };
 COOP_ABI_ASSERT_OFF(struct coop_boot_params, console_flags, 0x40);

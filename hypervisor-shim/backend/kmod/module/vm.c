@@ -551,6 +551,7 @@ int coop_vm_load_linux(struct coop_vm *vm, const struct coop_kmod_load_linux *l)
 	k->mc_stub = (u64)coop_sw_stubs + X86_TRAP_MC * COOP_STUB_SIZE;
 	k->ist_nmi_top = (u64)vm->sw->guest_nmi_stack + PAGE_SIZE;
 	k->ist_mc_top = (u64)(&vm->sw->guest + 1);
+	k->image_phys = l->kernel_phys;
 	vm->passage->boot.flags |= COOP_BOOT_F_LINUX;
 	/* Its first registers: Linux's boot protocol, interrupts off. */
 	memset(g, 0, sizeof(*g));

@@ -115,31 +115,31 @@ static struct coop_passage * __init coop_find_passage(struct boot_params *bp)
 }
 
 /*
- * The physical address of _text.  The module maps the image at its link
- * address and RAM at the direct map, but its own tables are not in guest
- * RAM, so we cannot walk CR3.  Instead: write a fresh mark through the
- * image's mapping and find the 2 MiB-aligned place in RAM (e820 usable)
- * where the direct map shows it at the same offset.
+ * The physical address of _text, as the module loaded it (boot.kmod),
+ * checked: 2 MiB aligned, inside an e820 RAM range, and what the image's
+ * own mapping shows there (a fresh mark, read back through the direct map).
  */
-static unsigned long __init coop_find_image(struct boot_params *bp)
+static unsigned long __init coop_image_phys(struct boot_params *bp)
 {
 	unsigned long off = (unsigned long)&coop_image_mark - (unsigned long)_text;
 	unsigned long size = (unsigned long)_end - (unsigned long)_text;
 	u64 mark = rdtsc() ^ 0x676d6920706f6f63ULL; /* "coop img" */
+	u64 pa = coop_kmod.image_phys;
 	unsigned int i;
 
-	WRITE_ONCE(coop_image_mark, mark);
 	for (i = 0; i < bp->e820_entries && i < ARRAY_SIZE(bp->e820_table); i++) {
 		struct boot_e820_entry *e = &bp->e820_table[i];
-		u64 pa, end = e->addr + e->size;
 
-		if (e->type != E820_TYPE_RAM)
-			continue;
-		for (pa = ALIGN(e->addr, PMD_SIZE); pa + size <= end; pa += PMD_SIZE)
-			if (READ_ONCE(*(u64 *)__va(pa + off)) == mark)
-				return pa;
+		if (e->type == E820_TYPE_RAM && pa >= e->addr && pa + size <= e->addr + e->size)
+			break;
 	}
-	coop_early_panic("coop: the kernel image is in none of the e820 RAM ranges");
+	if (pa & ~PMD_MASK || i == bp->e820_entries || i == ARRAY_SIZE(bp->e820_table))
+		coop_early_panic("coop: the module says the image is at 0x%llx: not 2 MiB aligned in e820 RAM",
+				 pa);
+	WRITE_ONCE(coop_image_mark, mark);
+	if (READ_ONCE(*(u64 *)__va(pa + off)) != mark)
+		coop_early_panic("coop: the image is not at 0x%llx, where the module says it is", pa);
+	return pa;
 }
 
 /*
@@ -243,7 +243,7 @@ asmlinkage __visible void __init __noreturn coop_start_kernel(unsigned long bp_p
 	    !coop_kmod.ist_mc_top)
 		coop_early_panic("coop: the module named no NMI or #MC stub or stack (boot.kmod)");
 
-	text_phys = coop_find_image(bp);
+	text_phys = coop_image_phys(bp);
 	load_delta = text_phys - ((unsigned long)_text - __START_KERNEL_map);
 	if (load_delta & ~PMD_MASK)
 		coop_early_panic("coop: kernel loaded at 0x%lx, not 2 MiB aligned", text_phys);
