@@ -10,6 +10,8 @@
  *                     off (only an NMI or a machine check gets in), leaves
  *   tripwire_guest    (LOAD_LINUX) changes an MSR it must leave alone
  *                     (SYSCALL_MASK: CF, harmless), leaves, reads it again
+ *   switch_loop_guest (LOAD_LINUX) with GS and FS bases that are no
+ *                     kernel's, P_DEADLINE null round trips (NOP), leaves
  *   own_state_guest   (LOAD_LINUX) loads its own GDT, TSS and IDT, sets
  *                     its segment bases, and checks after each switch that
  *                     they are still its own; FORWARD; a breakpoint its
@@ -115,6 +117,28 @@ tripwire_guest:
 	call	*P_SWITCH(%rbx)
 1:	jmp	1b
 tripwire_guest_end:
+
+	.globl	switch_loop_guest, switch_loop_guest_end
+switch_loop_guest:
+	leaq	switch_loop_guest + PROBE_DATA(%rip), %rbx
+	leaq	switch_loop_guest + OWN_STACK(%rip), %rsp
+	/* A user-looking GS base: a host NMI entry must never see it. */
+	WRMSR_IMM MSR_GS_BASE, OWN_GS_BASE
+	WRMSR_IMM MSR_FS_BASE, OWN_FS_BASE
+	WRMSR_IMM MSR_KERNEL_GS_BASE, OWN_KGS_BASE
+	movq	P_PASSAGE(%rbx), %r12
+	movq	P_DEADLINE(%rbx), %r13
+1:	movl	$8, OP_CODE(%r12)
+	incq	OP_SEQ(%r12)
+	call	*P_SWITCH(%rbx)
+	decq	%r13
+	jnz	1b
+	RDMSR_TO MSR_GS_BASE, P_GS_BASE_2
+	movl	$4, OP_CODE(%r12)
+	incq	OP_SEQ(%r12)
+	call	*P_SWITCH(%rbx)
+2:	jmp	2b
+switch_loop_guest_end:
 
 	.globl	own_state_guest, own_state_guest_end
 own_state_guest:

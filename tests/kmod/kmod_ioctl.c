@@ -11,6 +11,8 @@
  * (a missing /dev/coop is a skip).
  *   coop-kmod-ioctl            run every test; exit 0, 1 (failed) or 77
  *   coop-kmod-ioctl --tripwire  a guest that changes an MSR it must not (tripwire)
+ *   coop-kmod-ioctl --switches N
+ *                              N round trips of a guest with GS base of its own
  *   coop-kmod-ioctl --mce CPU SECONDS
  *                              a guest that a machine check hits (mce_spin)
  *   coop-kmod-ioctl --without-cap-sys-rawio PROG [ARG...]
@@ -769,6 +771,7 @@ extern const uint8_t cpu_state_guest[], cpu_state_guest_end[];
 extern const uint8_t own_state_guest[], own_state_guest_end[], own_state_int3[];
 extern const uint8_t mce_guest[], mce_guest_end[];
 extern const uint8_t tripwire_guest[], tripwire_guest_end[];
+extern const uint8_t switch_loop_guest[], switch_loop_guest_end[];
 
 #define X86_CR4_PGE (1u << 7)
 #define X86_EFLAGS_IF (1u << 9)
@@ -893,11 +896,11 @@ err:
 	return false;
 }
 
-/* RUN until the guest leaves TERMINATE; the other operations it left. */
-static int own_guest_run(struct own_guest *o)
+/* RUN until the guest leaves TERMINATE (at most @max other operations); how many it left. */
+static long own_guest_run_ops(struct own_guest *o, long max)
 {
 	struct coop_kmod_run r;
-	int ops = 0;
+	long ops = 0;
 
 	for (;;) {
 		memset(&r, 0, sizeof(r));
@@ -910,11 +913,16 @@ static int own_guest_run(struct own_guest *o)
 		}
 		if (r.exit == COOP_KMOD_EXIT_OPERATION && o->pa->op.code == COOP_OP_TERMINATE)
 			return ops;
-		if (r.exit == COOP_KMOD_EXIT_OPERATION && ++ops > 10) {
+		if (r.exit == COOP_KMOD_EXIT_OPERATION && ++ops > max) {
 			check(0, "own state: operation %u again and again", o->pa->op.code);
 			return ops;
 		}
 	}
+}
+
+static int own_guest_run(struct own_guest *o)
+{
+	return (int)own_guest_run_ops(o, 10);
 }
 
 static void own_guest_destroy(struct own_guest *o)
@@ -1011,6 +1019,29 @@ static int tripwire(void)
 	      (unsigned long long)o.p->msr_guest);
 	printf("tripwire: the guest set SYSCALL_MASK %#llx, found %#llx after a switch\n",
 	       (unsigned long long)o.p->msr_guest, (unsigned long long)o.p->msr_after);
+	own_guest_destroy(&o);
+	return failures ? 1 : 0;
+}
+
+/*
+ * --switches N: a guest that owns its state, with GS, FS and inactive GS
+ * bases no kernel would have, makes N null round trips, each one back to
+ * user space (NOP), while tests.sh fires NMIs at its CPU: every host NMI
+ * entry around those switches must find the host's GS base.  Its own
+ * comes back each time.
+ */
+static int switches(long n)
+{
+	struct own_guest o;
+
+	if (n < 1 || !own_guest_create(&o, switch_loop_guest, switch_loop_guest_end))
+		return 1;
+	o.p->deadline = (uint64_t)n;
+	check(own_guest_run_ops(&o, n + 1) == n, "switches: %ld round trips through user space", n);
+	check(o.p->gs_base_2 == OWN_GS_BASE, "switches: its GS base %#llx after %ld switches",
+	      (unsigned long long)o.p->gs_base_2, n);
+	printf("switches: %ld round trips of a guest with GS base %#x, its own kept\n", n,
+	       OWN_GS_BASE);
 	own_guest_destroy(&o);
 	return failures ? 1 : 0;
 }
@@ -1123,6 +1154,8 @@ int main(int argc, char **argv)
 		return mce_spin(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "--tripwire"))
 		return tripwire();
+	if (argc == 3 && !strcmp(argv[1], "--switches"))
+		return switches(atol(argv[2]));
 	if (argc >= 3 && !strcmp(argv[1], "--without-cap-sys-rawio")) {
 		if (drop_cap(CAP_SYS_RAWIO)) {
 			perror("coop-kmod-ioctl: cannot drop CAP_SYS_RAWIO");

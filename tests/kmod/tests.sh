@@ -202,6 +202,26 @@ if [ "$(nproc)" -ge 2 ]; then
 	check "no oops around the NMIs" sh -c "! dmesg | grep -E '$oopses'"
 	dmesg -c >/dev/null
 
+	# The same with a guest that owns its state and has a GS base no
+	# kernel would: a host NMI entry that ran before the host's GS base
+	# was back would take it for the host's per-CPU base.
+	taskset -c 1 ./coop-kmod-ioctl --switches 100000 >/tmp/out 2>&1 &
+	pid=$!
+	sleep 0.3
+	i=0
+	while [ $i -lt 20 ] && kill -0 $pid 2>/dev/null; do
+		echo l >/proc/sysrq-trigger
+		sleep 0.05
+		i=$((i + 1))
+	done
+	finish $pid 120
+	sed 's/^/     /' /tmp/out
+	got=$(dmesg | grep -c 'NMI backtrace for cpu 1')
+	check "a switching guest with a GS base of its own took $i NMIs (status $st)" test "$st" -eq 0 -a "$i" -ge 1
+	check "the host handled every one of them ($got of $i)" test "$got" -eq "$i"
+	check "no oops around the NMIs" sh -c "! dmesg | grep -E '$oopses'"
+	dmesg -c >/dev/null
+
 	# A machine check that hits the guest: the harness outside injects it
 	# into CPU 1 (the COOP_KMOD_HMP line coop-kmod-ioctl prints) while the
 	# guest spins there with interrupts off, so only the guest can take
