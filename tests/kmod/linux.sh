@@ -1,12 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# linux.sh - the Linux guest on the kmod backend, phase 1 (docs/kmod.md),
+# linux.sh - the Linux guest on the kmod backend, phases 1 and 2 (docs/kmod.md),
 # run inside QEMU by `tests/kmod/qemu-run.sh --linux`, which boots the host
 # with memmap=256M$0x20000000 (coop_phys_ram= says which) and packs
 # /vmlinux (guest/linux, stripped), coop.ko, coop and lib.sh into /coop.
-# The guest must print its banner, its e820 and the switcher line on the
-# cocon log, then panic with "coop phase 1 stop" (exit status 3); the
-# host must stay clean and keep its timer.  Exits 0 when all passed.
+# Phase 1 (coop_stop=setup_arch): the guest must print its banner, its
+# e820 and the switcher line on the cocon log, then panic with "coop
+# phase 1 stop" (exit status 3).  Phase 2 (coop_stop=init): the kernel
+# boots with its timer ticking and stops with "coop phase 2 stop" right
+# before /init.  The host must stay clean and keep its timer.  Exits 0
+# when all passed.
 cd /coop || exit 1
 . /coop/lib.sh
 
@@ -31,14 +34,26 @@ check "the module took phys_ram= (no 'unknown parameter' in dmesg)" \
 	sh -c "! dmesg | grep -F \"coop: unknown parameter 'phys_ram' ignored\""
 check "/dev/coop is a character device" test -c /dev/coop
 
-echo "== coop run --backend kmod --kernel /vmlinux"
 cpus=$(nproc)
-loc_before=$(c=0; while [ $c -lt "$cpus" ]; do printf '%s ' "$(loc $c)"; c=$((c + 1)); done)
-kmod_run 3 --kernel /vmlinux
-loc_after=$(c=0; while [ $c -lt "$cpus" ]; do printf '%s ' "$(loc $c)"; c=$((c + 1)); done)
+locs() { c=0; while [ $c -lt "$cpus" ]; do printf '%s ' "$(loc $c)"; c=$((c + 1)); done; }
 # says TEXT: the guest's log (coop's stderr) has TEXT; it is shown once, below, if not.
-missing=0
-says() { grep -q -F -- "$1" /tmp/err || { missing=1; return 1; }; }
+says() { grep -q -F -- "$1" /tmp/err; }
+# host_clean: no oops in the host's log, and every host CPU took timer
+# interrupts between $loc_before and $loc_after.
+host_clean() {
+	check "the host kernel logged no oops, warning, stall or lockup" no_oops
+	set -- $loc_after
+	for a in $loc_before; do
+		check "host CPU $((cpus - $#)) took timer interrupts across the run (LOC $a -> $1)" \
+			test "$1" -gt "$a"
+		shift
+	done
+}
+
+echo "== phase 1: coop run --backend kmod --kernel /vmlinux --cmdline coop_stop=setup_arch"
+loc_before=$(locs)
+kmod_run 3 --kernel /vmlinux --cmdline coop_stop=setup_arch
+loc_after=$(locs)
 check "the guest's banner" says 'Linux version 6.1.'
 check "... of coop's build (LOCALVERSION -coop)" says '-coop'
 e820=$(printf '[mem 0x%016x-0x%016x] usable' "$start" $((start + bytes - 1)))
@@ -50,15 +65,28 @@ check "... with LA57=$la57 ($levels-level paging)" says "installed, LA57=$la57"
 check "the guest panicked where phase 1 stops" says 'coop phase 1 stop'
 # The guest's boot log, always: what the platform did is read here.
 show "coop's stderr (the guest's log)" /tmp/err
+host_clean
 
-echo "== the host"
-check "the host kernel logged no oops, warning, stall or lockup" no_oops
-set -- $loc_after
-for a in $loc_before; do
-	check "host CPU $((cpus - $#)) took timer interrupts across the run (LOC $a -> $1)" \
-		test "$1" -gt "$a"
-	shift
-done
+# Phase 2: the whole kernel boots, with the host's interrupts forwarded,
+# the vIRQs dispatched, the coop-timer ticking and idle as IDLE, and
+# stops right before it would run /init.
+echo "== phase 2: coop run --backend kmod --kernel /vmlinux --cmdline coop_stop=init"
+loc_before=$(locs)
+kmod_run 3 --kernel /vmlinux --cmdline coop_stop=init
+loc_after=$(locs)
+check "the clockevent is coop-timer" says 'coop: clockevent coop-timer'
+check "the TSC is the clocksource" says 'clocksource: Switched to clocksource tsc'
+check "the kernel ran its initcalls to the end, and slept" says 'coop: msleep(100): jiffies'
+line=$(grep -o 'msleep(100): jiffies [0-9]* -> [0-9]* (HZ=[0-9]*), [0-9]* us' /tmp/err | head -1)
+# 100 (msleep), jiffies before and after, HZ, microseconds by the TSC
+set -- $(echo "${line:-0 0 0 0 0}" | tr -c '0-9\n' ' ')
+check "the timer ticked while the kernel slept: jiffies $2 -> $3" test "$3" -gt "$2"
+check "... about as many ticks as the TSC says ($(($3 - $2)) in $5 us at HZ=$4, at least 80 %)" \
+	test $((($3 - $2) * 1000000)) -ge $(($5 * $4 * 8 / 10)) -a "$5" -gt 0
+check "the guest panicked where phase 2 stops" says 'coop phase 2 stop'
+check "... with its backtrace first" says 'Call Trace:'
+show "coop's stderr (the guest's log)" /tmp/err
+host_clean
 host_ticks "after the Linux guest"
 check "rmmod coop" rmmod coop
 

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The "coop" boot console: each printk line goes to the host as one
+ * The "coop" console: each printk line goes to the host as one
  * COOP_COCON_LOG message on cocon unit 0, and coop prints it on its
  * stderr.  Registered in coop_early_setup(), before start_kernel(), with
  * CON_PRINTBUFFER, so the whole log from the first line reaches the host.
- * A real console (hvc0) replaces it later.
+ * Not a boot console: it stays when console=hvc0 names the terminal (the
+ * user's I/O goes to coop's stdout, the kernel log to its stderr).
  */
 #include <linux/console.h>
 #include <linux/init.h>
@@ -28,7 +29,7 @@ static void coop_console_write(struct console *con, const char *s, unsigned int 
 static struct console coop_console = {
 	.name = "coop",
 	.write = coop_console_write,
-	.flags = CON_BOOT | CON_PRINTBUFFER,
+	.flags = CON_PRINTBUFFER,
 	.index = -1,
 };
 

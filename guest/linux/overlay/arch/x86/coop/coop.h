@@ -29,7 +29,20 @@ void __noreturn coop_terminate(int status);
 void coop_msg_send(u16 device, u16 unit, u16 type, const void *payload, u32 len);
 void coop_msg_flush(void);
 
-/* console.c: the boot console that sends printk's lines as COCON_LOG. */
+/* console.c: the printk console that sends the kernel log as COCON_LOG. */
 void coop_console_init(void);
+
+/*
+ * irq.c: virtual IRQs and the messages that come with them.  The vector
+ * our idle loop raises itself when vIRQs wait (the module never forwards
+ * it: it is the host's int $0x80 gate, never an APIC vector).
+ */
+#define COOP_VIRQ_KICK 0x80
+bool coop_virq_deliverable(void);
+void coop_init_IRQ(void);
+
+/* time.c: the clockevent on COOP_VEC_TIMER, and idle. */
+void coop_timer_init(void);
+void coop_idle_init(void);
 
 #endif /* _ARCH_X86_COOP_H */

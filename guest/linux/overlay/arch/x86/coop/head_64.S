@@ -15,6 +15,7 @@
 #include <linux/init.h>
 #include <linux/elfnote.h>
 #include <asm/msr-index.h>
+#include <asm/segment.h>
 #include <asm/unwind_hints.h>
 #include <coop/abi.h>
 
@@ -28,6 +29,30 @@ SYM_CODE_START_NOALIGN(coop_startup_64)
 	 * We run at the link address, so initial_stack needs no fix-up.
 	 */
 	movq	initial_stack(%rip), %rsp
+
+	/*
+	 * Our own GDT, as secondary_startup_64 loads it (early_gdt_descr:
+	 * gdt_page, with the module's selector layout): trap_init() writes
+	 * our TSS descriptor into gdt_page and loads TR from the GDT loaded
+	 * then.  The data segments are reloaded from it (a null selector, as
+	 * secondary_startup_64 has, except SS), CS by the far return below;
+	 * TR keeps the module's TSS until trap_init().  Before the GS base:
+	 * loading %gs clears it.
+	 */
+	lgdt	early_gdt_descr(%rip)
+	xorl	%eax, %eax
+	movl	%eax, %ds
+	movl	%eax, %es
+	movl	%eax, %fs
+	movl	%eax, %gs
+	movl	$__KERNEL_DS, %eax
+	movl	%eax, %ss
+	pushq	$__KERNEL_CS
+	leaq	.Lcoop_new_cs(%rip), %rax
+	pushq	%rax
+	lretq
+.Lcoop_new_cs:
+	UNWIND_HINT_EMPTY
 
 	/*
 	 * GS base: fixed_percpu_data (the stack protector canary at

@@ -10,13 +10,16 @@
  * The host's CPU is shared: no port I/O, no write to an MSR the host
  * owns, no hlt with IF = 0.  Style after arch/x86/kernel/jailhouse.c.
  */
+#include <linux/delay.h>
 #include <linux/init.h>
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/memblock.h>
 #include <linux/notifier.h>
 #include <linux/panic_notifier.h>
 #include <linux/pm.h>
 #include <linux/printk.h>
+#include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <asm/bootparam.h>
 #include <asm/coop.h>
@@ -113,20 +116,50 @@ static int coop_set_wallclock(const struct timespec64 *ts)
 	return -ENODEV;
 }
 
-/* Phase 2 brings the clockevent; until then PIT or HPET must not be probed. */
-static void __init coop_timer_init(void)
+/*
+ * Deliberate stops, for tests: coop_stop=setup_arch panics at the end of
+ * setup_arch() (x86_init.oem.banner(): memory, page tables and the e820
+ * map are up), coop_stop=init right before the kernel runs /init, with
+ * interrupts, the timer and idle at work.
+ */
+enum coop_stop { COOP_STOP_NONE, COOP_STOP_SETUP_ARCH, COOP_STOP_INIT };
+static enum coop_stop coop_stop __initdata;
+
+static int __init coop_stop_param(char *arg)
 {
-	panic("coop: no timer yet");
+	if (!arg)
+		return -EINVAL;
+	if (!strcmp(arg, "setup_arch"))
+		coop_stop = COOP_STOP_SETUP_ARCH;
+	else if (!strcmp(arg, "init"))
+		coop_stop = COOP_STOP_INIT;
+	else
+		return -EINVAL;
+	return 0;
+}
+early_param("coop_stop", coop_stop_param);
+
+static void __init coop_banner(void)
+{
+	if (coop_stop == COOP_STOP_SETUP_ARCH)
+		panic("coop phase 1 stop");
 }
 
-/*
- * Phase 1 stops here, on purpose: x86_init.oem.banner() is called near the
- * end of setup_arch(), when memory, page tables and the e820 map are up.
- */
-static void __init coop_phase1_stop(void)
+/* The last initcall level: what follows is running /init. */
+static int __init coop_init_stop(void)
 {
-	panic("coop phase 1 stop");
+	unsigned long j0 = jiffies;
+	u64 t0 = ktime_get_ns();
+
+	if (!coop_guest() || coop_stop != COOP_STOP_INIT)
+		return 0;
+	/* The tick and idle at work: we sleep, the timer vIRQ wakes us. */
+	msleep(100);
+	pr_info("coop: msleep(100): jiffies %lu -> %lu (HZ=%d), %llu us by the TSC\n",
+		j0, jiffies, HZ, div_u64(ktime_get_ns() - t0, NSEC_PER_USEC));
+	panic("coop phase 2 stop");
 }
+late_initcall_sync(coop_init_stop);
 
 static void __init coop_setup_x86_init(void)
 {
@@ -138,9 +171,10 @@ static void __init coop_setup_x86_init(void)
 	x86_init.irqs.pre_vector_init = x86_init_noop;       /* no 8259 */
 	x86_init.irqs.intr_mode_select = x86_init_noop;      /* no APIC */
 	x86_init.irqs.intr_mode_init = x86_init_noop;
+	x86_init.irqs.intr_init = coop_init_IRQ;             /* irq stubs, no APIC gates */
 	x86_init.timers.timer_init = coop_timer_init;
 	x86_init.timers.setup_percpu_clockev = x86_init_noop;
-	x86_init.oem.banner = coop_phase1_stop;
+	x86_init.oem.banner = coop_banner;
 	legacy_pic = &null_legacy_pic;
 
 	x86_platform.calibrate_tsc = coop_calibrate_tsc;
@@ -254,6 +288,7 @@ void __init coop_early_setup(void)
 	coop_hide_cpu_features();
 	coop_setup_x86_init();
 	coop_setup_exits();
+	coop_idle_init();
 	memblock_reserve(coop_passage_phys, COOP_PASSAGE_SIZE);
 
 	pr_info("coop: host ABI %u.%u, passage at 0x%llx, %llu KiB RAM\n",

@@ -12,6 +12,7 @@
 
 struct pt_regs;
 struct tss_struct;
+struct coop_msg_hdr;
 
 #ifdef CONFIG_COOP_GUEST
 /* True once coop_start_kernel() found the passage: we run under coop. */
@@ -24,12 +25,27 @@ void coop_idt_gate(unsigned int vector, gate_desc *gate);
 void coop_setup_ist(struct tss_struct *tss);
 /* mm/extable.c: an early exception nothing can fix ends in a PANIC op, not in hlt. */
 void coop_early_halt(struct pt_regs *regs, int trapnr);
+/* irq.c, apic.c: a host interrupt hit our IDT: FORWARD it, then our vIRQs. */
+void coop_host_irq(unsigned int vector);
+/* process.c: arch_cpu_idle() calls this instead of hlt. */
+void coop_set_idle(void (*idle)(void));
+
+/*
+ * For the coop drivers (arch/x86/coop/irq.c, hypercall.c): the Linux irq
+ * of a vIRQ (COOP_VEC_*), the next queued message from the host for a
+ * device (-EAGAIN: none), and messages to the host (sent by the flush).
+ */
+unsigned int coop_virq_irq(unsigned int vector);
+int coop_msg_recv(u16 device, struct coop_msg_hdr *h, void *buf, u32 len);
+void coop_msg_send(u16 device, u16 unit, u16 type, const void *payload, u32 len);
+void coop_msg_flush(void);
 #else
 static inline bool coop_guest(void) { return false; }
 static inline void coop_early_setup(void) { }
 static inline void coop_idt_gate(unsigned int vector, gate_desc *gate) { }
 static inline void coop_setup_ist(struct tss_struct *tss) { }
 static inline void coop_early_halt(struct pt_regs *regs, int trapnr) { }
+static inline void coop_host_irq(unsigned int vector) { }
 #endif
 
 #endif /* _ASM_X86_COOP_H */

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Time and idle on coop.  The clocksource is the TSC (the host measured
+ * it: boot.tsc_khz); the clockevent "coop-timer" is the monitor's periodic
+ * tick (COOP_OP_TIMER), which raises COOP_VEC_TIMER.  Idle is the IDLE
+ * operation: the monitor waits for the next event, never hlt (with IF = 0
+ * it would stop the host CPU).
+ */
+#include <linux/clockchips.h>
+#include <linux/cpuidle.h>
+#include <linux/init.h>
+#include <linux/interrupt.h>
+#include <linux/irqflags.h>
+#include <linux/kernel.h>
+#include <linux/time.h>
+#include <asm/coop.h>
+#include <asm/irq_vectors.h>
+
+#include "coop.h"
+
+/* virq.ticks when the clockevent last ran: the expirations it has seen. */
+static u64 coop_ticks_seen;
+
+static int coop_timer_program(u64 period_ns)
+{
+	struct coop_op_timer t = { .period_ns = period_ns };
+	int err;
+
+	coop_ticks_seen = READ_ONCE(coop_passage->virq.ticks);
+	err = coop_hypercall(COOP_OP_TIMER, &t, sizeof(t));
+	if (err)
+		pr_err("coop: TIMER %llu ns refused: %d\n", period_ns, err);
+	return err;
+}
+
+static int coop_timer_periodic(struct clock_event_device *ce)
+{
+	return coop_timer_program(NSEC_PER_SEC / HZ);
+}
+
+static int coop_timer_shutdown(struct clock_event_device *ce)
+{
+	return coop_timer_program(0);
+}
+
+static struct clock_event_device coop_clockevent = {
+	.name = "coop-timer",
+	.features = CLOCK_EVT_FEAT_PERIODIC,
+	.rating = 400,
+	.set_state_periodic = coop_timer_periodic,
+	.set_state_shutdown = coop_timer_shutdown,
+};
+
+/*
+ * COOP_VEC_TIMER.  Ticks that expired while the guest could not take them
+ * (one pending bit stands for all) are made up here, at most a second's
+ * worth, so jiffies keeps up with the TSC.
+ */
+static irqreturn_t coop_timer_interrupt(int irq, void *dev_id)
+{
+	struct clock_event_device *ce = dev_id;
+	u64 ticks = READ_ONCE(coop_passage->virq.ticks);
+	u64 n = ticks - coop_ticks_seen;
+
+	coop_ticks_seen = ticks;
+	if (!n || n > HZ)
+		n = 1;
+	while (n--)
+		if (ce->event_handler)
+			ce->event_handler(ce);
+	return IRQ_HANDLED;
+}
+
+/* x86_init.timers.timer_init: the clockevent on its vIRQ. */
+void __init coop_timer_init(void)
+{
+	unsigned int irq = coop_virq_irq(COOP_VEC_TIMER);
+
+	if (!irq || request_irq(irq, coop_timer_interrupt, IRQF_TIMER | IRQF_NOBALANCING,
+				"coop-timer", &coop_clockevent))
+		panic("coop: no irq for the timer vIRQ %d", COOP_VEC_TIMER);
+	coop_clockevent.irq = irq;
+	coop_clockevent.cpumask = cpumask_of(0);
+	clockevents_register_device(&coop_clockevent);
+	pr_info("coop: clockevent coop-timer on vIRQ %d (irq %u), periodic, HZ=%d\n",
+		COOP_VEC_TIMER, irq, HZ);
+}
+
+/*
+ * arch_cpu_idle(), interrupts off: the IDLE operation until the next event
+ * (the monitor returns at once while a vIRQ is pending), then interrupts
+ * on, where the host interrupt that brings it arrives.  A host without
+ * the module's interrupt window for vIRQs leaves them pending: our own
+ * int $COOP_VIRQ_KICK enters the irq path, whose FORWARD the module
+ * refuses, and the dispatch takes them.  With the window, nothing is
+ * pending by then.
+ */
+static void __cpuidle coop_idle(void)
+{
+	struct coop_op_idle i = { .timeout_ns = 0 };
+
+	coop_hypercall(COOP_OP_IDLE, &i, sizeof(i));
+	raw_local_irq_enable();
+	if (coop_virq_deliverable())
+		asm volatile("int %0" : : "i" (COOP_VIRQ_KICK) : "memory");
+}
+
+void __init coop_idle_init(void)
+{
+	coop_set_idle(coop_idle);
+}
