@@ -77,12 +77,14 @@ loc_after=$(locs)
 check "the clockevent is coop-timer" says 'coop: clockevent coop-timer'
 check "the TSC is the clocksource" says 'clocksource: Switched to clocksource tsc'
 check "the kernel ran its initcalls to the end, and slept" says 'coop: msleep(100): jiffies'
-line=$(grep -o 'msleep(100): jiffies [0-9]* -> [0-9]* (HZ=[0-9]*), [0-9]* us' /tmp/err | head -1)
-# 100 (msleep), jiffies before and after, HZ, microseconds by the TSC
-set -- $(echo "${line:-0 0 0 0 0}" | tr -c '0-9\n' ' ')
+line=$(grep -o 'msleep(100): jiffies [0-9]* -> [0-9]* (HZ=[0-9]*), [0-9]* us by the TSC; [0-9]* IDLE, [0-9]* vIRQs' /tmp/err | head -1)
+# 100 (msleep), jiffies before and after, HZ, microseconds by the TSC, IDLEs, vIRQs
+set -- $(echo "${line:-0 0 0 0 0 0 0}" | tr -c '0-9\n' ' ')
 check "the timer ticked while the kernel slept: jiffies $2 -> $3" test "$3" -gt "$2"
 check "... about as many ticks as the TSC says ($(($3 - $2)) in $5 us at HZ=$4, at least 80 %)" \
 	test $((($3 - $2) * 1000000)) -ge $(($5 * $4 * 8 / 10)) -a "$5" -gt 0
+check "the kernel idled through the IDLE operation ($6 times) and took vIRQs ($7)" \
+	test "$6" -gt 0 -a "$7" -gt 0
 check "the guest panicked where phase 2 stops" says 'coop phase 2 stop'
 check "... with its backtrace first" says 'Call Trace:'
 show "coop's stderr (the guest's log)" /tmp/err

@@ -44,5 +44,6 @@ void coop_init_IRQ(void);
 /* time.c: the clockevent on COOP_VEC_TIMER, and idle. */
 void coop_timer_init(void);
 void coop_idle_init(void);
+extern unsigned long coop_idles;
 
 #endif /* _ARCH_X86_COOP_H */

@@ -155,8 +155,9 @@ static int __init coop_init_stop(void)
 		return 0;
 	/* The tick and idle at work: we sleep, the timer vIRQ wakes us. */
 	msleep(100);
-	pr_info("coop: msleep(100): jiffies %lu -> %lu (HZ=%d), %llu us by the TSC\n",
-		j0, jiffies, HZ, div_u64(ktime_get_ns() - t0, NSEC_PER_USEC));
+	pr_info("coop: msleep(100): jiffies %lu -> %lu (HZ=%d), %llu us by the TSC; %lu IDLE, %llu vIRQs\n",
+		j0, jiffies, HZ, div_u64(ktime_get_ns() - t0, NSEC_PER_USEC), coop_idles,
+		coop_passage->virq.delivered);
 	panic("coop phase 2 stop");
 }
 late_initcall_sync(coop_init_stop);

@@ -20,6 +20,8 @@
 
 /* virq.ticks when the clockevent last ran: the expirations it has seen. */
 static u64 coop_ticks_seen;
+/* IDLE operations so far (the stop at init reports them). */
+unsigned long coop_idles;
 
 static int coop_timer_program(u64 period_ns)
 {
@@ -99,6 +101,7 @@ static void __cpuidle coop_idle(void)
 {
 	struct coop_op_idle i = { .timeout_ns = 0 };
 
+	coop_idles++;
 	coop_hypercall(COOP_OP_IDLE, &i, sizeof(i));
 	raw_local_irq_enable();
 	if (coop_virq_deliverable())
