@@ -40,6 +40,7 @@ static const char run_usage[] =
 	"                        Linux guest: all of the module's physical region)\n"
 	"  --cmdline STRING      guest kernel command line (at most 511 bytes); a Linux\n"
 	"                        guest's is appended to its defaults (docs/cli.md)\n"
+	"  --initrd PATH         an initramfs for a Linux guest (at the top of its RAM)\n"
 	"  --disk cobdN=PATH[,ro][,offset=BYTES|,partition=N]\n"
 	"                        a block device from a raw image (repeatable)\n"
 	"  --net conetN=tap:IFNAME|udp:LPORT:RHOST:RPORT|unix:PATH[:PEER]\n"
@@ -67,13 +68,14 @@ static const char run_usage[] =
 
 enum { OPT_BACKEND = 256, OPT_KERNEL, OPT_MEM, OPT_CMDLINE, OPT_CONSOLE, OPT_EXEC, OPT_SWITCH,
        OPT_WATCHDOG, OPT_DISK, OPT_NET, OPT_REPORT, OPT_TRACE, OPT_FAULTS, OPT_SEED,
-       OPT_FAULT_LOG, OPT_FORCE };
+       OPT_FAULT_LOG, OPT_FORCE, OPT_INITRD };
 
 static const struct option run_options[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
 	{ "mem", required_argument, NULL, OPT_MEM },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "exec", required_argument, NULL, OPT_EXEC },
 	{ "switch-mode", required_argument, NULL, OPT_SWITCH },
@@ -170,6 +172,9 @@ static int parse_one(int opt, struct shim_config *cfg)
 		return 0;
 	case OPT_MEM:
 		return parse_mem(optarg, &cfg->mem_size);
+	case OPT_INITRD:
+		cfg->initrd = optarg;
+		return 0;
 	case OPT_CMDLINE:
 		if (strlen(optarg) >= COOP_CMDLINE_MAX)
 			return usage_error("--cmdline: %zu bytes, at most %d", strlen(optarg),

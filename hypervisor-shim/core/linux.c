@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/linux.h"
@@ -247,11 +248,43 @@ static int place_kernel(struct shim_vm *vm, const void *buf, size_t len,
 	return 0;
 }
 
+/*
+ * --initrd: the file at the top of guest RAM, page aligned, above the
+ * kernel image (Linux reserves it from boot_params and frees it once
+ * unpacked); its guest-physical address in *phys.
+ */
+static int place_initrd(struct shim_vm *vm, const struct shim_config *cfg,
+			const struct shim_linux_image *img, uint64_t *phys, uint64_t *size,
+			char *err, size_t errlen)
+{
+	uint64_t low = SHIM_LINUX_KERNEL_OFF + img->size, off;
+	char why[SHIM_ERR_MAX];
+	void *buf;
+	size_t len;
+	int rc = shim_read_file(cfg->initrd, vm->mem_size, &buf, &len, why, sizeof(why));
+
+	if (rc)
+		return fail(err, errlen, rc, "--initrd %s: %s", cfg->initrd, why);
+	off = (vm->mem_size - len) & ~(uint64_t)(COOP_PAGE_SIZE - 1);
+	if (!len || len > vm->mem_size || off < low) {
+		free(buf);
+		return fail(err, errlen, -EINVAL, "--initrd %s: %zu bytes%s", cfg->initrd, len,
+			    len ? " do not fit in guest RAM above the kernel (a larger --mem?)" :
+				  ": empty");
+	}
+	memcpy((uint8_t *)vm->ram + off, buf, len);
+	free(buf);
+	*phys = vm->lx.phys_base + off;
+	*size = len;
+	return 0;
+}
+
 int shim_linux_create(struct shim_vm *vm, const struct shim_config *cfg, const void *buf,
 		      size_t len, const struct shim_elf_kind *kind, char *err, size_t errlen)
 {
 	char cmdline[SHIM_LINUX_CMDLINE_MAX], why[SHIM_ERR_MAX];
 	struct shim_linux_image img;
+	uint64_t initrd_phys = 0, initrd_size = 0;
 	int rc;
 
 	if (cfg->backend != SHIM_BACKEND_KMOD)
@@ -273,9 +306,15 @@ int shim_linux_create(struct shim_vm *vm, const struct shim_config *cfg, const v
 	rc = place_kernel(vm, buf, len, &img, why, sizeof(why));
 	if (rc)
 		return fail(err, errlen, rc, "--kernel %s: %s", cfg->kernel, why);
+	if (cfg->initrd) {
+		rc = place_initrd(vm, cfg, &img, &initrd_phys, &initrd_size, err, errlen);
+		if (rc)
+			return rc;
+	}
 	shim_symbols_load(&vm->syms, buf, len);
 	vm->lx.boot_params = shim_linux_boot_params(vm->ram, &(struct shim_linux_boot){
 		.phys_start = vm->lx.phys_base, .ram_size = vm->mem_size, .cmdline = cmdline,
+		.initrd_phys = initrd_phys, .initrd_size = initrd_size,
 	});
 	return 0;
 }

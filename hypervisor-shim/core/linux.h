@@ -26,7 +26,8 @@
  *   68 KiB   the command line
  *   72 KiB   the setup_data chain: one COOP_LINUX_SETUP_TYPE entry
  *   2 MiB    the kernel image, _text to _end (CONFIG_PHYSICAL_ALIGN)
- *   ...      free RAM up to ram_size
+ *   ...      free RAM
+ *   top      the initramfs (--initrd), page aligned, up to ram_size
  */
 #define SHIM_LINUX_BOOT_PARAMS_OFF 0x10000
 #define SHIM_LINUX_CMDLINE_OFF 0x11000
@@ -70,7 +71,7 @@ struct shim_linux_boot {
 	uint64_t phys_start;  /* guest-physical (= host-physical) address of RAM's first byte */
 	uint64_t ram_size;    /* bytes of RAM from there: one usable e820 range */
 	const char *cmdline;  /* the whole command line, < SHIM_LINUX_CMDLINE_MAX bytes */
-	uint64_t initrd_phys; /* an initramfs already in RAM (--initrd, later); 0: none */
+	uint64_t initrd_phys; /* an initramfs already in RAM (--initrd); 0: none */
 	uint64_t initrd_size;
 };
 

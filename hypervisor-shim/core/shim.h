@@ -41,6 +41,7 @@ struct shim_config {
 	const char *kernel;   /* guest kernel ELF */
 	uint64_t mem_size;    /* guest RAM bytes, page-aligned; 0: the default */
 	const char *cmdline;  /* guest kernel command line ("" if none; a Linux guest's defaults + this) */
+	const char *initrd;   /* a Linux guest's initramfs (--initrd), NULL: none */
 	uint32_t switch_mode; /* COOP_SWITCH_* */
 	const char *exec;     /* --exec script, or NULL: console input */
 	uint64_t watchdog_ns; /* end a guest that keeps the CPU this long; 0: never */

@@ -208,6 +208,12 @@ int shim_vm_create(struct shim_vm *vm, const struct shim_config *cfg, char *err,
 	rc = read_kernel(cfg, &file, &len, &kind, err, errlen);
 	if (rc)
 		return rc;
+	if (cfg->initrd && !kind.is_linux) {
+		free(file);
+		snprintf(err, errlen, "--initrd %s: only a Linux guest takes an initramfs (--kernel %s "
+			 "is coop's own)", cfg->initrd, cfg->kernel);
+		return -EINVAL;
+	}
 	rc = kind.is_linux ? shim_linux_create(vm, cfg, file, len, &kind, err, errlen) :
 			     small_create(vm, cfg, file, len, err, errlen);
 	free(file);

@@ -137,6 +137,14 @@ static void dump(FILE *f, const struct coop_kmod_load_linux *l)
 	cmd = bp->hdr.cmd_line_ptr | (uint64_t)bp->ext_cmd_line_ptr << 32;
 	fprintf(f, "subarch %u\ncmdline %s\n", bp->hdr.hardware_subarch,
 		phys(cmd, 1) ? (const char *)phys(cmd, 1) : "(outside the region)");
+	if (bp->hdr.ramdisk_size) {
+		uint64_t rd = bp->hdr.ramdisk_image | (uint64_t)bp->ext_ramdisk_image << 32;
+		uint64_t rs = bp->hdr.ramdisk_size | (uint64_t)bp->ext_ramdisk_size << 32;
+		const uint8_t *b = phys(rd, rs);
+
+		fprintf(f, "initrd %#" PRIx64 " %#" PRIx64 " %s\n", rd, rs,
+			b ? (memcmp(b, "070701", 6) ? "not-cpio" : "cpio") : "outside");
+	}
 	for (unsigned int i = 0; i < bp->e820_entries && i < E820_MAX_ENTRIES_ZEROPAGE; i++)
 		fprintf(f, "e820 %#" PRIx64 " %#" PRIx64 " %u\n", (uint64_t)bp->e820_table[i].addr,
 			(uint64_t)bp->e820_table[i].size, bp->e820_table[i].type);

@@ -68,6 +68,21 @@ has e820 "0x20010000 0x3ff0000 1"
 has cmdline "$defaults init=/bin/sh quiet"
 has page_offset 0xff11000000000000
 
+# --initrd: at the top of RAM, page aligned, named in boot_params.
+printf '070701%0506d' 0 >"$TMP/initrd"
+fake run run --backend kmod --kernel "$vmlinux" --mem 64M --initrd "$TMP/initrd"
+expect_status 3
+has initrd "0x23fff000 0x200 cpio"
+fake expect_usage_error "--initrd $TMP/none: " run --backend kmod --kernel "$vmlinux" --initrd "$TMP/none"
+head -c 63M /dev/zero >"$TMP/big"
+fake expect_usage_error "--initrd $TMP/big: 66060288 bytes do not fit in guest RAM above the kernel" \
+	run --backend kmod --kernel "$vmlinux" --mem 64M --initrd "$TMP/big"
+head -c 65M /dev/zero >"$TMP/big"
+fake expect_usage_error "--initrd $TMP/big: larger than 67108864 bytes" \
+	run --backend kmod --kernel "$vmlinux" --mem 64M --initrd "$TMP/big"
+expect_usage_error "--initrd $TMP/initrd: only a Linux guest takes an initramfs" \
+	run --initrd "$TMP/initrd" --exec 'echo hi'
+
 # What the region cannot give: exit 2, one line, nothing loaded.
 layout=none fake expect_usage_error \
 	'the module has no physical memory for Linux guests: boot the host with memmap=SIZE$ADDR (e.g. memmap=256M$0x20000000) and load the module with insmod coop.ko phys_ram=SIZE@ADDR' \

@@ -138,6 +138,19 @@ else
 	bad "no coop events in $t/events"
 fi
 
+# nmis PID DELAY SECONDS: after DELAY, up to 20 NMIs at every other CPU
+# (sysrq l; i: how many) while PID runs, then finish PID SECONDS.
+nmis() {
+	sleep "$2"
+	i=0
+	while [ $i -lt 20 ] && kill -0 "$1" 2>/dev/null; do
+		echo l >/proc/sysrq-trigger
+		sleep 0.05
+		i=$((i + 1))
+	done
+	finish "$1" "$3"
+}
+
 if [ "$(nproc)" -ge 2 ]; then
 	echo "== two CPUs: the guest migrates, and NMIs are forwarded"
 	oopses="Oops|BUG:|WARNING:|general protection|double fault|$stalls"
@@ -183,15 +196,7 @@ if [ "$(nproc)" -ge 2 ]; then
 	echo >$t/trace
 	taskset -c 1 ./coop run --backend kmod --exec 'bench switch 30000' \
 		</dev/null >/tmp/out 2>/tmp/err &
-	pid=$!
-	sleep 0.5
-	i=0
-	while [ $i -lt 20 ] && kill -0 $pid 2>/dev/null; do
-		echo l >/proc/sysrq-trigger
-		sleep 0.05
-		i=$((i + 1))
-	done
-	finish $pid 60
+	nmis $! 0.5 60
 	echo 0 >$t/events/coop/irq_forward/enable
 	n=$(grep -c 'source=NMI ' $t/trace)
 	m=$(grep -c 'source=NMI_IN_SWITCH' $t/trace)
@@ -206,15 +211,7 @@ if [ "$(nproc)" -ge 2 ]; then
 	# kernel would: a host NMI entry that ran before the host's GS base
 	# was back would take it for the host's per-CPU base.
 	taskset -c 1 ./coop-kmod-ioctl --switches 100000 >/tmp/out 2>&1 &
-	pid=$!
-	sleep 0.3
-	i=0
-	while [ $i -lt 20 ] && kill -0 $pid 2>/dev/null; do
-		echo l >/proc/sysrq-trigger
-		sleep 0.05
-		i=$((i + 1))
-	done
-	finish $pid 120
+	nmis $! 0.3 120
 	sed 's/^/     /' /tmp/out
 	got=$(dmesg | grep -c 'NMI backtrace for cpu 1')
 	check "a switching guest with a GS base of its own took $i NMIs (status $st)" test "$st" -eq 0 -a "$i" -ge 1

@@ -8,6 +8,7 @@
 #ifndef COOP_KMOD_COOP_H
 #define COOP_KMOD_COOP_H
 
+#include <linux/irq_work.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <asm/desc_defs.h>
@@ -156,6 +157,7 @@ struct coop_vm {
 	u64 host_xcr0;           /* Linux: XCR0 of the host, and ... */
 	u64 guest_xcr0;          /* ... of the guest, swapped when they differ */
 	u64 guest_cr0;           /* Linux: the guest's CR0 */
+	struct irq_work window;  /* Linux: the interrupt window for its vIRQs (run.c) */
 	u64 *pt_root;            /* the root of the guest's page tables */
 	void **pt_pages;         /* every page-table page, to free them */
 	unsigned int pt_count;   /* ... in use */
@@ -216,6 +218,8 @@ void coop_segments_own_state(struct coop_sw *sw);
 
 /* run.c */
 int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r);
+void coop_window_init(struct coop_vm *vm);
+void coop_window_sync(struct coop_vm *vm);
 void coop_tripwire_init(void);
 int coop_fpu_init(struct coop_vm *vm);
 void coop_fpu_free(struct coop_vm *vm);

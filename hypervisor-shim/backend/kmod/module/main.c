@@ -80,17 +80,21 @@ static long coop_create(struct coop_vm *vm, void __user *arg)
 	return 0;
 }
 
+/* LOAD and LOAD_LINUX: once, on a created guest. */
+static long load_state(const struct coop_vm *vm)
+{
+	if (!vm->sw)
+		return -ENOENT;
+	return vm->loaded ? -EBUSY : 0;
+}
+
 static long coop_load(struct coop_vm *vm, void __user *arg)
 {
 	struct coop_kmod_load l;
 
 	if (copy_from_user(&l, arg, sizeof(l)))
 		return -EFAULT;
-	if (!vm->sw)
-		return -ENOENT;
-	if (vm->loaded)
-		return -EBUSY;
-	return coop_vm_load(vm, &l);
+	return load_state(vm) ?: coop_vm_load(vm, &l);
 }
 
 static long coop_load_linux(struct coop_vm *vm, void __user *arg)
@@ -99,11 +103,7 @@ static long coop_load_linux(struct coop_vm *vm, void __user *arg)
 
 	if (copy_from_user(&l, arg, sizeof(l)))
 		return -EFAULT;
-	if (!vm->sw)
-		return -ENOENT;
-	if (vm->loaded)
-		return -EBUSY;
-	return coop_vm_load_linux(vm, &l);
+	return load_state(vm) ?: coop_vm_load_linux(vm, &l);
 }
 
 static long coop_get_layout(void __user *arg)

@@ -519,6 +519,32 @@ static void own_state_out(struct coop_vm *vm, u64 host_cr0)
 	}
 }
 
+/*
+ * The interrupt window of a guest that owns its IDT (Linux): it takes
+ * virtual IRQs only on its way out of a host interrupt it forwarded
+ * (FORWARD), so one raised while nothing interrupts it needs an interrupt
+ * of the host's that will.  At each entry with vIRQs deliverable, a host
+ * irq_work is queued, interrupts off: its self-IPI reaches the guest's
+ * IDT at its first instruction with IF = 1, the guest forwards it, the
+ * host's handler runs this (nothing to do), and the guest, back from
+ * FORWARD, dispatches what is pending.  If the guest leaves before it
+ * takes interrupts, the host takes the IPI, and the next entry queues
+ * it again.
+ */
+static void window_open(struct irq_work *w)
+{
+}
+
+void coop_window_init(struct coop_vm *vm)
+{
+	init_irq_work(&vm->window, window_open);
+}
+
+void coop_window_sync(struct coop_vm *vm)
+{
+	irq_work_sync(&vm->window);
+}
+
 /* One round trip through the guest; returns what ended it, its vector in *vector. */
 static enum coop_exit switch_once(struct coop_vm *vm, struct coop_kmod_run *r, u64 *vector)
 {
@@ -541,6 +567,10 @@ static enum coop_exit switch_once(struct coop_vm *vm, struct coop_kmod_run *r, u
 	dr7 = local_db_save();
 	fpu_load(vm);
 	if (sw->own_state) {
+		unsigned int highest;
+
+		if (virq_deliverable(&vm->passage->virq, &highest))
+			irq_work_queue(&vm->window);
 		coop_segments_own_state(sw);
 		tripwire_arm(&t);
 		cr0 = read_cr0();

@@ -349,6 +349,7 @@ int coop_vm_create(struct coop_vm *vm, struct coop_kmod_create *c)
 		return -EINVAL;
 	vm->ram_size = c->ram_size;
 	vm->flags = c->flags;
+	coop_window_init(vm);
 	vm->npages = c->ram_size >> PAGE_SHIFT;
 	rc = sw_get(vm);
 	if (rc)
@@ -583,6 +584,7 @@ void coop_vm_state(struct coop_vm *vm, struct coop_kmod_state *s)
 /* Undo whatever of CREATE happened; the file stays open for another. */
 void coop_vm_destroy(struct coop_vm *vm)
 {
+	coop_window_sync(vm);
 	coop_pt_free(vm);
 	coop_fpu_free(vm);
 	sw_put(vm);
