@@ -87,6 +87,11 @@ check "the kernel idled through the IDLE operation ($6 times) and took vIRQs ($7
 	test "$6" -gt 0 -a "$7" -gt 0
 check "the guest panicked where phase 2 stops" says 'coop phase 2 stop'
 check "... with its backtrace first" says 'Call Trace:'
+# console=hvc0 (coop's default command line): the log goes to hvc0 too,
+# whose writes are coop's stdout, and stays on the coop console (stderr).
+check "hvc0 is a console: its writes reach coop's stdout" grep -q -F 'coop phase 2 stop' /tmp/out
+check "... and the kernel log stays on stderr after it ('console [hvc0] enabled')" \
+	sh -c "sed -n '/console \[hvc0\] enabled/,\$p' /tmp/err | grep -q 'coop: msleep'"
 show "coop's stderr (the guest's log)" /tmp/err
 host_clean
 host_ticks "after the Linux guest"
