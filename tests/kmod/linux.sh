@@ -94,6 +94,21 @@ check "... and the kernel log stays on stderr after it ('console [hvc0] enabled'
 	sh -c "sed -n '/console \[hvc0\] enabled/,\$p' /tmp/err | grep -q 'coop: msleep'"
 show "coop's stderr (the guest's log)" /tmp/err
 host_clean
+# The initramfs (guest/linux/initramfs), where qemu-run.sh packed it: the
+# kernel finds it where the monitor put it (--initrd) and unpacks it.
+if [ -s /initramfs.cpio.gz ]; then
+	echo "== coop run --backend kmod --kernel /vmlinux --initrd /initramfs.cpio.gz --cmdline coop_stop=init"
+	loc_before=$(locs)
+	kmod_run 3 --kernel /vmlinux --initrd /initramfs.cpio.gz --cmdline coop_stop=init
+	loc_after=$(locs)
+	check "the kernel unpacked the initramfs ('Freeing initrd memory')" says 'Freeing initrd memory'
+	check "... without complaint" sh -c "! grep -E 'Initramfs unpacking failed|rootfs image is not initramfs' /tmp/err"
+	check "the guest panicked where phase 2 stops" says 'coop phase 2 stop'
+	grep -E 'initrd|initramfs|RAMDISK' /tmp/err
+	host_clean
+else
+	echo "== (no /initramfs.cpio.gz: the initramfs run is skipped)"
+fi
 host_ticks "after the Linux guest"
 check "rmmod coop" rmmod coop
 

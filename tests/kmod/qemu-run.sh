@@ -29,7 +29,9 @@
 #   --linux    the Linux guest (docs/kmod.md, "Linux guests"): the VM gets 1 GiB and
 #              memmap=256M$0x20000000 on its command line, the module
 #              phys_ram=256M@0x20000000, the initramfs /vmlinux (the guest
-#              kernel, COOP_LINUX_VMLINUX or build/linux/vmlinux, stripped);
+#              kernel, COOP_LINUX_VMLINUX or build/linux/vmlinux, stripped)
+#              and /initramfs.cpio.gz (COOP_LINUX_INITRD or
+#              build/linux/initramfs.cpio.gz, if there);
 #              the script is tests/kmod/linux.sh.  Skipped (77) without it
 #   --debug    QEMU logs interrupts and CPU resets to qemu.log in the run's
 #              directory (kept): a guest triple fault shows its state there
@@ -89,6 +91,7 @@ timeout=${timeout:-$((120 + 120 * repeat))}
 # reserved e820 range) and the module claims (phys_ram=), in every boot.
 linux_ram=256M linux_at=0x20000000
 COOP_LINUX_VMLINUX=${COOP_LINUX_VMLINUX:-$build/linux/vmlinux}
+COOP_LINUX_INITRD=${COOP_LINUX_INITRD:-$build/linux/initramfs.cpio.gz}
 if [ "$linux" = 1 ]; then
 	[ "$script" != "$here/tests.sh" ] || script=$here/linux.sh
 fi
@@ -185,6 +188,8 @@ if [ "$linux" = 1 ]; then
 	# boot it; a crash report's RIP goes to addr2line on the original.
 	objcopy -S "$COOP_LINUX_VMLINUX" "$root/vmlinux" ||
 		die "objcopy -S $COOP_LINUX_VMLINUX failed"
+	# Its initramfs, where built (guest/linux/initramfs): /initramfs.cpio.gz.
+	[ ! -s "$COOP_LINUX_INITRD" ] || cp "$COOP_LINUX_INITRD" "$root/initramfs.cpio.gz"
 fi
 cp "$mod/coop.ko" "$COOP" "$COOP_GUEST" "$COOP_KMOD_IOCTL" "$root/coop/"
 # The module's symbols, by section, to name a hung CPU's instruction pointer.

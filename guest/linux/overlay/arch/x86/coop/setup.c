@@ -12,6 +12,7 @@
  */
 #include <linux/delay.h>
 #include <linux/init.h>
+#include <linux/initrd.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/memblock.h>
@@ -153,6 +154,8 @@ static int __init coop_init_stop(void)
 
 	if (!coop_guest() || coop_stop != COOP_STOP_INIT)
 		return 0;
+	/* What an --initrd holds is unpacked, or not, by now (populate_rootfs). */
+	wait_for_initramfs();
 	/* The tick and idle at work: we sleep, the timer vIRQ wakes us. */
 	msleep(100);
 	pr_info("coop: msleep(100): jiffies %lu -> %lu (HZ=%d), %llu us by the TSC; %lu IDLE, %llu vIRQs\n",
