@@ -31,10 +31,11 @@
 /* ---- Versions and magic numbers ---------------------------------------- */
 
 #define COOP_ABI_MAJOR 1
-#define COOP_ABI_MINOR 6 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table;
+#define COOP_ABI_MINOR 7 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table;
                            1.3: NOP; 1.4: end-to-end check and failure reports;
                            1.5: COOP_CON_EXEC; the host's context out of guest RAM;
-                           1.6: Linux guests (boot.flags, boot.kmod, FORWARD) */
+                           1.6: Linux guests (boot.flags, boot.kmod, FORWARD);
+                           1.7: SET_SYSCALL */
 /* "COOPPASS" read as a little-endian u64: the first word of the passage. */
 #define COOP_PASSAGE_MAGIC COOP_U64(0x53534150504f4f43)
 
@@ -111,7 +112,9 @@
 	X(IRQ_ENABLE, 7, "IRQ_ENABLE") /* 1.1: vIF set again with vIRQs pending */       \
 	X(NOP, 8, "NOP")             /* 1.3: do nothing: a bare world-switch round trip */ \
 	X(FORWARD, 9, "FORWARD")     /* 1.6: a host interrupt hit the guest's own IDT: \
-	                                params.forward; served in the kmod module */
+	                                params.forward; served in the kmod module */     \
+	X(SET_SYSCALL, 10, "SET_SYSCALL") /* 1.7: the guest's LSTAR, for its user     \
+	                                mode: params.set_syscall; kmod module */
 
 /* (COOP_OP_NAME and COOP_OP_COUNT: in the C part below.) */
 
@@ -489,6 +492,15 @@ struct coop_op_forward {
 	uint32_t vector;   /* the host vector the guest's IDT received (32..255) */
 	uint32_t reserved;
 };
+/*
+ * The entry of the guest's user-mode syscall (Linux: entry_SYSCALL_64).
+ * LSTAR is the host's MSR: the module loads the guest's value right
+ * before each entry and puts the host's back right after each exit,
+ * interrupts off, so no host system call ever sees it.  0: none.
+ */
+struct coop_op_set_syscall {
+	uint64_t lstar;
+};
 struct coop_op_panic {
 	uint32_t line;     /* source line of the panic() call */
 	char file[124];    /* its source file, NUL-terminated */
@@ -511,6 +523,7 @@ struct coop_op {
 		struct coop_op_panic panic;
 		struct coop_op_timer timer;
 		struct coop_op_forward forward;
+		struct coop_op_set_syscall set_syscall;
 		uint8_t raw[512];
 	} params;
 	uint64_t seq; /* incremented by the guest on every operation */

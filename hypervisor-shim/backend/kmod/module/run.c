@@ -553,7 +553,7 @@ static enum coop_exit switch_once(struct coop_vm *vm, struct coop_kmod_run *r, u
 	struct tripwire t;
 	unsigned long dr7;
 	enum coop_exit kind;
-	u64 cr0 = 0;
+	u64 cr0 = 0, host_lstar = 0;
 
 	/* The guest's FPU registers may be loaded: the user's are saved now. */
 	kernel_fpu_begin();
@@ -579,7 +579,14 @@ static enum coop_exit switch_once(struct coop_vm *vm, struct coop_kmod_run *r, u
 	if (trace_switch_in_enabled())
 		trace_in(vm);
 	vm->tsc_in = rdtsc();
+	/* The guest's syscall entry, for as long as it runs (SET_SYSCALL). */
+	if (vm->guest_lstar) {
+		rdmsrl(MSR_LSTAR, host_lstar);
+		wrmsrl(MSR_LSTAR, vm->guest_lstar);
+	}
 	coop_sw_run(sw);
+	if (vm->guest_lstar)
+		wrmsrl(MSR_LSTAR, host_lstar);
 	msrs_restore(&m); /* GS, and with it `current`, is back already (switcher.S) */
 	vm->tsc_out = rdtsc();
 	if (sw->own_state) {
@@ -630,6 +637,29 @@ static bool nop_in_kernel(struct coop_vm *vm)
 	return true;
 }
 
+/*
+ * SET_SYSCALL, answered here: the LSTAR of a guest that owns its state,
+ * an address in its kernel image's range (0: none).  switch_once() loads
+ * it around each entry; the host's is back before anything of the host
+ * runs.
+ */
+static bool set_syscall_in_kernel(struct coop_vm *vm)
+{
+	struct coop_op *op = &vm->passage->op;
+	u64 lstar;
+
+	if (READ_ONCE(op->code) != COOP_OP_SET_SYSCALL)
+		return false;
+	lstar = READ_ONCE(op->params.set_syscall.lstar);
+	if (!vm->sw->own_state || (lstar && lstar < __START_KERNEL_map)) {
+		WRITE_ONCE(op->result, -EINVAL);
+		return true;
+	}
+	vm->guest_lstar = lstar;
+	WRITE_ONCE(op->result, 0);
+	return true;
+}
+
 int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r)
 {
 	const struct coop_kmod_regs *g = &vm->sw->guest;
@@ -662,6 +692,8 @@ int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r)
 				r->stats.nops_in_kernel++;
 				continue;
 			}
+			if (set_syscall_in_kernel(vm))
+				continue;
 			r->exit = COOP_KMOD_EXIT_OPERATION;
 			break;
 		}

@@ -585,6 +585,7 @@ void coop_vm_state(struct coop_vm *vm, struct coop_kmod_state *s)
 void coop_vm_destroy(struct coop_vm *vm)
 {
 	coop_window_sync(vm);
+	vm->guest_lstar = 0;
 	coop_pt_free(vm);
 	coop_fpu_free(vm);
 	sw_put(vm);
