@@ -106,6 +106,25 @@ if [ -s /initramfs.cpio.gz ]; then
 	check "the guest panicked where phase 2 stops" says 'coop phase 2 stop'
 	grep -E 'initrd|initramfs|RAMDISK' /tmp/err
 	host_clean
+
+	# User mode: the initramfs's shell on hvc0 reads coop's stdin, writes
+	# its stdout; poweroff -f ends the run with status 0.
+	echo "== the shell on hvc0: commands piped into coop run --backend kmod --kernel /vmlinux --initrd /initramfs.cpio.gz"
+	loc_before=$(locs)
+	printf 'uname -r\ncat /proc/interrupts\ntime sleep 1\necho done\npoweroff -f\n' |
+		timeout 120 ./coop run --backend kmod --kernel /vmlinux --initrd /initramfs.cpio.gz \
+			>/tmp/out 2>/tmp/err
+	st=$?
+	loc_after=$(locs)
+	check "coop exits 0 (poweroff -f), got $st" test "$st" -eq 0
+	check "uname -r says 6.1.*-coop" grep -q '^6\.1\.[0-9]*-coop' /tmp/out
+	check "/proc/interrupts counts coop-timer" grep -q 'coop-timer' /tmp/out
+	check "... and coop-cocon" grep -q 'coop-cocon' /tmp/out
+	check "time sleep 1 takes 1.0x s of the guest's time" grep -E -q 'real[[:space:]]+0m 1\.0' /tmp/out
+	check "the shell got to the end of its input (done)" grep -q '^done' /tmp/out
+	show "coop's stdout (hvc0)" /tmp/out
+	show "coop's stderr (the guest's log)" /tmp/err
+	host_clean
 else
 	echo "== (no /initramfs.cpio.gz: the initramfs run is skipped)"
 fi

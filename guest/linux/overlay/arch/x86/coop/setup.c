@@ -29,6 +29,7 @@
 #include <asm/e820/api.h>
 #include <asm/i8259.h>
 #include <asm/processor.h>
+#include <asm/proto.h>
 #include <asm/reboot.h>
 #include <asm/setup.h>
 #include <asm/traps.h>
@@ -124,6 +125,8 @@ static int coop_set_wallclock(const struct timespec64 *ts)
  * interrupts, the timer and idle at work.
  */
 enum coop_stop { COOP_STOP_NONE, COOP_STOP_SETUP_ARCH, COOP_STOP_INIT };
+/* A host older than ABI 1.7 cannot switch LSTAR: no user mode then. */
+static bool coop_no_syscall;
 static enum coop_stop coop_stop __initdata;
 
 static int __init coop_stop_param(char *arg)
@@ -152,8 +155,15 @@ static int __init coop_init_stop(void)
 	unsigned long j0 = jiffies;
 	u64 t0 = ktime_get_ns();
 
-	if (!coop_guest() || coop_stop != COOP_STOP_INIT)
+	if (!coop_guest())
 		return 0;
+	if (coop_stop != COOP_STOP_INIT) {
+		/* A syscall would enter the host's kernel: never run user code then. */
+		if (coop_no_syscall)
+			panic("coop: the host (ABI %u.%u) does not switch LSTAR (SET_SYSCALL): no user mode",
+			      coop_passage->hdr.host_major, coop_passage->hdr.host_minor);
+		return 0;
+	}
 	/* What an --initrd holds is unpacked, or not, by now (populate_rootfs). */
 	wait_for_initramfs();
 	/* The tick and idle at work: we sleep, the timer vIRQ wakes us. */
@@ -228,6 +238,21 @@ static void __init coop_setup_exits(void)
 }
 
 /* ---- Hooks in idt.c, cpu/common.c and mm/extable.c ------------------------ */
+
+/*
+ * syscall_init() on coop: LSTAR, STAR, CSTAR, SYSENTER and SYSCALL_MASK are
+ * the host's, and with our LSTAR the host's next system call would enter
+ * our kernel.  The module loads our LSTAR around each entry instead; STAR
+ * and SYSCALL_MASK hold the same in a 6.1 host and guest.
+ */
+void coop_syscall_init(void)
+{
+	struct coop_op_set_syscall s = { .lstar = (unsigned long)entry_SYSCALL_64 };
+
+	if (coop_passage->hdr.host_minor < 7 ||
+	    coop_hypercall(COOP_OP_SET_SYSCALL, &s, sizeof(s)))
+		coop_no_syscall = true;
+}
 
 /*
  * NMI and #MC never run guest code: their gates are the module's stubs on

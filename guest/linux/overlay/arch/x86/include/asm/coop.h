@@ -27,6 +27,8 @@ void coop_setup_ist(struct tss_struct *tss);
 void coop_early_halt(struct pt_regs *regs, int trapnr);
 /* irq.c, apic.c: a host interrupt hit our IDT: FORWARD it, then our vIRQs. */
 void coop_host_irq(unsigned int vector);
+/* cpu/common.c: syscall_init() of a coop guest (SET_SYSCALL), no wrmsr. */
+void coop_syscall_init(void);
 /* process.c: arch_cpu_idle() calls this instead of hlt. */
 void coop_set_idle(void (*idle)(void));
 
@@ -46,6 +48,7 @@ static inline void coop_idt_gate(unsigned int vector, gate_desc *gate) { }
 static inline void coop_setup_ist(struct tss_struct *tss) { }
 static inline void coop_early_halt(struct pt_regs *regs, int trapnr) { }
 static inline void coop_host_irq(unsigned int vector) { }
+static inline void coop_syscall_init(void) { }
 #endif
 
 #endif /* _ASM_X86_COOP_H */
