@@ -5,7 +5,9 @@
  * or piped input comes as COOP_COCON_INPUT messages, with the cocon vIRQ,
  * and the end of it as COOP_COCON_EOF, which becomes one ^D, so that a
  * shell reading a pipe sees its end.  The kernel log is not here: it is
- * the "coop" console (COOP_COCON_LOG, coop's stderr).
+ * the "coop" console (COOP_COCON_LOG, coop's stderr), and hvc0 is no
+ * printk console, whatever console= says (hvc_console.c, patch 0007);
+ * /init opens /dev/hvc0 itself.
  */
 #include <linux/err.h>
 #include <linux/init.h>
