@@ -127,6 +127,21 @@ if [ -s /initramfs.cpio.gz ]; then
 	show "coop's stdout (hvc0)" /tmp/out
 	show "coop's stderr (the guest's log)" /tmp/err
 	host_clean
+
+	# Idle is the host's too: while the guest sleeps, coop waits in the
+	# IDLE operation (ppoll) instead of spinning, so its CPU time (the
+	# guest runs inside coop's ioctl: system time) stays well below the
+	# time it took.
+	echo "== an idle guest leaves the host's CPU idle: sleep 3 in the guest"
+	echo 'sleep 3; poweroff -f' | busybox time -p -o /tmp/time \
+		timeout 120 ./coop run --backend kmod --kernel /vmlinux --initrd /initramfs.cpio.gz \
+			>/tmp/out 2>/tmp/err
+	st=$?
+	real=$(awk '$1 == "real" { print int($2 * 100) }' /tmp/time)
+	cpu=$(awk '$1 == "user" || $1 == "sys" { t += $2 } END { print int(t * 100) }' /tmp/time)
+	check "coop exits 0, got $st" test "$st" -eq 0
+	check "coop used ${cpu:-?}0 ms of CPU in ${real:-?}0 ms: at least 2 s less (it idled)" \
+		test "${real:-0}" -ge 300 -a $((${real:-0} - ${cpu:-0})) -ge 200
 else
 	echo "== (no /initramfs.cpio.gz: the initramfs run is skipped)"
 fi
