@@ -2,7 +2,7 @@
 /*
  * The coop platform, installed by coop_early_setup() from
  * x86_early_init_platform_quirks() (boot_params.hdr.hardware_subarch ==
- * X86_SUBARCH_COOP), before start_kernel(): the boot console, the CPU
+ * X86_SUBARCH_COOP), before start_kernel(): the console, the CPU
  * features we must not use, the x86_init/x86_platform overrides that keep
  * setup_arch() off ports, legacy MMIO and firmware tables, and the ways
  * out (panic, power off) as coop operations.
@@ -125,9 +125,9 @@ static int coop_set_wallclock(const struct timespec64 *ts)
  * interrupts, the timer and idle at work.
  */
 enum coop_stop { COOP_STOP_NONE, COOP_STOP_SETUP_ARCH, COOP_STOP_INIT };
+static enum coop_stop coop_stop __initdata;
 /* A host older than ABI 1.7 cannot switch LSTAR: no user mode then. */
 static bool coop_no_syscall;
-static enum coop_stop coop_stop __initdata;
 
 static int __init coop_stop_param(char *arg)
 {
@@ -149,11 +149,14 @@ static void __init coop_banner(void)
 		panic("coop phase 1 stop");
 }
 
-/* The last initcall level: what follows is running /init. */
+/*
+ * The last initcall level: what follows is running /init, which must not
+ * happen without our LSTAR (coop_syscall_init()).
+ */
 static int __init coop_init_stop(void)
 {
-	unsigned long j0 = jiffies;
-	u64 t0 = ktime_get_ns();
+	unsigned long j0;
+	u64 t0;
 
 	if (!coop_guest())
 		return 0;
@@ -167,6 +170,8 @@ static int __init coop_init_stop(void)
 	/* What an --initrd holds is unpacked, or not, by now (populate_rootfs). */
 	wait_for_initramfs();
 	/* The tick and idle at work: we sleep, the timer vIRQ wakes us. */
+	j0 = jiffies;
+	t0 = ktime_get_ns();
 	msleep(100);
 	pr_info("coop: msleep(100): jiffies %lu -> %lu (HZ=%d), %llu us by the TSC; %lu IDLE, %llu vIRQs\n",
 		j0, jiffies, HZ, div_u64(ktime_get_ns() - t0, NSEC_PER_USEC), coop_idles,
