@@ -26,6 +26,7 @@
 #include <asm/apic.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
+#include <asm/hw_breakpoint.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
@@ -512,10 +513,16 @@ static void own_state_in(struct coop_vm *vm, u64 host_cr0)
 
 static void own_state_out(struct coop_vm *vm, u64 host_cr0)
 {
-	/* No guest breakpoint may fire on a host address. */
+	/*
+	 * No guest breakpoint may fire on a host address, and the host's own
+	 * (a debugger's) need their addresses back in DR0..3, as after a KVM
+	 * guest that used them.
+	 */
 	get_debugreg(vm->guest_dr7, 7);
-	if (vm->guest_dr7)
+	if (vm->guest_dr7) {
 		set_debugreg(0, 7);
+		hw_breakpoint_restore();
+	}
 	vm->guest_cr0 = read_cr0();
 	if (vm->guest_cr0 != host_cr0)
 		write_cr0(host_cr0);
