@@ -157,6 +157,7 @@ struct coop_vm {
 	u64 host_xcr0;           /* Linux: XCR0 of the host, and ... */
 	u64 guest_xcr0;          /* ... of the guest, swapped when they differ */
 	u64 guest_cr0;           /* Linux: the guest's CR0 */
+	unsigned long guest_dr7; /* Linux: the guest's DR7 (its breakpoints) */
 	u64 guest_lstar;         /* Linux: its LSTAR (SET_SYSCALL), loaded around entries; 0: none */
 	struct irq_work window;  /* Linux: the interrupt window for its vIRQs (run.c) */
 	u64 *pt_root;            /* the root of the guest's page tables */

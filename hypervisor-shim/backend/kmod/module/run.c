@@ -26,6 +26,7 @@
 #include <asm/apic.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
+#include <asm/hw_breakpoint.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
@@ -496,19 +497,32 @@ static void guest_cr4(struct coop_sw *sw)
 
 /*
  * What a guest that owns its state may set and the switcher does not
- * swap: CR0 and XCR0, swapped here when they differ from the host's
- * (interrupts off: no host code in between uses them).
+ * swap: CR0, XCR0 and DR7, swapped here when they differ from the host's
+ * (interrupts off: no host code in between uses them; the host's DR7 is
+ * 0 here, local_db_save()).
  */
 static void own_state_in(struct coop_vm *vm, u64 host_cr0)
 {
 	if (vm->guest_cr0 != host_cr0)
 		write_cr0(vm->guest_cr0);
+	if (vm->guest_dr7)
+		set_debugreg(vm->guest_dr7, 7);
 	if (use_xsave() && vm->guest_xcr0 != vm->host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vm->guest_xcr0);
 }
 
 static void own_state_out(struct coop_vm *vm, u64 host_cr0)
 {
+	/*
+	 * No guest breakpoint may fire on a host address, and the host's own
+	 * (a debugger's) need their addresses back in DR0..3, as after a KVM
+	 * guest that used them.
+	 */
+	get_debugreg(vm->guest_dr7, 7);
+	if (vm->guest_dr7) {
+		set_debugreg(0, 7);
+		hw_breakpoint_restore();
+	}
 	vm->guest_cr0 = read_cr0();
 	if (vm->guest_cr0 != host_cr0)
 		write_cr0(host_cr0);
