@@ -216,6 +216,15 @@ unsigned int coop_virq_irq(unsigned int vector)
  */
 void __init coop_init_IRQ(void)
 {
+	struct coop_virq_state *v = &coop_passage->virq;
+
+	/*
+	 * vIF and the mask stay 0 for good: vIRQs come in only through our
+	 * irq entry (coop_host_irq()), and the host fills the to_guest window
+	 * only while we wait in an operation other than FORWARD.
+	 */
+	WRITE_ONCE(v->vif, 0);
+	memset(v->masked, 0, sizeof(v->masked));
 	idt_setup_apic_and_irq_gates();
 	coop_domain = irq_domain_add_linear(NULL, COOP_VEC_COUNT, &coop_irq_ops, NULL);
 	if (!coop_domain)
