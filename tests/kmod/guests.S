@@ -6,8 +6,9 @@
  * through the address the test left at P_SWITCH.
  *
  *   cpu_state_guest   (LOAD) records the CPU state it runs with, leaves
- *   mce_guest         (LOAD) spins P_DEADLINE TSC cycles with interrupts
- *                     off (only an NMI or a machine check gets in), leaves
+ *   mce_guest         (LOAD) says it spins (P_INT3 = 1), spins P_DEADLINE
+ *                     TSC cycles with interrupts off (only an NMI or a
+ *                     machine check gets in), leaves
  *   tripwire_guest    (LOAD_LINUX) changes an MSR it must leave alone
  *                     (SYSCALL_MASK: CF, harmless), leaves, reads it again
  *   switch_loop_guest (LOAD_LINUX) with GS and FS bases that are no
@@ -82,6 +83,8 @@ cpu_state_guest_end:
 mce_guest:
 	leaq	mce_guest + PROBE_DATA(%rip), %rbx
 	cli
+	/* Say so (P_INT3 serves as the flag): the test asks for the check only then. */
+	movq	$1, P_INT3(%rbx)
 	rdtsc
 	shlq	$32, %rdx
 	orq	%rdx, %rax

@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <linux/capability.h>
 #include <stdarg.h>
@@ -1071,6 +1072,52 @@ static bool intel(void)
 	return yes;
 }
 
+/* What mce_ask needs: the guest's data page, the CPU it spins on. */
+struct mce_request {
+	volatile struct cpu_probe *probe;
+	int cpu;
+	bool asked;
+};
+
+/*
+ * On any other CPU: wait (up to 10 s) until the guest says it spins with
+ * interrupts off, then ask the harness for the machine check, so that it
+ * can only hit the guest.
+ */
+static void *mce_ask(void *arg)
+{
+	struct mce_request *q = arg;
+	FILE *con;
+	int i;
+
+	for (i = 0; i < 10000 && !q->probe->int3; i++)
+		usleep(1000);
+	if (!q->probe->int3)
+		return NULL;
+	/*
+	 * A recoverable data-load error in a user process (Intel SRAR:
+	 * VAL UC EN MISCV ADDRV S AR, MCACOD 0x134) at an address that is
+	 * no host RAM (the memmap= region); MCG_STATUS RIPV EIPV MCIP.
+	 * On Intel broadcast (-b), as a machine check is there: the host's
+	 * handler waits for every CPU to enter it, and panics otherwise.
+	 * On AMD to this CPU alone: the others would take theirs in the
+	 * host kernel, a fatal one.
+	 */
+	/*
+	 * Through the kernel's log at emergency level: its console write
+	 * polls the serial port, where a tty write would wait for an
+	 * interrupt that may be routed to the spinning CPU.
+	 */
+	con = fopen("/dev/kmsg", "w");
+	if (!con)
+		return NULL;
+	fprintf(con, "<0>COOP_KMOD_HMP: mce %s%d 1 0xbd80000000000134 0x7 0x2f000000 0x8c\n",
+		intel() ? "-b " : "", q->cpu);
+	fclose(con);
+	q->asked = true;
+	return NULL;
+}
+
 /*
  * --mce CPU SECONDS: a guest on CPU spins SECONDS with interrupts off
  * while the harness outside injects a machine check into that CPU
@@ -1083,12 +1130,14 @@ static bool intel(void)
 static int mce_spin(int cpu, int seconds)
 {
 	struct coop_kmod_run r = { 0 };
+	struct mce_request req;
 	struct cpu_probe *p;
 	struct guest g;
 	struct timespec t0, t1;
 	uint64_t c0, c1, forwarded = 0;
+	pthread_attr_t attr;
+	pthread_t asker;
 	cpu_set_t set;
-	FILE *con;
 
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
@@ -1115,22 +1164,20 @@ static int mce_spin(int cpu, int seconds)
 		perror("coop-kmod-ioctl --mce: LOAD");
 		return 1;
 	}
-	/*
-	 * A recoverable data-load error in a user process (Intel SRAR:
-	 * VAL UC EN MISCV ADDRV S AR, MCACOD 0x134) at an address that is
-	 * no host RAM (the memmap= region); MCG_STATUS RIPV EIPV MCIP.
-	 * On Intel broadcast (-b), as a machine check is there: the host's
-	 * handler waits for every CPU to enter it, and panics otherwise.
-	 * On AMD to this CPU alone: the others would take theirs in the
-	 * host kernel, a fatal one.
-	 */
 	printf("mce: a guest spins %d s on CPU %d with interrupts off; a machine check is asked for\n",
 	       seconds, cpu);
-	con = fopen("/dev/console", "w");
-	if (con) {
-		fprintf(con, "\nCOOP_KMOD_HMP: mce %s%d 1 0xbd80000000000134 0x7 0x2f000000 0x8c\n",
-			intel() ? "-b " : "", cpu);
-		fclose(con);
+	/*
+	 * The request goes out from another CPU once the guest says it
+	 * spins: a thread that starts there (nothing else runs on the
+	 * guest's CPU while it spins, not even a migration away from it).
+	 */
+	req = (struct mce_request){ .probe = p, .cpu = cpu };
+	CPU_ZERO(&set);
+	CPU_SET(cpu ? 0 : 1, &set);
+	if (pthread_attr_init(&attr) || pthread_attr_setaffinity_np(&attr, sizeof(set), &set) ||
+	    pthread_create(&asker, &attr, mce_ask, &req)) {
+		perror("coop-kmod-ioctl --mce: a thread on another CPU");
+		return 1;
 	}
 	do {
 		memset(&r, 0, sizeof(r));
@@ -1140,8 +1187,10 @@ static int mce_spin(int cpu, int seconds)
 		}
 		forwarded += r.stats.irqs_forwarded;
 	} while (r.exit == COOP_KMOD_EXIT_INTERRUPTED);
+	pthread_join(asker, NULL);
 	printf("mce: the guest spun %d s on CPU %d with interrupts off: exit %u vector %u, "
-	       "%llu forwarded\n", seconds, cpu, r.exit, r.vector, (unsigned long long)forwarded);
+	       "%llu forwarded%s\n", seconds, cpu, r.exit, r.vector, (unsigned long long)forwarded,
+	       req.asked ? "" : "; it never said it spins");
 	guest_destroy(&g);
 	return r.exit == COOP_KMOD_EXIT_OPERATION && forwarded ? 0 : 2;
 }

@@ -325,17 +325,19 @@ diagnose() {
 }
 
 # serve_requests: what the tests inside ask of QEMU's monitor, a line
-# "COOP_KMOD_HMP: COMMAND" on the console (e.g. a machine check to inject:
-# nothing inside can make one), each served once, in order.
+# "COOP_KMOD_HMP: COMMAND" on the console, perhaps after a kernel log
+# timestamp (e.g. a machine check to inject: nothing inside can make one).
+# Each distinct command is served once, in order: a log dump that shows
+# the line again does not repeat it.
 serve_requests() {
-	local n cmd
-	n=$(grep -c '^COOP_KMOD_HMP: ' "$log" 2>/dev/null) || n=0
-	while [ "$served" -lt "$n" ]; do
-		served=$((served + 1))
-		cmd=$(grep '^COOP_KMOD_HMP: ' "$log" | sed -n "${served}p" | sed -e 's/^COOP_KMOD_HMP: //' -e 's/\r$//')
-		echo "[harness] QEMU monitor: $cmd" >>"$run/requests.log"
-		hmp "$cmd" >>"$run/requests.log"
-	done
+	local cmd
+	grep -a -o 'COOP_KMOD_HMP: .*' "$log" 2>/dev/null | sed -e 's/^COOP_KMOD_HMP: //' -e 's/\r$//' |
+		while IFS= read -r cmd; do
+			grep -qxF -- "$cmd" "$run/requests.log" 2>/dev/null && continue
+			printf '%s\n' "$cmd" >>"$run/requests.log"
+			echo "[harness] QEMU monitor: $cmd" >>"$run/requests.out"
+			hmp "$cmd" >>"$run/requests.out"
+		done || true # no request yet: grep found nothing
 }
 
 # boot_once N: one boot of the VM; sets status and ms.
@@ -357,7 +359,7 @@ boot_once() {
 	qpid=$!
 	deadline=$(($(date +%s) + timeout))
 	hung=0
-	served=0
+	rm -f "$run/requests.log"
 	while kill -0 "$qpid" 2>/dev/null; do
 		if [ "$(date +%s)" -ge "$deadline" ]; then
 			hung=1

@@ -188,7 +188,12 @@ SYM_FUNC_START(coop_sw_run)
 	iretq
 
 .Lnmi_before_entry:
-	/* Leave as if the NMI had hit the guest before its first instruction. */
+	/*
+	 * Leave as if the NMI had hit the guest before its first
+	 * instruction: one NMI, so the note goes (run.c replays a noted NMI
+	 * and one that hit the guest each, and this is not two).
+	 */
+	movb	$0, SW_NMI_PENDING(%rdi)
 	movq	$X86_TRAP_NMI, SW_GUEST + R_VECTOR(%rdi)
 	/* fall through */
 
