@@ -112,12 +112,16 @@ if [ -s /initramfs.cpio.gz ]; then
 	echo "== the shell on hvc0: commands piped into coop run --backend kmod --kernel /vmlinux --initrd /initramfs.cpio.gz"
 	# On CPU 1, with a busy second in the guest: the host's timer ticks
 	# there must go on (forwarded) while the guest computes.
+	# The module's kernel events (ftrace) and coop's run report count it.
 	loc_before=$(locs)
+	tr=/sys/kernel/tracing
+	[ ! -d $tr/events/coop ] || { echo >$tr/trace; echo 1 >$tr/events/coop/enable; }
 	printf 'uname -r\ncat /proc/interrupts\ntime sleep 1\ntimeout 1 sh -c "while :; do :; done"\necho done\npoweroff -f\n' |
 		timeout 120 taskset -c 1 ./coop run --backend kmod --kernel /vmlinux \
-			--initrd /initramfs.cpio.gz >/tmp/out 2>/tmp/err
+			--initrd /initramfs.cpio.gz --report /tmp/report.json >/tmp/out 2>/tmp/err
 	st=$?
 	loc_after=$(locs)
+	[ ! -d $tr/events/coop ] || echo 0 >$tr/events/coop/enable
 	check "coop exits 0 (poweroff -f), got $st" test "$st" -eq 0
 	check "uname -r says 6.1.*-coop" grep -q '^6\.1\.[0-9]*-coop' /tmp/out
 	timer=$(awk '/coop-timer/ { print $2; exit }' /tmp/out | tr -d '\r')
@@ -134,6 +138,13 @@ if [ -s /initramfs.cpio.gz ]; then
 			test $(($2 - b1)) -ge 150
 	fi
 	check "the shell got to the end of its input (done)" grep -q '^done' /tmp/out
+	n=$(grep -c 'switch_out: .*reason=FORWARD ' $tr/trace 2>/dev/null)
+	check "the module's events show its FORWARD operations ($n)" test "${n:-0}" -gt 0
+	n=$(grep -c 'irq_forward: ' $tr/trace 2>/dev/null)
+	check "... and the host interrupts replayed for it ($n)" test "${n:-0}" -gt 0
+	check "the run report counts its switches, IDLEs and cocon messages" sh -c \
+		"grep -q '\"total\": [1-9]' /tmp/report.json && grep -q '\"IDLE\": [1-9]' /tmp/report.json &&
+		 grep -q '\"cocon\": {\"to_host\": {\"count\": [1-9]' /tmp/report.json"
 	check "the kernel log is on stderr, not on stdout" \
 		sh -c "grep -q 'Linux version' /tmp/err && ! grep -q 'Linux version' /tmp/out"
 	show "coop's stdout (hvc0)" /tmp/out
