@@ -497,22 +497,35 @@ static void guest_cr4(struct coop_sw *sw)
 
 /*
  * What a guest that owns its state may set and the switcher does not
- * swap: CR0, XCR0 and DR7, swapped here when they differ from the host's
+ * swap: CR0, XCR0, DR7 and LSTAR, swapped here when they differ from the host's
  * (interrupts off: no host code in between uses them; the host's DR7 is
  * 0 here, local_db_save()).
  */
-static void own_state_in(struct coop_vm *vm, u64 host_cr0)
+/* The host's values own_state_in() replaced, for own_state_out(). */
+struct host_own {
+	u64 cr0, lstar;
+};
+
+static void own_state_in(struct coop_vm *vm, struct host_own *h)
 {
-	if (vm->guest_cr0 != host_cr0)
+	h->cr0 = read_cr0();
+	if (vm->guest_cr0 != h->cr0)
 		write_cr0(vm->guest_cr0);
+	/* Its syscall entry (SET_SYSCALL): no host user code runs until it is back. */
+	if (vm->guest_lstar) {
+		rdmsrl(MSR_LSTAR, h->lstar);
+		wrmsrl(MSR_LSTAR, vm->guest_lstar);
+	}
 	if (vm->guest_dr7)
 		set_debugreg(vm->guest_dr7, 7);
 	if (use_xsave() && vm->guest_xcr0 != vm->host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vm->guest_xcr0);
 }
 
-static void own_state_out(struct coop_vm *vm, u64 host_cr0)
+static void own_state_out(struct coop_vm *vm, const struct host_own *h)
 {
+	if (vm->guest_lstar)
+		wrmsrl(MSR_LSTAR, h->lstar);
 	/*
 	 * No guest breakpoint may fire on a host address, and the host's own
 	 * (a debugger's) need their addresses back in DR0..3, as after a KVM
@@ -524,8 +537,8 @@ static void own_state_out(struct coop_vm *vm, u64 host_cr0)
 		hw_breakpoint_restore();
 	}
 	vm->guest_cr0 = read_cr0();
-	if (vm->guest_cr0 != host_cr0)
-		write_cr0(host_cr0);
+	if (vm->guest_cr0 != h->cr0)
+		write_cr0(h->cr0);
 	if (use_xsave()) {
 		vm->guest_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 		if (vm->guest_xcr0 != vm->host_xcr0)
@@ -567,7 +580,7 @@ static enum coop_exit switch_once(struct coop_vm *vm, struct coop_kmod_run *r, u
 	struct tripwire t;
 	unsigned long dr7;
 	enum coop_exit kind;
-	u64 cr0 = 0, host_lstar = 0;
+	struct host_own own;
 
 	/* The guest's FPU registers may be loaded: the user's are saved now. */
 	kernel_fpu_begin();
@@ -587,24 +600,16 @@ static enum coop_exit switch_once(struct coop_vm *vm, struct coop_kmod_run *r, u
 			irq_work_queue(&vm->window);
 		coop_segments_own_state(sw);
 		tripwire_arm(&t);
-		cr0 = read_cr0();
-		own_state_in(vm, cr0);
+		own_state_in(vm, &own);
 	}
 	if (trace_switch_in_enabled())
 		trace_in(vm);
 	vm->tsc_in = rdtsc();
-	/* The guest's syscall entry, for as long as it runs (SET_SYSCALL). */
-	if (vm->guest_lstar) {
-		rdmsrl(MSR_LSTAR, host_lstar);
-		wrmsrl(MSR_LSTAR, vm->guest_lstar);
-	}
 	coop_sw_run(sw);
-	if (vm->guest_lstar)
-		wrmsrl(MSR_LSTAR, host_lstar);
 	msrs_restore(&m); /* GS, and with it `current`, is back already (switcher.S) */
 	vm->tsc_out = rdtsc();
 	if (sw->own_state) {
-		own_state_out(vm, cr0);
+		own_state_out(vm, &own);
 		tripwire_check(&t);
 	}
 	fpu_save(vm);

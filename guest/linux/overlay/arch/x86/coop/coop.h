@@ -32,13 +32,7 @@ void coop_msg_flush(void);
 /* console.c: the printk console that sends the kernel log as COCON_LOG. */
 void coop_console_init(void);
 
-/*
- * irq.c: virtual IRQs and the messages that come with them.  The vector
- * our idle loop raises itself when vIRQs wait (the module never forwards
- * it: it is the host's int $0x80 gate, never an APIC vector).
- */
-#define COOP_VIRQ_KICK 0x80
-bool coop_virq_deliverable(void);
+/* irq.c: virtual IRQs and the messages that come with them. */
 void coop_init_IRQ(void);
 
 /* time.c: the clockevent on COOP_VEC_TIMER, and idle. */

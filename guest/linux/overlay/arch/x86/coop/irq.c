@@ -134,12 +134,6 @@ int coop_msg_recv(u16 device, struct coop_msg_hdr *h, void *buf, u32 len)
 
 /* ---- Virtual IRQs ---------------------------------------------------------- */
 
-/* True while the host has a vector pending that we do not mask (we mask none). */
-bool coop_virq_deliverable(void)
-{
-	return coop_virq_pick(coop_passage->virq.pending, coop_passage->virq.masked) >= 0;
-}
-
 /*
  * Run the handler of every deliverable vector, highest first, each bit
  * cleared with one locked instruction (the host sets bits at any time).
@@ -168,8 +162,7 @@ static void coop_virq_dispatch(void)
 
 /*
  * A host interrupt reached our IDT (common_interrupt, spurious_interrupt):
- * the host's handler runs through FORWARD (-EINVAL: not the host's, as for
- * our own int $COOP_VIRQ_KICK), then our pending vIRQs.
+ * the host's handler runs through FORWARD, then our pending vIRQs.
  */
 void coop_host_irq(unsigned int vector)
 {

@@ -91,11 +91,8 @@ void __init coop_timer_init(void)
 /*
  * arch_cpu_idle(), interrupts off: the IDLE operation until the next event
  * (the monitor returns at once while a vIRQ is pending), then interrupts
- * on, where the host interrupt that brings it arrives.  A host without
- * the module's interrupt window for vIRQs leaves them pending: our own
- * int $COOP_VIRQ_KICK enters the irq path, whose FORWARD the module
- * refuses, and the dispatch takes them.  With the window, nothing is
- * pending by then.
+ * on, where the host interrupt that brings it arrives: the module's
+ * interrupt window, queued at its entry since a vIRQ is pending.
  */
 static void __cpuidle coop_idle(void)
 {
@@ -104,8 +101,6 @@ static void __cpuidle coop_idle(void)
 	coop_idles++;
 	coop_hypercall(COOP_OP_IDLE, &i, sizeof(i));
 	raw_local_irq_enable();
-	if (coop_virq_deliverable())
-		asm volatile("int %0" : : "i" (COOP_VIRQ_KICK) : "memory");
 }
 
 void __init coop_idle_init(void)
