@@ -48,8 +48,10 @@ static void switches(FILE *f, const struct shim_vm *vm)
 		(unsigned long long)st->switches);
 	for (uint32_t op = COOP_OP_HELLO; op < COOP_OP_COUNT; op++)
 		fprintf(f, "\"%s\": %llu, ", coop_op_word(op), (unsigned long long)st->by_op[op]);
+	/* Host interrupts that hit guest code, but those the guest forwarded (FORWARD). */
 	fprintf(f, "\"FORWARD_INTERRUPT\": %llu, \"INVALID\": %llu}},\n",
-		(unsigned long long)st->irqs_forwarded, (unsigned long long)st->by_op[COOP_OP_NONE]);
+		(unsigned long long)(st->irqs_forwarded - st->by_op[COOP_OP_FORWARD]),
+		(unsigned long long)st->by_op[COOP_OP_NONE]);
 }
 
 static void messages(FILE *f, const struct shim_vm *vm)

@@ -191,6 +191,8 @@ static uint32_t switch_reason(const struct shim_vm *vm)
 {
 	uint32_t code = vm->passage->op.code;
 
+	if (vm->trace_reason)
+		return vm->trace_reason;
 	if (vm->crashed)
 		return COOP_TRACE_REASON_FAULT;
 	if (vm->forwarded)
@@ -256,11 +258,15 @@ int shim_monitor_run(struct shim_vm *vm)
 		if (vm->state != SHIM_VM_RUNNING)
 			break;
 		vm->forwarded = false; /* a handler that switches sets it */
+		vm->not_entered = false;
+		vm->trace_reason = 0;
 		trace_switch_in(vm);
 		vm->switch_fn(&vm->host_ctx, &p->guest);
 		/* One coop:switch_out per switches.total, exactly: same place. */
-		vm->stats.switches++;
-		trace_switch_out(vm);
+		if (!vm->not_entered) {
+			vm->stats.switches++;
+			trace_switch_out(vm);
+		}
 		if (vm->irq.fwd.injected && !vm->forwarded)
 			shim_irq_forward_close(vm);
 		if (vm->crashed)

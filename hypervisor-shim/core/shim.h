@@ -295,6 +295,8 @@ struct shim_vm {
 	uint64_t guard;              /* guest address of the stack guard page */
 	struct shim_host_irq irq;    /* host interrupts (backend/user/signals.c) */
 	bool forwarded;              /* the last switch out was a handler's, not an op */
+	bool not_entered;            /* ... the switch never entered the guest (kmod: a
+				      * signal was already waiting): no round trip */
 	bool crashed;                /* ... and it was a guest fault: crash is valid */
 	uint64_t progress_tsc;       /* last hypercall or vIRQ delivery */
 	struct shim_crash crash;     /* valid when crashed */
@@ -308,6 +310,8 @@ struct shim_vm {
 	uint64_t fault_ticks;        /* ticks the fault layer has judged */
 	uint64_t fault_wait_ns;      /* until the next held message or vIRQ is due (0: none) */
 	uint64_t trace_tsc;          /* TSC of the last traced switch (coop:switch_*) */
+	uint32_t trace_reason;       /* coop:switch_out's reason for the last switch out, if
+				      * the backend knows better (kmod: RUN's log); 0: ask */
 	struct shim_linux_vm lx;     /* a Linux guest (core/linux.c): lx.phys_base != 0 */
 };
 

@@ -27,6 +27,21 @@ kmod_run() {
 		show stderr /tmp/err
 	fi
 }
+# report KEY_RE: the number after KEY_RE in the run report /tmp/report.json
+report() { sed -n "s/.*$1\([0-9]*\).*/\1/p" /tmp/report.json | head -n 1; }
+# events RE: lines of the trace's text (/tmp/t.txt, babeltrace2) with RE
+events() { grep -c "$1" /tmp/t.txt; }
+# trace_adds_up: the LTTng trace /tmp/t of a run holds a coop:switch_out per
+# switches.total and a coop:irq_forward per irqs.forwarded of its report
+# /tmp/report.json (forwards: at least one), and nothing was discarded.
+trace_adds_up() {
+	check "babeltrace2 reads the trace" sh -c 'babeltrace2 /tmp/t >/tmp/t.txt'
+	n=$(events 'coop:switch_out:') want=$(report '"switches": {"total": ')
+	check "a coop:switch_out per switches.total ($n, $want)" test "$n" -eq "${want:--1}"
+	n=$(events 'coop:irq_forward:') want=$(report '"irqs": {"forwarded": ')
+	check "a coop:irq_forward per irqs.forwarded ($n, $want)" test "$n" -eq "${want:--1}" -a "$n" -gt 0
+	check "the tracer discarded nothing" grep -q '"discarded_events": 0' /tmp/report.json
+}
 has() { grep -q -F -- "$2" "$1" || { echo "     (no '$2' in $1)"; show "$1" "$1"; return 1; }; }
 # What must never show in the host's log: oopses, warnings (the module's
 # debug checks are WARN_ONCEs), RCU stalls, soft lockups (BUG:), hung tasks.

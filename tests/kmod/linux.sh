@@ -153,6 +153,35 @@ if [ -s /initramfs.cpio.gz ]; then
 	show "coop's stderr (the guest's log)" /tmp/err
 	host_clean
 
+	# --trace: an LTTng trace of this one run, whose events add up to the
+	# run report's counters - the round trips the module served itself
+	# (FORWARD operations, interrupts replayed) come from RUN's log.
+	echo "== --trace: coop run --backend kmod --kernel /vmlinux --initrd ... --trace /tmp/t"
+	loc_before=$(locs)
+	rm -rf /tmp/t
+	printf 'echo traced\nsleep 0.3\ncat /proc/interrupts >/dev/null\npoweroff -f\n' |
+		timeout 300 ./coop run --backend kmod --kernel /vmlinux --initrd /initramfs.cpio.gz \
+			--trace /tmp/t --report /tmp/report.json >/tmp/out 2>/tmp/err
+	st=$?
+	loc_after=$(locs)
+	check "coop exits 0 (poweroff -f), got $st" test "$st" -eq 0
+	check "... after the shell ran" grep -q '^traced' /tmp/out
+	[ "$st" -eq 0 ] || show "coop's stderr" /tmp/err
+	trace_adds_up
+	n=$(events 'reason = ( "FORWARD" ') want=$(report '"FORWARD": ')
+	check "... as many of them for FORWARD operations as the report says ($n, $want)" \
+		test "$n" -gt 0 -a "$n" -eq "${want:--1}"
+	n=$(events 'source = ( "HOST" ')
+	check "... and the host interrupts replayed for them ($n)" test "$n" -gt 0
+	to_host=$(sed -n 's/.*"cocon": {"to_host": {"count": \([0-9]*\).*/\1/p' /tmp/report.json)
+	to_guest=$(sed -n 's/.*"cocon": {.*"to_guest": {"count": \([0-9]*\), "bytes": [0-9]*}, "errors.*"cobd".*/\1/p' /tmp/report.json)
+	n=$(grep 'coop:message:' /tmp/t.txt | grep -c 'device = ( "cocon"')
+	check "a coop:message per cocon message ($n, the report's $to_host + $to_guest)" \
+		test "$n" -eq $((${to_host:--1} + ${to_guest:-0})) -a "$n" -gt 0
+	grep -m 1 'reason = ( "FORWARD" ' /tmp/t.txt
+	grep -m 1 'coop:irq_forward:' /tmp/t.txt
+	host_clean
+
 	# A kernel panic (sysrq c): coop ends with exit 3 and the panic's
 	# message, the guest's backtrace before it; the host is unharmed.
 	echo "== a guest kernel panic: echo c > /proc/sysrq-trigger"

@@ -192,10 +192,26 @@ if [ "$linux" = 1 ]; then
 	[ ! -s "$COOP_LINUX_INITRD" ] || cp "$COOP_LINUX_INITRD" "$root/initramfs.cpio.gz"
 fi
 cp "$mod/coop.ko" "$COOP" "$COOP_GUEST" "$COOP_KMOD_IOCTL" "$root/coop/"
+# coop run --trace in the VM: coop's probes beside it, LTTng's session and
+# consumer daemons, and babeltrace2 with its plugins to read the trace
+# back, each where the host has it (scripts/install-deps installs them).
+tracing=
+for f in "$(dirname "$COOP")/libcoop-trace.so" /usr/bin/lttng-sessiond \
+	 /usr/lib/x86_64-linux-gnu/lttng/libexec/lttng-consumerd /usr/share/xml/lttng/session.xsd \
+	 /usr/bin/babeltrace2 \
+	 /usr/lib/x86_64-linux-gnu/babeltrace2/plugins/*.so; do
+	[ -e "$f" ] || continue
+	case $f in
+	*/libcoop-trace.so) cp "$f" "$root/coop/" ;;
+	*) mkdir -p "$root$(dirname "$f")" && cp -L "$f" "$root$f" ;;
+	esac
+	case $f in *.xsd) ;; *) tracing="$tracing $f" ;; esac # (programs: their libraries too)
+done
 # The module's symbols, by section, to name a hung CPU's instruction pointer.
 objdump -t "$mod/coop.ko" | awk 'NF >= 4 && $(NF - 2) ~ /^\./ && $NF !~ /^\./ { print $(NF - 2), $1, $NF }' >"$run/coop.syms"
 # coop is dynamic: its libraries where the dynamic linker looks for them.
-for bin in "$COOP" "$COOP_KMOD_IOCTL"; do
+# shellcheck disable=SC2086
+for bin in "$COOP" "$COOP_KMOD_IOCTL" $tracing; do
 	ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"

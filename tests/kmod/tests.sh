@@ -137,6 +137,14 @@ if [ -d $t/events/coop ]; then
 else
 	bad "no coop events in $t/events"
 fi
+# coop's own trace (LTTng) has the round trips the module served itself
+# too: RUN's log.
+echo "== coop run --backend kmod --trace"
+rm -rf /tmp/t
+kmod_run 0 --trace /tmp/t --report /tmp/report.json --exec 'spin 100; echo traced'
+trace_adds_up
+n=$(events 'coop:virq_deliver:')
+check "the vIRQs the module delivered are there too ($n)" test "$n" -gt 0
 
 # nmis PID DELAY SECONDS: after DELAY, up to 20 NMIs at every other CPU
 # (sysrq l; i: how many) while PID runs, then finish PID SECONDS.

@@ -30,6 +30,7 @@
 #include <coop/kmod.h>
 
 #include "core/shim.h"
+#include "trace/trace.h"
 
 struct shim_kmod {
 	int fd;                        /* /dev/coop, one guest */
@@ -357,15 +358,61 @@ static void crashed(struct shim_vm *vm, const struct coop_kmod_run *r)
 static void account(struct shim_vm *vm, const struct coop_kmod_run *r)
 {
 	vm->stats.irqs_forwarded += r->stats.irqs_forwarded;
+	/* A Linux guest's FORWARD operations: served in the module, counted here. */
+	vm->stats.by_op[COOP_OP_FORWARD] += r->stats.forward_ops;
 	vm->stats.irqs_delivered += r->stats.virqs_delivered;
 	if (r->stats.virqs_delivered)
 		vm->progress_tsc = shim_rdtsc();
 	/*
 	 * switches.total counts round trips; one RUN may hold many (each
 	 * forwarded interrupt is one).  The monitor adds 1 when we return,
-	 * so add the rest (modulo 2^64: -1 when RUN never entered).
+	 * so add the rest; a RUN that never entered is none.
 	 */
-	vm->stats.switches += r->stats.entries - 1;
+	if (r->stats.entries)
+		vm->stats.switches += r->stats.entries - 1;
+	else
+		vm->not_entered = true;
+}
+
+/* With --trace, RUN's log (API 1.3): every entry of one RUN. */
+static struct coop_kmod_trip kmod_log[COOP_KMOD_LOG_MAX];
+
+/*
+ * The trace of a RUN, from its log: the monitor traces the first entry's
+ * coop:switch_in and the last exit's coop:switch_out; here go the ones
+ * between - the round trips the module served itself - with the
+ * interrupts it replayed and the vIRQs it delivered, at the TSC the
+ * module took.  So the trace has a coop:switch_out per switches.total
+ * and a coop:irq_forward per irqs.forwarded under this backend too.
+ */
+static void trace_log(struct shim_vm *vm, const struct coop_kmod_run *r)
+{
+	uint32_t n = r->log_count <= COOP_KMOD_LOG_MAX ? r->log_count : COOP_KMOD_LOG_MAX;
+
+	if (n != r->stats.entries)
+		fprintf(stderr, "coop: warning: --trace: the module logged %u of %llu entries into the guest\n",
+			n, (unsigned long long)r->stats.entries);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct coop_kmod_trip *t = &kmod_log[i];
+
+		if (t->virqs)
+			coop_trace_do(virq_deliver, t->virq_vector, t->virqs, COOP_TRACE_VIRQ_ASYNC);
+		if (i > 0)
+			coop_trace_do(switch_in, t->tsc_in, t->tsc_in - kmod_log[i - 1].tsc_out, t->vif,
+				      t->pending);
+		if (i + 1 < n)
+			coop_trace_do(switch_out, t->reason, t->op_seq, t->tsc_out,
+				      t->tsc_out - t->tsc_in);
+		for (uint32_t k = 0; k < t->replays && k < 2; k++) {
+			bool nmi = k == 0 && t->nmi_in_switch;
+
+			coop_trace_do(irq_forward, 0, nmi ? COOP_TRACE_IRQ_NMI_SWITCH : t->source,
+				      nmi ? 2 : t->vector, 0, t->tsc_served - t->tsc_out, 0);
+		}
+		/* The last exit is the monitor's switch_out: guest cycles since, and why. */
+		vm->trace_tsc = t->tsc_in;
+		vm->trace_reason = t->reason;
+	}
 }
 
 /*
@@ -394,6 +441,10 @@ static void kmod_switch(struct coop_cpu_context *save, struct coop_cpu_context *
 
 	(void)save, (void)load; /* the module keeps both sides' state */
 	memset(&r, 0, sizeof(r));
+	if (coop_trace_enabled(switch_out)) {
+		r.log = (uint64_t)(uintptr_t)kmod_log;
+		r.log_cap = COOP_KMOD_LOG_MAX;
+	}
 	if (ioctl(vm->kmod->fd, COOP_KMOD_RUN, &r)) {
 		/* A signal before RUN got going is just an early return. */
 		r.exit = errno == EINTR ? COOP_KMOD_EXIT_INTERRUPTED : 0;
@@ -401,6 +452,8 @@ static void kmod_switch(struct coop_cpu_context *save, struct coop_cpu_context *
 			shim_kill_guest(vm, "--backend kmod: RUN: %s", strerror(errno));
 	}
 	account(vm, &r);
+	if (r.log_cap)
+		trace_log(vm, &r);
 	if (vm->irq.fwd.samples)
 		sample_forward(vm, &r);
 	vm->forwarded = r.exit != COOP_KMOD_EXIT_OPERATION;

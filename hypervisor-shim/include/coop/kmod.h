@@ -46,6 +46,15 @@
  *                    passage, the first registers
  * The guest owns its CPU state from then on: CR3, CR4 (but PGE), GDT, IDT,
  * TR, segment selectors and bases are its own and survive every switch.
+ *
+ * API 1.3: RUN's switch log.  A caller that traces hands RUN a buffer
+ * (run.log, run.log_cap records); RUN writes one struct coop_kmod_trip
+ * per entry into the guest, in order - including the round trips it
+ * served itself (FORWARD, NOP_IN_KERNEL, SET_SYSCALL, a host interrupt
+ * replayed) that user space never sees otherwise - and returns
+ * (INTERRUPTED) when the buffer is full, so that none is lost:
+ * run.log_count == run.stats.entries.  log = 0 (as callers of 1.2 pass):
+ * no log.
  */
 #ifndef COOP_KMOD_H
 #define COOP_KMOD_H
@@ -61,7 +70,7 @@
 
 #define COOP_KMOD_DEVICE "/dev/coop"  /* a misc device, mode 0600 */
 #define COOP_KMOD_API_MAJOR 1          /* incompatible ioctl changes */
-#define COOP_KMOD_API_MINOR 2          /* additions (a struct's end, a new exit) */
+#define COOP_KMOD_API_MINOR 3          /* additions (a struct's end, a new exit) */
 
 /* Features of the host CPU and kernel the module found (version.features). */
 #define COOP_KMOD_F_LA57 0x0001  /* 5-level paging: guest tables have 5 levels too */
@@ -197,9 +206,33 @@ struct coop_kmod_stats {
 	uint64_t slices;         /* RUN calls that ended with the time slice */
 	uint64_t nmis_in_switch; /* NMIs that hit the switch itself, replayed after it */
 	uint64_t nops_in_kernel; /* COOP_OP_NOPs RUN answered itself (NOP_IN_KERNEL) */
-	uint64_t reserved[3];
+	uint64_t forward_ops;    /* API 1.3: COOP_OP_FORWARDs RUN served (each one's replay is
+				  * in irqs_forwarded too) */
+	uint64_t reserved[2];
 };
 COOP_KMOD_ASSERT_SIZE(struct coop_kmod_stats, 96);
+
+/*
+ * One entry into the guest and what ended it (API 1.3, RUN's log).  The
+ * words are those of the trace (coop/trace_values.h): reason is
+ * coop:switch_out's, sources coop:irq_forward's.
+ */
+struct coop_kmod_trip {
+	uint64_t tsc_in;     /* the switch into the guest */
+	uint64_t tsc_out;    /* ... and back out of it */
+	uint64_t tsc_served; /* RUN done with the exit (a replayed interrupt returned) */
+	uint32_t reason;     /* an operation (COOP_OPS: FORWARD, NOP, ...) or FORWARD_INTERRUPT, GUEST_FAULT */
+	uint32_t op_seq;     /* the passage's op.seq at the exit */
+	uint32_t vif;        /* at the entry: the guest's virtual interrupt flag */
+	uint32_t pending;    /* ... and its deliverable vIRQs */
+	uint32_t virqs;      /* vIRQs delivered (a frame pushed) just before the entry */
+	uint32_t virq_vector; /* ... the highest of them */
+	uint32_t replays;    /* host interrupts replayed after the exit: 0, 1 or 2 */
+	uint32_t nmi_in_switch; /* 1: the first of them was an NMI that hit the switch */
+	uint32_t vector;     /* the last replayed: its vector */
+	uint32_t source;     /* ... COOP_TRACE_IRQ_HOST or _NMI */
+};
+COOP_KMOD_ASSERT_SIZE(struct coop_kmod_trip, 64);
 
 /* COOP_KMOD_RUN (read/write). */
 struct coop_kmod_run {
@@ -209,10 +242,16 @@ struct coop_kmod_run {
 	uint64_t cr2;       /* out: EXCEPTION #PF: the address; BAD_VIRQ: the frame's */
 	uint64_t tsc_in;    /* out: TSC at the last switch into the guest */
 	uint64_t tsc_out;   /* out: TSC at the last switch out of it */
-	uint64_t reserved[3];
+	uint64_t log;       /* in (API 1.3): user address of log_cap struct coop_kmod_trip; 0: none */
+	uint32_t log_cap;   /* in: records there */
+	uint32_t log_count; /* out: records written (== stats.entries) */
+	uint64_t reserved;
 	struct coop_kmod_stats stats; /* out: what happened during this call */
 };
 COOP_KMOD_ASSERT_SIZE(struct coop_kmod_run, 64 + 96);
+
+/* The longest log RUN fills before it returns. */
+#define COOP_KMOD_LOG_MAX 128
 
 /* COOP_KMOD_GET_STATE (read). */
 struct coop_kmod_state {

@@ -174,6 +174,10 @@ struct coop_vm {
 	u64 guard;               /* the unmapped stack guard page, 0: none */
 	struct coop_kmod_stats stats; /* totals since CREATE */
 	u64 tsc_in, tsc_out;     /* TSC at the last switch in / out */
+	struct coop_kmod_trip trip; /* the entry under way (run.c) */
+	unsigned int log_cap;    /* RUN's log: records wanted (0: none) ... */
+	unsigned int log_count;  /* ... written ... */
+	struct coop_kmod_trip log[COOP_KMOD_LOG_MAX]; /* ... here, copied out at its end */
 };
 
 /* switcher.S */

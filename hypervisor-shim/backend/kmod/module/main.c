@@ -117,16 +117,29 @@ static long coop_get_layout(void __user *arg)
 static long coop_run(struct coop_vm *vm, void __user *arg)
 {
 	struct coop_kmod_run r;
+	u64 log;
 	int rc;
 
 	if (!vm->sw)
 		return -ENOENT;
 	if (!vm->loaded)
 		return -ENOEXEC;
+	if (copy_from_user(&r, arg, sizeof(r)))
+		return -EFAULT;
+	/* The log (API 1.3): written at the end, in one copy. */
+	log = r.log;
+	vm->log_cap = log ? min_t(u32, r.log_cap, COOP_KMOD_LOG_MAX) : 0;
+	vm->log_count = 0;
 	memset(&r, 0, sizeof(r));
 	rc = coop_vm_run(vm, &r);
 	if (rc)
 		return rc;
+	r.log = log;
+	r.log_cap = vm->log_cap;
+	r.log_count = vm->log_count;
+	if (vm->log_count &&
+	    copy_to_user(u64_to_user_ptr(log), vm->log, vm->log_count * sizeof(vm->log[0])))
+		return -EFAULT;
 	return copy_to_user(arg, &r, sizeof(r)) ? -EFAULT : 0;
 }
 

@@ -201,6 +201,8 @@ static bool deliver_virqs(struct coop_vm *vm, struct coop_kmod_run *r)
 	g->rdi = at;
 	g->rip = entry;
 	r->stats.virqs_delivered += n;
+	vm->trip.virqs = n;
+	vm->trip.virq_vector = highest;
 	trace_virq_deliver(highest, n, 0 /* ASYNC */);
 	return true;
 }
@@ -318,6 +320,21 @@ static void check_after_replay(u64 vector)
 static void check_after_replay(u64 vector) { }
 #endif
 
+/*
+ * The entry's record for RUN's log (vm->trip): a replayed interrupt.  An
+ * NMI that hit the switch is always the first (forward()).
+ */
+static void trip_replay(struct coop_vm *vm, u32 vector, u32 source)
+{
+	struct coop_kmod_trip *t = &vm->trip;
+
+	if (source == COOP_TRACE_IRQ_NMI_SWITCH)
+		t->nmi_in_switch = 1;
+	else
+		t->vector = vector, t->source = source;
+	t->replays++;
+}
+
 /* Run the host's handler for external @vector, as if it had arrived here. */
 static void replay_vector(struct coop_vm *vm, u64 vector, struct coop_kmod_run *r)
 {
@@ -326,6 +343,7 @@ static void replay_vector(struct coop_vm *vm, u64 vector, struct coop_kmod_run *
 	coop_sw_replay(gate_offset(gate));
 	check_after_replay(vector);
 	r->stats.irqs_forwarded++;
+	trip_replay(vm, vector, COOP_TRACE_IRQ_HOST);
 	trace_irq_forward(vector, COOP_TRACE_IRQ_HOST, 0, 0, rdtsc() - vm->tsc_out, 0);
 }
 
@@ -334,6 +352,7 @@ static void replay_nmi(struct coop_vm *vm, u32 src, struct coop_kmod_run *r)
 	coop_sw_replay((unsigned long)asm_exc_nmi_noist);
 	r->stats.nmis_forwarded++;
 	r->stats.irqs_forwarded++;
+	trip_replay(vm, X86_TRAP_NMI, src);
 	trace_irq_forward(X86_TRAP_NMI, src, 0, 0, rdtsc() - vm->tsc_out, 0);
 }
 
@@ -353,6 +372,7 @@ static void replay_mce(struct coop_vm *vm, struct coop_kmod_run *r)
 
 	do_machine_check(&regs);
 	r->stats.irqs_forwarded++;
+	trip_replay(vm, X86_TRAP_MC, COOP_TRACE_IRQ_HOST);
 	trace_irq_forward(X86_TRAP_MC, COOP_TRACE_IRQ_HOST, 0, 0, rdtsc() - vm->tsc_out, 0);
 }
 
@@ -604,6 +624,12 @@ static enum coop_exit switch_once(struct coop_vm *vm, struct coop_kmod_run *r, u
 	}
 	if (trace_switch_in_enabled())
 		trace_in(vm);
+	if (vm->log_cap) {
+		unsigned int highest;
+
+		vm->trip.vif = READ_ONCE(vm->passage->virq.vif);
+		vm->trip.pending = virq_deliverable(&vm->passage->virq, &highest);
+	}
 	vm->tsc_in = rdtsc();
 	coop_sw_run(sw);
 	msrs_restore(&m); /* GS, and with it `current`, is back already (switcher.S) */
@@ -627,6 +653,11 @@ static enum coop_exit switch_once(struct coop_vm *vm, struct coop_kmod_run *r, u
 	if (kind == COOP_EXIT_FORWARD)
 		serve_forward(vm, r);
 	forward(vm, *vector, kind, r);
+	vm->trip.tsc_in = vm->tsc_in;
+	vm->trip.tsc_out = vm->tsc_out;
+	vm->trip.tsc_served = rdtsc();
+	vm->trip.reason = exit_reason(vm, kind);
+	vm->trip.op_seq = READ_ONCE(vm->passage->op.seq);
 	local_irq_enable();
 	kernel_fpu_end();
 	return kind;
@@ -643,6 +674,7 @@ static void stats_add(struct coop_kmod_stats *to, const struct coop_kmod_stats *
 	to->slices += s->slices;
 	to->nmis_in_switch += s->nmis_in_switch;
 	to->nops_in_kernel += s->nops_in_kernel;
+	to->forward_ops += s->forward_ops;
 }
 
 /* NOP_IN_KERNEL: answer a null hypercall here, as the monitor would. */
@@ -687,6 +719,11 @@ int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r)
 	u64 vector;
 
 	for (;;) {
+		/* A full log: the caller must see it before the next entry. */
+		if (vm->log_cap && vm->log_count == vm->log_cap) {
+			r->exit = COOP_KMOD_EXIT_INTERRUPTED;
+			break;
+		}
 		/* The caller's signals are its host interrupts: let it serve them. */
 		if (signal_pending(current)) {
 			r->exit = COOP_KMOD_EXIT_INTERRUPTED;
@@ -698,11 +735,15 @@ int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r)
 			break;
 		}
 		cond_resched();
+		memset(&vm->trip, 0, sizeof(vm->trip));
 		if (!deliver_virqs(vm, r))
 			break;
 		kind = switch_once(vm, r, &vector);
+		if (vm->log_cap)
+			vm->log[vm->log_count++] = vm->trip;
 		if (kind == COOP_EXIT_FORWARD) {
 			r->stats.exits_call++;
+			r->stats.forward_ops++;
 			continue;
 		}
 		if (kind == COOP_EXIT_CALL) {
