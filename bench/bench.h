@@ -71,6 +71,7 @@ struct bench_opts {
 	size_t iterations;  /* per benchmark (0: its default) */
 	int cpu;            /* pinned to this CPU */
 	const char *kernel; /* guest kernel for guest benchmarks */
+	const char *linux_kernel; /* the Linux guest's (linux_*; NULL: none found) */
 	unsigned int backend; /* guests run on SHIM_BACKEND_USER or _KMOD (--backend) */
 };
 
@@ -189,6 +190,9 @@ int bench_world_switch_faults(const struct bench_opts *o, struct bench_result *r
 
 /* irq.c */
 int bench_irq_forward(const struct bench_opts *o, struct bench_result *r);
+/* linux.c: the Linux guest's (--backend kmod) */
+int bench_linux_world_switch(const struct bench_opts *o, struct bench_result *r);
+int bench_linux_irq_forward(const struct bench_opts *o, struct bench_result *r);
 int bench_virq_deliver(const struct bench_opts *o, struct bench_result *r);
 
 /* blk.c */

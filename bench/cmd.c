@@ -10,6 +10,7 @@
 #include <cpuid.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ static const struct bench_entry {
 	{ "world_switch_full_rtt", "switch", "xsave_floor_rtt", bench_world_switch_full },
 	{ "world_switch_traced_rtt", "switch", "world_switch_rtt", bench_world_switch_traced },
 	{ "world_switch_faults_rtt", "switch", "world_switch_rtt", bench_world_switch_faults },
+	{ "linux_world_switch_rtt", "switch", "world_switch_rtt", bench_linux_world_switch },
 	{ "cpuid_exit_rtt", "switch", NULL, bench_cpuid },
 	{ "kvm_exit_rtt", "switch", NULL, bench_kvm_exit },
 	/* interrupts, and the host kernel's own ways to pass an event */
@@ -52,6 +54,7 @@ static const struct bench_entry {
 	{ "pipe_pingpong_rtt", "irq", NULL, bench_pipe_pingpong },
 	{ "irq_forward", "irq", "signal_return", bench_irq_forward },
 	{ "virq_deliver", "irq", "signal_deliver", bench_virq_deliver },
+	{ "linux_irq_forward", "irq", "linux_world_switch_rtt", bench_linux_irq_forward },
 	/* the block device */
 	{ "pread_4k", "blk", NULL, bench_pread_4k },
 	{ "cobd_read_4k_rtt", "blk", "pread_4k+world_switch_rtt", bench_cobd_read_4k },
@@ -116,6 +119,8 @@ static const char usage[] =
 	"  --list            list the benchmarks: name, group, what it needs\n"
 	"  --cpu N           pin to CPU N (default 0)\n"
 	"  --kernel PATH     guest kernel (default: coop-guest.elf beside coop)\n"
+	"  --linux PATH      the Linux guest of linux_* under --backend kmod (default:\n"
+	"                    ../linux/vmlinux beside coop, as the build puts it)\n"
 	"  --backend user|kmod  the guests' world switch: user (default) or kmod, ring 0\n"
 	"                    through coop.ko (root; host-only baselines run as they are,\n"
 	"                    subjects kmod cannot run are skipped with the reason); under\n"
@@ -378,11 +383,13 @@ int coop_cmd_bench(int argc, char **argv)
 		{ "quick", no_argument, NULL, 'q' },      { "iterations", required_argument, NULL, 'n' },
 		{ "only", required_argument, NULL, 'o' },  { "list", no_argument, NULL, 'l' },
 		{ "cpu", required_argument, NULL, 'c' },   { "kernel", required_argument, NULL, 'k' },
+		{ "linux", required_argument, NULL, 'L' },
 		{ "json", required_argument, NULL, 'j' },  { "csv", required_argument, NULL, 'v' },
 		{ "plots", required_argument, NULL, 'p' }, { "progress", no_argument, NULL, 'P' },
 		{ "backend", required_argument, NULL, 'b' }, { "repeat", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
 	};
+	static char linux_path[PATH_MAX];
 	struct bench_opts o = { .cpu = 0 };
 	struct progress prog = { .tty = isatty(STDERR_FILENO) };
 	struct cli_provenance prov;
@@ -424,6 +431,11 @@ int coop_cmd_bench(int argc, char **argv)
 			break;
 		case 'k':
 			o.kernel = optarg;
+			break;
+		case 'L':
+			if (access(optarg, R_OK))
+				return bench_usage_error("--linux: cannot read", optarg);
+			o.linux_kernel = optarg;
 			break;
 		case 'j':
 			json = optarg;
@@ -468,6 +480,8 @@ int coop_cmd_bench(int argc, char **argv)
 		o.kernel = cli_default_kernel();
 	if (access(o.kernel, R_OK))
 		return bench_usage_error("--kernel: cannot read", o.kernel);
+	if (!o.linux_kernel && !coop_beside_exe("../linux/vmlinux", linux_path, sizeof(linux_path)))
+		o.linux_kernel = linux_path;
 	if (o.backend == SHIM_BACKEND_KMOD) {
 		struct coop_kmod_version v;
 		int rc = host_kmod_version(&v);

@@ -38,7 +38,7 @@ static int run_vm(const struct bench_opts *o, struct shim_config *cfg, struct sh
 	char err[SHIM_ERR_MAX];
 	int rc;
 
-	cfg->kernel = o->kernel;
+	cfg->kernel = cfg->kernel ? cfg->kernel : o->kernel;
 	cfg->backend = o->backend;
 	cfg->mem_size = cfg->mem_size ? cfg->mem_size : 64ull << 20;
 	cfg->quiet = true;

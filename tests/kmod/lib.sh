@@ -88,3 +88,30 @@ host_ticks() {
 # levels: the host's paging levels (the guest's too), 4 or 5.
 levels=4
 grep -q '^flags.* la57' /proc/cpuinfo && levels=5
+# results: every result of coop bench's /tmp/bench.json, a line each: "ok"
+# (or "BAD"), its name and figures.  Good: a positive median, the percentiles shown (null: withheld, as
+# for batch means and p99.9 under 10,000 samples) positive and ordered
+# (min <= median <= p90 <= p99 <= p99.9 <= max), labelled $label.
+results() {
+	awk -v label="$label" '
+	function val(k) {
+		if (index($0, "\"" k "\": null"))
+			return "-"
+		return match($0, "\"" k "\": [0-9.]+") ? substr($0, RSTART + length(k) + 4, RLENGTH - length(k) - 4) + 0 : -1
+	}
+	/"name": .*"min": / {
+		match($0, /"name": "[a-z0-9_]+"/)
+		name = substr($0, RSTART + 9, RLENGTH - 10)
+		n = split("min median p90 p99 p999 max", k, " ")
+		good = index($0, label) > 0
+		last = 0
+		for (i = 1; i <= n; i++) {
+			v[i] = val(k[i])
+			if (v[i] == "-" && i != 2)
+				continue
+			if (v[i] == "-" || v[i] <= 0 || v[i] < last) good = 0
+			else last = v[i]
+		}
+		printf "%s %s %s %s %s %s %s %s\n", good ? "ok" : "BAD", name, v[1], v[2], v[3], v[4], v[5], v[6]
+	}' /tmp/bench.json
+}

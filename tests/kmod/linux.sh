@@ -182,6 +182,28 @@ if [ -s /initramfs.cpio.gz ]; then
 	grep -m 1 'coop:irq_forward:' /tmp/t.txt
 	host_clean
 
+	# coop bench's Linux-guest figures (few samples; the figures are not
+	# asserted, only that they are there, ordered and labelled).
+	echo "== coop bench --backend kmod --linux /vmlinux ($coop_accel)"
+	loc_before=$(locs)
+	bench=linux_world_switch_rtt,linux_irq_forward
+	timeout 300 ./coop bench --backend kmod --linux /vmlinux --iterations 200 --only $bench \
+		--json /tmp/bench.json </dev/null >/tmp/out 2>/tmp/err
+	st=$?
+	loc_after=$(locs)
+	check "coop bench --backend kmod --only $bench exits 0 ($st)" test "$st" -eq 0
+	[ "$st" -eq 0 ] || show stderr /tmp/err
+	sed -n -e '/^name /,/^(ns for/p' -e '/^skipped:/p' /tmp/out | sed 's/^/     /'
+	label='"figures": "hardware"'
+	[ "$coop_accel" != tcg ] || label='"figures": "TCG emulation, not hardware"'
+	results >/tmp/results
+	for name in world_switch_rtt linux_world_switch_rtt linux_irq_forward; do
+		line=$(grep " $name " /tmp/results)
+		check "bench JSON: $name positive, ordered, labelled (${line#* $name })" \
+			test "${line%% *}" = ok
+	done
+	host_clean
+
 	# A kernel panic (sysrq c): coop ends with exit 3 and the panic's
 	# message, the guest's backtrace before it; the host is unharmed.
 	echo "== a guest kernel panic: echo c > /proc/sysrq-trigger"

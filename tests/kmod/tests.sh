@@ -282,32 +282,6 @@ else
 	check "the table says its figures are hardware ones" has /tmp/out "figures: hardware"
 	label='"figures": "hardware"'
 fi
-# Every result: a positive median, the percentiles shown (null: withheld, as
-# for batch means and p99.9 under 10,000 samples) positive and ordered
-# (min <= median <= p90 <= p99 <= p99.9 <= max), labelled.
-results() {
-	awk -v label="$label" '
-	function val(k) {
-		if (index($0, "\"" k "\": null"))
-			return "-"
-		return match($0, "\"" k "\": [0-9.]+") ? substr($0, RSTART + length(k) + 4, RLENGTH - length(k) - 4) + 0 : -1
-	}
-	/"name": .*"min": / {
-		match($0, /"name": "[a-z0-9_]+"/)
-		name = substr($0, RSTART + 9, RLENGTH - 10)
-		n = split("min median p90 p99 p999 max", k, " ")
-		good = index($0, label) > 0
-		last = 0
-		for (i = 1; i <= n; i++) {
-			v[i] = val(k[i])
-			if (v[i] == "-" && i != 2)
-				continue
-			if (v[i] == "-" || v[i] <= 0 || v[i] < last) good = 0
-			else last = v[i]
-		}
-		printf "%s %s %s %s %s %s %s %s\n", good ? "ok" : "BAD", name, v[1], v[2], v[3], v[4], v[5], v[6]
-	}' /tmp/bench.json
-}
 results >/tmp/results
 for name in world_switch_notrace_rtt world_switch_rtt signal_return irq_forward pread_4k cobd_read_4k_rtt; do
 	line=$(grep " $name " /tmp/results)

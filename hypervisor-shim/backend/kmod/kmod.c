@@ -207,16 +207,27 @@ err_close:
 	return rc;
 }
 
-int host_kmod_version(struct coop_kmod_version *v)
+/* One question to the module, on a file of its own (no guest). */
+static int kmod_ask(unsigned long request, void *arg)
 {
 	int fd = open(COOP_KMOD_DEVICE, O_RDWR | O_CLOEXEC), rc = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (ioctl(fd, COOP_KMOD_VERSION, v))
+	if (ioctl(fd, request, arg))
 		rc = -errno;
 	close(fd);
 	return rc;
+}
+
+int host_kmod_version(struct coop_kmod_version *v)
+{
+	return kmod_ask(COOP_KMOD_VERSION, v);
+}
+
+int host_kmod_layout(struct coop_kmod_layout *l)
+{
+	return kmod_ask(COOP_KMOD_GET_LAYOUT, l);
 }
 
 /* The crash the user backend would see as a signal (crash.c words it). */

@@ -63,6 +63,9 @@ __attribute__((warn_unused_result)) int host_kmod_load_linux(struct shim_vm *vm,
 /* What the loaded module answers to VERSION (coop bench labels its figures); -errno. */
 struct coop_kmod_version;
 int host_kmod_version(struct coop_kmod_version *v);
+/* ... and to GET_LAYOUT: its physical region for Linux guests (API 1.2); -errno. */
+struct coop_kmod_layout;
+int host_kmod_layout(struct coop_kmod_layout *l);
 
 /* Close /dev/coop: the module frees the guest and unpins its RAM. */
 void host_kmod_destroy(struct shim_vm *vm);

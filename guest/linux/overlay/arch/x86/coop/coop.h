@@ -40,4 +40,8 @@ void coop_timer_init(void);
 void coop_idle_init(void);
 extern unsigned long coop_idles;
 
+/* bench.c: coop bench's forward samples (0: not sampling). */
+u64 coop_bench_forward_begin(void);
+void coop_bench_forward_end(u64 t0);
+
 #endif /* _ARCH_X86_COOP_H */

@@ -167,8 +167,10 @@ static void coop_virq_dispatch(void)
 void coop_host_irq(unsigned int vector)
 {
 	struct coop_op_forward f = { .vector = vector };
+	u64 t0 = coop_bench_forward_begin();
 
 	coop_hypercall(COOP_OP_FORWARD, &f, sizeof(f));
+	coop_bench_forward_end(t0);
 	coop_virq_dispatch();
 }
 
