@@ -51,6 +51,7 @@ static void serve_hello(struct shim_vm *vm, struct coop_op *op)
 		return;
 	}
 	vm->hello_done = true;
+	vm->guest_minor = h.minor;
 }
 
 static void serve_terminate(struct shim_vm *vm, struct coop_op *op)
@@ -84,12 +85,15 @@ static void serve_panic(struct shim_vm *vm, struct coop_op *op)
 static void serve_timer(struct shim_vm *vm, struct coop_op *op)
 {
 	uint64_t ns = op->params.timer.period_ns;
+	/* The field a guest before 1.8 never wrote: whatever was there. */
+	uint64_t once = vm->guest_minor >= 8 ? op->params.timer.oneshot_ns : 0;
 
-	if (ns && (ns < 100000 || ns > 10000000000ull)) {
+	if ((ns && (ns < 100000 || ns > 10000000000ull)) || (ns && once) ||
+	    (once && (once < COOP_TIMER_ONESHOT_MIN || once > COOP_TIMER_ONESHOT_MAX))) {
 		op->result = -EINVAL;
 		return;
 	}
-	op->result = host_timer_set(vm, ns);
+	op->result = host_timer_set(vm, ns, once);
 }
 
 /*
@@ -110,7 +114,7 @@ static void serve_idle(struct shim_vm *vm, struct coop_op *op)
 	if (vm->fault_wait_ns && (!ns || vm->fault_wait_ns < ns))
 		ns = vm->fault_wait_ns; /* a message or vIRQ the fault layer holds comes due */
 	ts = (struct timespec){ (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
-	if (!ns && !vm->irq.tick_ns && n == 1) {
+	if (!ns && !vm->irq.tick_ns && !vm->irq.oneshot_armed && n == 1) {
 		shim_kill_guest(vm, "guest is idle and nothing can wake it (no timer, no input left)");
 		return;
 	}

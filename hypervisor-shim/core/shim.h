@@ -257,6 +257,7 @@ struct shim_host_irq {
 	timer_t tick_timer;          /* the guest's tick */
 	timer_t watchdog_timer;      /* the host's 100 ms look at the guest */
 	uint64_t tick_ns;            /* the tick's period, 0: none */
+	volatile bool oneshot_armed; /* a one-shot expiry is still to come (ABI 1.8) */
 	uint64_t watchdog_ns;        /* see shim_config */
 	bool stop_on_signals;        /* see shim_config */
 	int stop_sig;                /* the signal that asked us to stop */
@@ -279,6 +280,7 @@ struct shim_vm {
 	uint32_t switch_mode;        /* COOP_SWITCH_* */
 	coop_switch_fn switch_fn;    /* the host's way into the guest */
 	bool hello_done;             /* the ABI handshake has happened */
+	uint16_t guest_minor;        /* ... and the guest's ABI minor it said */
 	enum shim_vm_state state;    /* RUNNING until the loop must stop */
 	int exit_status;             /* coop's exit status once not RUNNING */
 	char reason[SHIM_ERR_MAX];   /* why the guest was ended (sticky, first) */
@@ -382,7 +384,8 @@ bool shim_guest_hung(const struct shim_vm *vm); /* the watchdog: vIF off, no hyp
 __attribute__((warn_unused_result)) int host_irq_init(struct shim_vm *vm, char *err,
 						      size_t errlen);
 void host_irq_fini(struct shim_vm *vm);
-__attribute__((warn_unused_result)) int host_timer_set(struct shim_vm *vm, uint64_t period_ns);
+__attribute__((warn_unused_result)) int host_timer_set(struct shim_vm *vm, uint64_t period_ns,
+							uint64_t oneshot_ns);
 __attribute__((warn_unused_result)) int host_irq_watch_fd(int fd, bool on);
 
 /* router.c */

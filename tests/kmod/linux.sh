@@ -116,7 +116,7 @@ if [ -s /initramfs.cpio.gz ]; then
 	loc_before=$(locs)
 	tr=/sys/kernel/tracing
 	[ ! -d $tr/events/coop ] || { echo >$tr/trace; echo 1 >$tr/events/coop/enable; }
-	printf 'uname -r\ncat /proc/interrupts\ntime sleep 1\ntimeout 1 sh -c "while :; do :; done"\nsh -c "kill -SEGV \\$\\$"; echo "after: $?"\necho done\npoweroff -f\n' |
+	printf 'uname -r\ncat /proc/interrupts\ngrep -E "^Clock Event Device|event_handler" /proc/timer_list\ntime sleep 1\ntimeout 1 sh -c "while :; do :; done"\nsh -c "kill -SEGV \\$\\$"; echo "after: $?"\necho done\npoweroff -f\n' |
 		timeout 120 taskset -c 1 ./coop run --backend kmod --kernel /vmlinux \
 			--initrd /initramfs.cpio.gz --report /tmp/report.json >/tmp/out 2>/tmp/err
 	st=$?
@@ -128,6 +128,9 @@ if [ -s /initramfs.cpio.gz ]; then
 	cocon=$(awk '/coop-cocon/ { print $2; exit }' /tmp/out | tr -d '\r')
 	check "/proc/interrupts counts coop-timer (${timer:-none})" test "${timer:-0}" -gt 0
 	check "... and coop-cocon (${cocon:-none})" test "${cocon:-0}" -gt 0
+	# One-shot, high resolution: the tick is an hrtimer of the guest's.
+	check "the coop-timer runs one-shot, in high resolution mode (hrtimer_interrupt)" \
+		sh -c "grep -A 20 '^Clock Event Device: coop-timer' /tmp/out | grep -q 'event_handler:  hrtimer_interrupt'"
 	check "time sleep 1 takes 1 s of the guest's time, within 10 %" \
 		grep -E -q 'real[[:space:]]+0m (0\.9|1\.0|1\.10)' /tmp/out
 	if [ "$cpus" -ge 2 ]; then

@@ -132,6 +132,7 @@ static void inject(struct shim_vm *vm, ucontext_t *uc)
 static void note_event(struct shim_vm *vm, int sig, const siginfo_t *si)
 {
 	if (sig == sig_tick()) {
+		vm->irq.oneshot_armed = false;
 		vm->passage->virq.ticks += 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
 		shim_virq_raise(vm, COOP_VEC_TIMER);
 	} else if (sig == sig_io()) {
@@ -313,13 +314,14 @@ static int make_timer(int sig, timer_t *t, char *err, size_t errlen)
 	return 0;
 }
 
-static int arm(timer_t t, uint64_t period_ns)
+/* Expire first_ns from now, then every period_ns (0: once); both 0: disarm. */
+static int arm(timer_t t, uint64_t first_ns, uint64_t period_ns)
 {
 	struct itimerspec its = {
 		.it_interval = { (time_t)(period_ns / 1000000000u), (long)(period_ns % 1000000000u) },
+		.it_value = { (time_t)(first_ns / 1000000000u), (long)(first_ns % 1000000000u) },
 	};
 
-	its.it_value = its.it_interval;
 	return timer_settime(t, 0, &its, NULL) ? -errno : 0;
 }
 
@@ -352,7 +354,7 @@ int host_irq_init(struct shim_vm *vm, char *err, size_t errlen)
 	if (!rc)
 		vm->irq.timers |= 2;
 	if (!rc && vm->irq.watchdog_ns)
-		rc = arm(vm->irq.watchdog_timer, WATCHDOG_PERIOD_NS);
+		rc = arm(vm->irq.watchdog_timer, WATCHDOG_PERIOD_NS, WATCHDOG_PERIOD_NS);
 	return rc;
 }
 
@@ -383,15 +385,21 @@ void host_irq_fini(struct shim_vm *vm)
 }
 
 /* The guest's COOP_OP_TIMER: a periodic tick, or none (0). */
-int host_timer_set(struct shim_vm *vm, uint64_t period_ns)
+/* The tick every period_ns, or one expiry oneshot_ns from now; both 0: none. */
+int host_timer_set(struct shim_vm *vm, uint64_t period_ns, uint64_t oneshot_ns)
 {
-	int rc = arm(vm->irq.tick_timer, period_ns);
+	int rc;
 
-	if (!rc) {
-		vm->irq.tick_ns = period_ns;
-		vm->passage->virq.ticks = 0;
+	vm->irq.oneshot_armed = oneshot_ns != 0; /* before the expiry can clear it */
+	rc = arm(vm->irq.tick_timer, period_ns ? period_ns : oneshot_ns, period_ns);
+	if (rc) {
+		vm->irq.oneshot_armed = false;
+		return rc;
 	}
-	return rc;
+	vm->irq.tick_ns = period_ns;
+	if (!oneshot_ns)
+		vm->passage->virq.ticks = 0; /* a one-shot's expiries count on */
+	return 0;
 }
 
 /* Signal the guest thread when fd becomes readable. */

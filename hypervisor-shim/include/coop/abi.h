@@ -31,11 +31,11 @@
 /* ---- Versions and magic numbers ---------------------------------------- */
 
 #define COOP_ABI_MAJOR 1
-#define COOP_ABI_MINOR 7 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table;
+#define COOP_ABI_MINOR 8 /* 1.1: vIRQs, timer, tsc_khz; 1.2: cobd, conet, device table;
                            1.3: NOP; 1.4: end-to-end check and failure reports;
                            1.5: COOP_CON_EXEC; the host's context out of guest RAM;
                            1.6: Linux guests (boot.flags, boot.kmod, FORWARD);
-                           1.7: SET_SYSCALL */
+                           1.7: SET_SYSCALL; 1.8: one-shot TIMER */
 /* "COOPPASS" read as a little-endian u64: the first word of the passage. */
 #define COOP_PASSAGE_MAGIC COOP_U64(0x53534150504f4f43)
 
@@ -108,7 +108,7 @@
 	X(MESSAGE, 3, "MESSAGE")     /* serve the to_host message window */              \
 	X(TERMINATE, 4, "TERMINATE") /* power off: params.terminate.status */            \
 	X(PANIC, 5, "PANIC")         /* guest panic: params.panic */                     \
-	X(TIMER, 6, "TIMER")         /* 1.1: program the periodic tick: params.timer */  \
+	X(TIMER, 6, "TIMER")         /* 1.1: program the tick (1.8: or one expiry): params.timer */  \
 	X(IRQ_ENABLE, 7, "IRQ_ENABLE") /* 1.1: vIF set again with vIRQs pending */       \
 	X(NOP, 8, "NOP")             /* 1.3: do nothing: a bare world-switch round trip */ \
 	X(FORWARD, 9, "FORWARD")     /* 1.6: a host interrupt hit the guest's own IDT: \
@@ -487,7 +487,15 @@ struct coop_op_terminate {
 };
 struct coop_op_timer {
 	uint64_t period_ns; /* tick period; 0 stops the tick */
+	/*
+	 * 1.8: with period_ns 0, one expiry this many ns from now instead
+	 * (COOP_TIMER_ONESHOT_MIN..MAX; it replaces whatever was armed; 0:
+	 * none).  Read only from a guest that said 1.8 or later at HELLO.
+	 */
+	uint64_t oneshot_ns;
 };
+#define COOP_TIMER_ONESHOT_MIN 1000ull             /* 1 us */
+#define COOP_TIMER_ONESHOT_MAX 10000000000ull      /* 10 s */
 struct coop_op_forward {
 	uint32_t vector;   /* the host vector the guest's IDT received (32..255) */
 	uint32_t reserved;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Time and idle on coop.  The clocksource is the TSC (the host measured
- * it: boot.tsc_khz); the clockevent "coop-timer" is the monitor's periodic
- * tick (COOP_OP_TIMER), which raises COOP_VEC_TIMER.  Idle is the IDLE
- * operation: the monitor waits for the next event, never hlt (with IF = 0
- * it would stop the host CPU).
+ * it: boot.tsc_khz); the clockevent "coop-timer" is the monitor's timer
+ * (COOP_OP_TIMER), a host POSIX timer (an hrtimer of the host's kernel)
+ * that raises COOP_VEC_TIMER: one-shot (a deadline per event: high
+ * resolution timers, and no tick while idle) where the host speaks ABI
+ * 1.8, else periodic.  Idle is the IDLE operation: the monitor waits for
+ * the next event, never hlt (with IF = 0 it would stop the host CPU).
  */
 #include <linux/clockchips.h>
 #include <linux/cpuidle.h>
@@ -23,26 +25,39 @@ static u64 coop_ticks_seen;
 /* IDLE operations so far (the stop at init reports them). */
 unsigned long coop_idles;
 
-static int coop_timer_program(u64 period_ns)
+/* TIMER: a tick every period_ns, or one expiry oneshot_ns from now; both 0: none. */
+static int coop_timer_program(u64 period_ns, u64 oneshot_ns)
 {
-	struct coop_op_timer t = { .period_ns = period_ns };
+	struct coop_op_timer t = { .period_ns = period_ns, .oneshot_ns = oneshot_ns };
 	int err;
 
 	coop_ticks_seen = READ_ONCE(coop_passage->virq.ticks);
 	err = coop_hypercall(COOP_OP_TIMER, &t, sizeof(t));
 	if (err)
-		pr_err("coop: TIMER %llu ns refused: %d\n", period_ns, err);
+		pr_err("coop: TIMER %llu/%llu ns refused: %d\n", period_ns, oneshot_ns, err);
 	return err;
 }
 
 static int coop_timer_periodic(struct clock_event_device *ce)
 {
-	return coop_timer_program(NSEC_PER_SEC / HZ);
+	return coop_timer_program(NSEC_PER_SEC / HZ, 0);
 }
 
 static int coop_timer_shutdown(struct clock_event_device *ce)
 {
-	return coop_timer_program(0);
+	return coop_timer_program(0, 0);
+}
+
+/* One-shot: nothing armed until the first deadline. */
+static int coop_timer_oneshot(struct clock_event_device *ce)
+{
+	return coop_timer_program(0, 0);
+}
+
+/* The next event, delta ns from now (clockevents keeps it in the limits below). */
+static int coop_timer_next(unsigned long delta, struct clock_event_device *ce)
+{
+	return coop_timer_program(0, delta);
 }
 
 static struct clock_event_device coop_clockevent = {
@@ -65,8 +80,8 @@ static irqreturn_t coop_timer_interrupt(int irq, void *dev_id)
 	u64 n = ticks - coop_ticks_seen;
 
 	coop_ticks_seen = ticks;
-	if (!n || n > HZ)
-		n = 1;
+	if (!n || n > HZ || clockevent_state_oneshot(ce))
+		n = 1; /* a one-shot expiry is one event, however late */
 	while (n--)
 		if (ce->event_handler)
 			ce->event_handler(ce);
@@ -83,9 +98,18 @@ void __init coop_timer_init(void)
 		panic("coop: no irq for the timer vIRQ %d", COOP_VEC_TIMER);
 	coop_clockevent.irq = irq;
 	coop_clockevent.cpumask = cpumask_of(0);
-	clockevents_register_device(&coop_clockevent);
-	pr_info("coop: clockevent coop-timer on vIRQ %d (irq %u), periodic, HZ=%d\n",
-		COOP_VEC_TIMER, irq, HZ);
+	if (coop_passage->hdr.host_minor >= 8) {
+		/* Deltas in ns (a 1 GHz device), within what the host takes. */
+		coop_clockevent.features |= CLOCK_EVT_FEAT_ONESHOT;
+		coop_clockevent.set_state_oneshot = coop_timer_oneshot;
+		coop_clockevent.set_next_event = coop_timer_next;
+		clockevents_config_and_register(&coop_clockevent, NSEC_PER_SEC,
+						COOP_TIMER_ONESHOT_MIN, COOP_TIMER_ONESHOT_MAX);
+	} else {
+		clockevents_register_device(&coop_clockevent);
+	}
+	pr_info("coop: clockevent coop-timer on vIRQ %d (irq %u), %s, HZ=%d\n", COOP_VEC_TIMER,
+		irq, coop_passage->hdr.host_minor >= 8 ? "periodic and one-shot" : "periodic", HZ);
 }
 
 /*
