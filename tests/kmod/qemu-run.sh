@@ -188,8 +188,18 @@ if [ "$linux" = 1 ]; then
 	# boot it; a crash report's RIP goes to addr2line on the original.
 	objcopy -S "$COOP_LINUX_VMLINUX" "$root/vmlinux" ||
 		die "objcopy -S $COOP_LINUX_VMLINUX failed"
-	# Its initramfs, where built (guest/linux/initramfs): /initramfs.cpio.gz.
-	[ ! -s "$COOP_LINUX_INITRD" ] || cp "$COOP_LINUX_INITRD" "$root/initramfs.cpio.gz"
+	# Its initramfs, where built (guest/linux/initramfs): /initramfs.cpio.gz;
+	# and /initramfs-tests.cpio.gz, the same with the tests' own programs
+	# appended as a second archive (the kernel unpacks both).
+	if [ -s "$COOP_LINUX_INITRD" ]; then
+		cp "$COOP_LINUX_INITRD" "$root/initramfs.cpio.gz"
+		mkdir -p "$run/extra/bin"
+		gcc -nostdlib -static -no-pie -o "$run/extra/bin/compat32" "$here/compat32.S" ||
+			die "tests/kmod/compat32.S does not build"
+		cp "$run/extra/bin/compat32" "$root/coop/"
+		(cd "$run/extra" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+			gzip -9n | cat "$COOP_LINUX_INITRD" - >"$root/initramfs-tests.cpio.gz"
+	fi
 fi
 cp "$mod/coop.ko" "$COOP" "$COOP_GUEST" "$COOP_KMOD_IOCTL" "$root/coop/"
 # coop run --trace in the VM: coop's probes beside it, LTTng's session and

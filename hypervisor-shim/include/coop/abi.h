@@ -505,9 +505,14 @@ struct coop_op_forward {
  * LSTAR is the host's MSR: the module loads the guest's value right
  * before each entry and puts the host's back right after each exit,
  * interrupts off, so no host system call ever sees it.  0: none.
+ * 1.8: and of SYSCALL from 32-bit code, CSTAR (Linux without
+ * IA32_EMULATION: ignore_sysret; 0: lstar's), loaded the same way; while
+ * the guest runs, SYSENTER_CS is 0 too, so SYSENTER faults (#GP) in the
+ * guest.  No user program of the guest ever enters the host's kernel.
  */
 struct coop_op_set_syscall {
 	uint64_t lstar;
+	uint64_t cstar; /* 1.8; read only from a guest that said 1.8 at HELLO */
 };
 struct coop_op_panic {
 	uint32_t line;     /* source line of the panic() call */

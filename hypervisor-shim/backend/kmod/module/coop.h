@@ -159,6 +159,7 @@ struct coop_vm {
 	u64 guest_cr0;           /* Linux: the guest's CR0 */
 	unsigned long guest_dr7; /* Linux: the guest's DR7 (its breakpoints) */
 	u64 guest_lstar;         /* Linux: its LSTAR (SET_SYSCALL), loaded around entries; 0: none */
+	u64 guest_cstar;         /* ... and CSTAR, with LSTAR (SYSENTER_CS is 0 meanwhile) */
 	struct irq_work window;  /* Linux: the interrupt window for its vIRQs (run.c) */
 	u64 *pt_root;            /* the root of the guest's page tables */
 	void **pt_pages;         /* every page-table page, to free them */

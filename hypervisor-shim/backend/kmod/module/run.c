@@ -523,7 +523,7 @@ static void guest_cr4(struct coop_sw *sw)
  */
 /* The host's values own_state_in() replaced, for own_state_out(). */
 struct host_own {
-	u64 cr0, lstar;
+	u64 cr0, lstar, cstar, sysenter_cs;
 };
 
 static void own_state_in(struct coop_vm *vm, struct host_own *h)
@@ -531,10 +531,18 @@ static void own_state_in(struct coop_vm *vm, struct host_own *h)
 	h->cr0 = read_cr0();
 	if (vm->guest_cr0 != h->cr0)
 		write_cr0(vm->guest_cr0);
-	/* Its syscall entry (SET_SYSCALL): no host user code runs until it is back. */
+	/*
+	 * Its syscall entries (SET_SYSCALL), and no SYSENTER (CS 0: #GP):
+	 * no host user code runs until they are back.
+	 */
 	if (vm->guest_lstar) {
 		rdmsrl(MSR_LSTAR, h->lstar);
 		wrmsrl(MSR_LSTAR, vm->guest_lstar);
+		rdmsrl(MSR_CSTAR, h->cstar);
+		wrmsrl(MSR_CSTAR, vm->guest_cstar);
+		rdmsrl(MSR_IA32_SYSENTER_CS, h->sysenter_cs);
+		if (h->sysenter_cs)
+			wrmsrl(MSR_IA32_SYSENTER_CS, 0);
 	}
 	if (vm->guest_dr7)
 		set_debugreg(vm->guest_dr7, 7);
@@ -544,8 +552,12 @@ static void own_state_in(struct coop_vm *vm, struct host_own *h)
 
 static void own_state_out(struct coop_vm *vm, const struct host_own *h)
 {
-	if (vm->guest_lstar)
+	if (vm->guest_lstar) {
 		wrmsrl(MSR_LSTAR, h->lstar);
+		wrmsrl(MSR_CSTAR, h->cstar);
+		if (h->sysenter_cs)
+			wrmsrl(MSR_IA32_SYSENTER_CS, h->sysenter_cs);
+	}
 	/*
 	 * No guest breakpoint may fire on a host address, and the host's own
 	 * (a debugger's) need their addresses back in DR0..3, as after a KVM
@@ -690,23 +702,30 @@ static bool nop_in_kernel(struct coop_vm *vm)
 
 /*
  * SET_SYSCALL, answered here: the LSTAR of a guest that owns its state,
- * an address in its kernel image's range (0: none).  switch_once() loads
- * it around each entry; the host's is back before anything of the host
- * runs.
+ * an address in its kernel image's range (0: none), and (ABI 1.8) its
+ * CSTAR, else LSTAR's value: SYSCALL from 32-bit code then enters its
+ * 64-bit entry, the guest's business, never the host's.  switch_once()
+ * loads them around each entry; the host's are back before anything of
+ * the host runs.
  */
 static bool set_syscall_in_kernel(struct coop_vm *vm)
 {
 	struct coop_op *op = &vm->passage->op;
-	u64 lstar;
+	u64 lstar, cstar = 0;
 
 	if (READ_ONCE(op->code) != COOP_OP_SET_SYSCALL)
 		return false;
 	lstar = READ_ONCE(op->params.set_syscall.lstar);
-	if (!vm->sw->own_state || (lstar && lstar < __START_KERNEL_map)) {
+	/* A field a guest before 1.8 never wrote: whatever was there. */
+	if (READ_ONCE(vm->passage->hdr.guest_minor) >= 8)
+		cstar = READ_ONCE(op->params.set_syscall.cstar);
+	if (!vm->sw->own_state || (lstar && lstar < __START_KERNEL_map) ||
+	    (cstar && cstar < __START_KERNEL_map)) {
 		WRITE_ONCE(op->result, -EINVAL);
 		return true;
 	}
 	vm->guest_lstar = lstar;
+	vm->guest_cstar = cstar ? cstar : lstar;
 	WRITE_ONCE(op->result, 0);
 	return true;
 }

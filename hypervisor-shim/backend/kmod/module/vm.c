@@ -586,6 +586,7 @@ void coop_vm_destroy(struct coop_vm *vm)
 {
 	coop_window_sync(vm);
 	vm->guest_lstar = 0;
+	vm->guest_cstar = 0;
 	coop_pt_free(vm);
 	coop_fpu_free(vm);
 	sw_put(vm);

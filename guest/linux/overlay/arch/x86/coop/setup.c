@@ -252,7 +252,9 @@ static void __init coop_setup_exits(void)
  */
 void coop_syscall_init(void)
 {
-	struct coop_op_set_syscall s = { .lstar = (unsigned long)entry_SYSCALL_64 };
+	/* SYSCALL from 32-bit code: -ENOSYS, as Linux without IA32_EMULATION says. */
+	struct coop_op_set_syscall s = { .lstar = (unsigned long)entry_SYSCALL_64,
+					 .cstar = (unsigned long)ignore_sysret };
 
 	if (coop_passage->hdr.host_minor < 7 ||
 	    coop_hypercall(COOP_OP_SET_SYSCALL, &s, sizeof(s)))
