@@ -1,0 +1,232 @@
+# SPDX-License-Identifier: MIT
+# runner.py - where a campaign's runs go: GNU parallel on this machine
+# (progress on stderr; Ctrl-C stops it, a rerun resumes), or a Slurm job
+# array (an sbatch script; each task runs `coop campaign exec DIR ID...`).
+import json
+import math
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from . import runs
+
+MAX_ARRAY = 1000  # Slurm's default MaxArraySize is 1001: indexes 0..1000
+
+
+def pending(camp):
+    """The runs to do: no marker, or a failed one (a rerun redoes those)."""
+    return [r["id"] for r in camp["runs"] if runs.state(camp, r["id"])[0] != "done"]
+
+
+def _clock(s):
+    s = int(s)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+class Progress:
+    """done/failed/remaining and an ETA on stderr: one updated line on a
+    terminal, else a line every few seconds."""
+
+    def __init__(self, total, done, todo):
+        self.total, self.done, self.failed, self.todo = total, done, 0, todo
+        self.finished = 0  # in this session, for the rate
+        self.t0 = self.last = time.monotonic()
+        self.tty = sys.stderr.isatty()
+
+    def line(self):
+        el = time.monotonic() - self.t0
+        left = self.todo - self.finished
+        eta = _clock(el / self.finished * left) if self.finished else "?"
+        return (f"coop campaign: {self.done}/{self.total} done, {self.failed} failed, "
+                f"{left} remaining, elapsed {_clock(el)}, ETA {eta}")
+
+    def update(self, st, force=False):
+        if st:
+            self.finished += 1
+            if st == "done":
+                self.done += 1
+            else:
+                self.failed += 1
+        now = time.monotonic()
+        if self.tty:
+            sys.stderr.write("\r" + self.line() + "\033[K" + ("\n" if force else ""))
+        elif force or now - self.last >= 5:
+            sys.stderr.write(self.line() + "\n")
+            self.last = now
+        sys.stderr.flush()
+
+
+def _exec_cmd(camp):
+    """The command that runs runs of this campaign (arguments: the run ids)."""
+    return [camp["coop"], "campaign", "exec", camp["dir"]]
+
+
+def local(camp, jobs):
+    """Run every pending run with GNU parallel; coop's exit status for the whole."""
+    todo = pending(camp)
+    total = len(camp["runs"])
+    c = runs.counts(camp)
+    if not todo:
+        print(f"coop campaign: all {total} runs done already ({camp['dir']})", file=sys.stderr)
+        return 0
+    if not shutil.which("parallel"):
+        print("coop campaign: GNU parallel not found: install the Debian package parallel",
+              file=sys.stderr)
+        return 2
+    print(f"coop campaign: {total} runs, {c['done']} done, {len(todo)} to run "
+          f"({c['failed']} failed before), {jobs} at a time", file=sys.stderr)
+    # Ctrl-C: parallel TERMs each job's process group (the exec and its coop),
+    # gives it 2 s to leave no marker half-written, then kills it.
+    cmd = ["parallel", "--will-cite", "--line-buffer", "-j", str(jobs), "--termseq",
+           "TERM,2000,KILL,25",
+           "--joblog", os.path.join(camp["dir"], "joblog")]
+    cmd += [shlex.quote(x) for x in _exec_cmd(camp)] + ["{}"]
+    prog = Progress(total, c["done"], len(todo))
+    interrupted = []
+    stopping = os.path.join(camp["dir"], "stopping")
+    lock = os.path.join(camp["dir"], "lock")
+    open(lock, "a").close()
+    if os.path.exists(stopping):
+        os.unlink(stopping)
+
+    def stop(sig, frame):
+        if not interrupted:
+            open(stopping, "w").close()  # jobs parallel still starts run nothing
+        interrupted.append(sig)
+        p.send_signal(signal.SIGINT)  # parallel TERMs its jobs and exits
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                         env=dict(os.environ, COOP_CAMPAIGN_LOCK=lock))
+    old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        p.stdin.write("".join(i + "\n" for i in todo))
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
+    for ln in p.stdout:
+        w = ln.split()
+        if len(w) >= 2 and w[1] in ("done", "failed"):
+            prog.update(w[1])
+        else:
+            prog.update(None)
+    p.wait()
+    if interrupted:
+        _sweep(camp, lock)
+    for s, h in old.items():
+        signal.signal(s, h)
+    prog.update(None, force=True)
+    c = runs.counts(camp)
+    if interrupted:
+        print(f"coop campaign: interrupted: {c['done']} of {total} runs done; the same "
+              "command resumes", file=sys.stderr)
+        return 128 + interrupted[0]
+    if c["failed"]:
+        print(f"coop campaign: {c['failed']} of {total} runs failed (coop campaign status "
+              f"{camp['dir']}); the same command redoes them", file=sys.stderr)
+        return 1
+    if c["done"] != total:
+        print(f"coop campaign: GNU parallel ended (status {p.returncode}) with "
+              f"{total - c['done']} runs not done", file=sys.stderr)
+        return 1
+    print(f"coop campaign: all {total} runs done; coop campaign collect {camp['dir']}",
+          file=sys.stderr)
+    return 0
+
+
+def _sweep(camp, lock):
+    """After an interrupted parallel: stop a job it started as it was told to stop,
+    and wait until no job holds the lock, so that nothing runs once we have said so."""
+    import fcntl
+    for pid in runs.running_pids(camp):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    fd = os.open(lock, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # held until we exit: a late job then sees DIR/stopping
+
+
+def sbatch_script(camp, tasks_file, ntasks, chunk, partition, extra):
+    sd = os.path.join(camp["dir"], "slurm")
+    minutes = math.ceil(chunk * (camp["timeout"] + 30) / 60) + 1
+    lines = ["#!/bin/bash",
+             "# coop campaign: one array task per line of " + os.path.basename(tasks_file) +
+             " (the run ids it runs)",
+             "#SBATCH --job-name=coop-campaign",
+             f"#SBATCH --array=0-{ntasks - 1}",
+             "#SBATCH --ntasks=1",
+             "#SBATCH --cpus-per-task=1",
+             f"#SBATCH --time={minutes}",
+             f"#SBATCH --output={sd}/task-%A_%a.out",
+             f"#SBATCH --chdir={camp['dir']}"]
+    if partition:
+        lines.append(f"#SBATCH --partition={partition}")
+    lines += [f"#SBATCH {x}" for x in extra]
+    lines += ["set -eu",
+              f'ids=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" {shlex.quote(tasks_file)})',
+              "exec " + " ".join(shlex.quote(x) for x in _exec_cmd(camp)) + " $ids", ""]
+    return "\n".join(lines)
+
+
+def slurm(camp, chunk, partition, extra, dry_run):
+    """Write an sbatch script with --array for the pending runs and submit it."""
+    todo = pending(camp)
+    if not todo:
+        print(f"coop campaign: all {len(camp['runs'])} runs done already", file=sys.stderr)
+        return 0
+    if not chunk:
+        chunk = max(1, math.ceil(len(todo) / MAX_ARRAY))
+    tasks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
+    if len(tasks) > MAX_ARRAY:
+        print(f"coop campaign: {len(tasks)} array tasks: at most {MAX_ARRAY} (Slurm's "
+              "MaxArraySize); use a larger --chunk", file=sys.stderr)
+        return 2
+    sd = os.path.join(camp["dir"], "slurm")
+    os.makedirs(sd, exist_ok=True)
+    n = len([f for f in os.listdir(sd) if f.endswith(".sbatch")])
+    tasks_file = os.path.join(sd, f"tasks-{n}.txt")
+    runs.write_atomic(tasks_file, "".join(" ".join(t) + "\n" for t in tasks))
+    script = os.path.join(sd, f"campaign-{n}.sbatch")
+    runs.write_atomic(script, sbatch_script(camp, tasks_file, len(tasks), chunk, partition,
+                                            extra))
+    print(f"coop campaign: {len(todo)} runs in {len(tasks)} array tasks of {chunk}: {script}",
+          file=sys.stderr)
+    if dry_run:
+        print(f"coop campaign: not submitted (--dry-run): sbatch {script}", file=sys.stderr)
+        return 0
+    if not shutil.which("sbatch"):
+        print("coop campaign: sbatch not found (Slurm's client; Debian: slurm-client)",
+              file=sys.stderr)
+        return 2
+    r = subprocess.run(["sbatch", "--parsable", script], capture_output=True, text=True)
+    if r.returncode:
+        msg = (r.stderr.strip().splitlines() or ["?"])[-1]
+        print(f"coop campaign: sbatch {script}: {msg}", file=sys.stderr)
+        return 1
+    job = r.stdout.strip().split(";")[0]
+    with open(os.path.join(sd, "jobs"), "a") as f:
+        f.write(json.dumps({"job": job, "script": script, "tasks": len(tasks),
+                            "runs": len(todo)}) + "\n")
+    print(f"coop campaign: submitted job {job}; coop campaign status {camp['dir']}",
+          file=sys.stderr)
+    return 0
+
+
+def slurm_jobs(camp):
+    """The Slurm jobs submitted for this directory, with squeue's view of their tasks."""
+    path = os.path.join(camp["dir"], "slurm", "jobs")
+    try:
+        jobs = [json.loads(x) for x in open(path) if x.strip()]
+    except (OSError, ValueError):
+        return []
+    for j in jobs:
+        j["queue"] = {}
+        if shutil.which("squeue"):
+            r = subprocess.run(["squeue", "-h", "-r", "-j", j["job"], "-o", "%T"],
+                               capture_output=True, text=True)
+            for s in r.stdout.split():
+                j["queue"][s] = j["queue"].get(s, 0) + 1
+    return jobs
