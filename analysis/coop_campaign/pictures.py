@@ -74,7 +74,9 @@ def _distributions(rows, agg, camp, out, fmt, files):
     plots._hist_cdf(a, b, dur, "Run duration")
     for ax in (a, b):
         ax.set_xlabel("run duration (s)")
+        ax.xaxis.set_major_locator(plots.matplotlib.ticker.LogLocator(subs=(1, 2, 5)))
         ax.xaxis.set_major_formatter(_PLAIN)
+        ax.xaxis.set_minor_formatter(plots.matplotlib.ticker.NullFormatter())
     names = [" ".join(map(str, k)) for k in keys]
     c.boxplot([[r["total.injected"] for r in by[k]] or [0] for k in keys],
               vert=False, labels=names)

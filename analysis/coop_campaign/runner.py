@@ -17,6 +17,10 @@ from . import runs
 MAX_ARRAY = 1000  # Slurm's default MaxArraySize is 1001: indexes 0..1000
 
 
+def say(msg):
+    print(f"coop campaign: {msg}", file=sys.stderr)
+
+
 def pending(camp):
     """The runs to do: no marker, or a failed one (a rerun redoes those)."""
     return [r["id"] for r in camp["runs"] if runs.state(camp, r["id"])[0] != "done"]
@@ -36,6 +40,7 @@ class Progress:
         self.finished = 0  # in this session, for the rate
         self.t0 = self.last = time.monotonic()
         self.tty = sys.stderr.isatty()
+        self.printed = None
 
     def line(self):
         el = time.monotonic() - self.t0
@@ -54,8 +59,9 @@ class Progress:
         now = time.monotonic()
         if self.tty:
             sys.stderr.write("\r" + self.line() + "\033[K" + ("\n" if force else ""))
-        elif force or now - self.last >= 5:
-            sys.stderr.write(self.line() + "\n")
+        elif (force or now - self.last >= 5) and self.line() != self.printed:
+            self.printed = self.line()
+            sys.stderr.write(self.printed + "\n")
             self.last = now
         sys.stderr.flush()
 
@@ -71,14 +77,13 @@ def local(camp, jobs):
     total = len(camp["runs"])
     c = runs.counts(camp)
     if not todo:
-        print(f"coop campaign: all {total} runs done already ({camp['dir']})", file=sys.stderr)
+        say(f"all {total} runs done already ({camp['dir']})")
         return 0
     if not shutil.which("parallel"):
-        print("coop campaign: GNU parallel not found: install the Debian package parallel",
-              file=sys.stderr)
+        say("GNU parallel not found: install the Debian package parallel")
         return 2
-    print(f"coop campaign: {total} runs, {c['done']} done, {len(todo)} to run "
-          f"({c['failed']} failed before), {jobs} at a time", file=sys.stderr)
+    say(f"{total} runs, {c['done']} done, {len(todo)} to run "
+          f"({c['failed']} failed before), {jobs} at a time")
     # Ctrl-C: parallel TERMs each job's process group (the exec and its coop),
     # gives it 2 s to leave no marker half-written, then kills it.
     cmd = ["parallel", "--will-cite", "--line-buffer", "-j", str(jobs), "--termseq",
@@ -120,19 +125,18 @@ def local(camp, jobs):
     prog.update(None, force=True)
     c = runs.counts(camp)
     if interrupted:
-        print(f"coop campaign: interrupted: {c['done']} of {total} runs done; the same "
-              "command resumes", file=sys.stderr)
+        say(f"interrupted: {c['done']} of {total} runs done; the same "
+              "command resumes")
         return 128 + interrupted[0]
     if c["failed"]:
-        print(f"coop campaign: {c['failed']} of {total} runs failed (coop campaign status "
-              f"{camp['dir']}); the same command redoes them", file=sys.stderr)
+        say(f"{c['failed']} of {total} runs failed (coop campaign status "
+              f"{camp['dir']}); the same command redoes them")
         return 1
     if c["done"] != total:
-        print(f"coop campaign: GNU parallel ended (status {p.returncode}) with "
-              f"{total - c['done']} runs not done", file=sys.stderr)
+        say(f"GNU parallel ended (status {p.returncode}) with "
+              f"{total - c['done']} runs not done")
         return 1
-    print(f"coop campaign: all {total} runs done; coop campaign collect {camp['dir']}",
-          file=sys.stderr)
+    say(f"all {total} runs done; coop campaign collect {camp['dir']}")
     return 0
 
 
@@ -175,14 +179,14 @@ def slurm(camp, chunk, partition, extra, dry_run):
     """Write an sbatch script with --array for the pending runs and submit it."""
     todo = pending(camp)
     if not todo:
-        print(f"coop campaign: all {len(camp['runs'])} runs done already", file=sys.stderr)
+        say(f"all {len(camp['runs'])} runs done already")
         return 0
     if not chunk:
         chunk = max(1, math.ceil(len(todo) / MAX_ARRAY))
     tasks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
     if len(tasks) > MAX_ARRAY:
-        print(f"coop campaign: {len(tasks)} array tasks: at most {MAX_ARRAY} (Slurm's "
-              "MaxArraySize); use a larger --chunk", file=sys.stderr)
+        say(f"{len(tasks)} array tasks: at most {MAX_ARRAY} (Slurm's "
+              "MaxArraySize); use a larger --chunk")
         return 2
     sd = os.path.join(camp["dir"], "slurm")
     os.makedirs(sd, exist_ok=True)
@@ -192,26 +196,23 @@ def slurm(camp, chunk, partition, extra, dry_run):
     script = os.path.join(sd, f"campaign-{n}.sbatch")
     runs.write_atomic(script, sbatch_script(camp, tasks_file, len(tasks), chunk, partition,
                                             extra))
-    print(f"coop campaign: {len(todo)} runs in {len(tasks)} array tasks of {chunk}: {script}",
-          file=sys.stderr)
+    say(f"{len(todo)} runs in {len(tasks)} array tasks of {chunk}: {script}")
     if dry_run:
-        print(f"coop campaign: not submitted (--dry-run): sbatch {script}", file=sys.stderr)
+        say(f"not submitted (--dry-run): sbatch {script}")
         return 0
     if not shutil.which("sbatch"):
-        print("coop campaign: sbatch not found (Slurm's client; Debian: slurm-client)",
-              file=sys.stderr)
+        say("sbatch not found (Slurm's client; Debian: slurm-client)")
         return 2
     r = subprocess.run(["sbatch", "--parsable", script], capture_output=True, text=True)
     if r.returncode:
         msg = (r.stderr.strip().splitlines() or ["?"])[-1]
-        print(f"coop campaign: sbatch {script}: {msg}", file=sys.stderr)
+        say(f"sbatch {script}: {msg}")
         return 1
     job = r.stdout.strip().split(";")[0]
     with open(os.path.join(sd, "jobs"), "a") as f:
         f.write(json.dumps({"job": job, "script": script, "tasks": len(tasks),
                             "runs": len(todo)}) + "\n")
-    print(f"coop campaign: submitted job {job}; coop campaign status {camp['dir']}",
-          file=sys.stderr)
+    say(f"submitted job {job}; coop campaign status {camp['dir']}")
     return 0
 
 

@@ -9,22 +9,15 @@
 # redoes only it.
 set -e
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/campaign_lib.sh"
 command -v parallel >/dev/null || skip "GNU parallel is not installed (Debian: parallel)"
 HERE=$(cd "$(dirname "$0")" && pwd)
 PLANS=$HERE/../../faults/examples
 N=52
 
-cat >"$TMP/c.campaign" <<CAMPAIGN
 # 2 plans x 2 command lines x 13 seeds = $N runs
-plan mixed file $PLANS/mixed.plan
-plan corrupt2 rules corrupt device=cobd dir=to_guest type=reply prob=2%
-cmdline crc cobd_max_kib=4 cobd_timeout_ms=5
-cmdline nocrc cobd_max_kib=4 cobd_timeout_ms=5 nocrc
-seeds 1-13
-workload scrub blk scrub 0
-disk small cobd0=size:6M
-timeout 60s
-CAMPAIGN
+campaign_file "$TMP/c.campaign" 1-13 6M "mixed file $PLANS/mixed.plan" \
+	"corrupt2 rules corrupt device=cobd dir=to_guest type=reply prob=2%"
 D=$TMP/camp
 
 # 1. Start it, wait until some runs are done, interrupt it.

@@ -10,6 +10,7 @@
 # fault is accounted for, and stops the daemons it started, however it ends.
 set -e
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/campaign_lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 N=24
 [ "$(id -u)" -eq 0 ] || skip "starting slurmd and munged needs root"
@@ -99,17 +100,10 @@ for _ in $(seq 300); do
 done
 [ "$state" = idle ] || fail "the node is not idle after 30 s (sinfo: '${state:-no answer}'): $(logs)"
 
-cat >"$TMP/c.campaign" <<CAMPAIGN
 # 2 probabilities x with and without the driver's checks x 6 seeds = $N runs
-plan c1 rules corrupt device=cobd dir=to_guest type=reply prob=1%
-plan c4 rules corrupt device=cobd dir=to_guest type=reply prob=4%
-cmdline crc cobd_max_kib=4 cobd_timeout_ms=5
-cmdline nocrc cobd_max_kib=4 cobd_timeout_ms=5 nocrc
-seeds 1-6
-workload scrub blk scrub 0
-disk small cobd0=size:4M
-timeout 60s
-CAMPAIGN
+campaign_file "$TMP/c.campaign" 1-6 4M \
+	"c1 rules corrupt device=cobd dir=to_guest type=reply prob=1%" \
+	"c4 rules corrupt device=cobd dir=to_guest type=reply prob=4%"
 D=$TMP/camp
 
 # --dry-run writes the script, one task per run, and submits nothing.
