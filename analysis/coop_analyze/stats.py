@@ -36,7 +36,8 @@ def wilson(k, n, z=1.959964):
     den = 1 + z * z / n
     mid = (p + z * z / (2 * n)) / den
     half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / den
-    return p, max(0.0, mid - half), min(1.0, mid + half)
+    # At k = 0 and k = n the bound is 0 or 1 exactly (rounding may miss it).
+    return p, 0.0 if k == 0 else max(0.0, mid - half), 1.0 if k == n else min(1.0, mid + half)
 
 
 def tsc_per_ns(tr):

@@ -160,8 +160,12 @@ def _outcome(status, d, timeout):
 
 def exec_one(camp, run):
     """Run one run unless it is done; its state afterwards ('done' or 'failed')."""
-    if state(camp, run["id"])[0] == "done":
+    st, _ = state(camp, run["id"])
+    if st == "done":
         return "done", "already done"
+    if st == "running":  # another exec has it (another host, or still here): leave it
+        return "skipped", "running elsewhere: " + open(
+            os.path.join(run_dir(camp, run["id"]), RUNNING)).read().strip()
     d = run_dir(camp, run["id"])
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
@@ -240,7 +244,7 @@ def exec_main(dirpath, ids):
     try:
         for i in ids:
             st, reason = exec_one(camp, by_id[i])
-            failed += st != "done"
+            failed += st == "failed"
             print(f"{i} {st}{' ' + reason if reason else ''}", flush=True)
     except Interrupted as e:
         return 128 + e.args[0]

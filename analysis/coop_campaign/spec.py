@@ -309,6 +309,14 @@ def plan_prob(text):
     return probs.pop() if len(probs) == 1 else None
 
 
+def _fill(text, fill):
+    """{seed} and {rep} in a workload or command line: the run's seed (0 without
+    one) and repetition (0, 1, ...)."""
+    for k, v in fill.items():
+        text = text.replace(k, v)
+    return text
+
+
 def expand(c):
     """The runs, in a fixed order: a list of dicts (id, axes' names, what to run)."""
     def values(axis, default):
@@ -321,6 +329,8 @@ def expand(c):
                     for backend in values("backend", ("user", "user")):
                         for seed in values("seed", ("plan", None)):
                             for rep in range(c.repeat):
+                                fill = {"{seed}": "0" if seed[1] is None else str(seed[1]),
+                                        "{rep}": str(rep)}
                                 runs.append({
                                     "id": f"{len(runs):06d}",
                                     "axes": {"plan": plan[0], "cmdline": cmdline[0],
@@ -328,8 +338,8 @@ def expand(c):
                                              "backend": backend[0], "seed": seed[0],
                                              "rep": rep},
                                     "plan_prob": plan_prob(plan[1]),
-                                    "seed": seed[1], "cmdline": cmdline[1],
-                                    "exec": workload[1], "disks": disk[1],
+                                    "seed": seed[1], "cmdline": _fill(cmdline[1], fill),
+                                    "exec": _fill(workload[1], fill), "disks": disk[1],
                                     "backend": backend[1]})
     return runs
 

@@ -6,7 +6,7 @@
 # done, leaves no half-written run counted as done, resumes, and `collect`
 # accounts for every run and every fault (campaign_check.py).  Then a run
 # that outlives its time limit is failed with the reason, and a rerun
-# redoes only it.
+# redoes only it; a workload's {seed} and {rep} are its run's.
 set -e
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/campaign_lib.sh"
@@ -73,13 +73,15 @@ echo "campaign of $N runs: $(echo "$t1 - $t0" | bc) s including the interruption
 
 # 4. A time limit: the run is failed with its reason; a rerun redoes only it.
 cat >"$TMP/t.campaign" <<'CAMPAIGN'
-workload quick echo hi
+workload quick echo seed {seed} rep {rep}
 workload slow sleep 20000
+seeds 5
 timeout 1s
 CAMPAIGN
 run campaign run "$TMP/t.campaign" -o "$TMP/t"
 expect_status 1
 expect_in err "1 of 2 runs failed"
+check "{seed} and {rep} are the run's" grep -qx "seed 5 rep 0" "$TMP/t/runs/000000/stdout"
 run campaign status "$TMP/t"
 expect_in out "2 runs: 1 done, 1 failed"
 expect_in out "timed out after 1 s"
