@@ -82,16 +82,18 @@ def local(camp, jobs):
     if not shutil.which("parallel"):
         say("GNU parallel not found: install the Debian package parallel")
         return 2
-    say(f"{total} runs, {c['done']} done, {len(todo)} to run "
-          f"({c['failed']} failed before), {jobs} at a time")
+    say(f"{total} runs, {c['done']} done, {len(todo)} to run ({c['failed']} failed before), "
+        f"{jobs} at a time")
+    todo_file = os.path.join(camp["dir"], "todo")
+    runs.write_atomic(todo_file, "".join(i + "\n" for i in todo))
     # Ctrl-C: parallel TERMs each job's process group (the exec and its coop),
     # gives it 2 s to leave no marker half-written, then kills it.
     cmd = ["parallel", "--will-cite", "--line-buffer", "-j", str(jobs), "--termseq",
-           "TERM,2000,KILL,25",
-           "--joblog", os.path.join(camp["dir"], "joblog")]
+           "TERM,2000,KILL,25", "--joblog", os.path.join(camp["dir"], "joblog"),
+           "-a", todo_file]
     cmd += [shlex.quote(x) for x in _exec_cmd(camp)] + ["{}"]
     prog = Progress(total, c["done"], len(todo))
-    interrupted = []
+    interrupted, proc = [], []
     stopping = os.path.join(camp["dir"], "stopping")
     lock = os.path.join(camp["dir"], "lock")
     open(lock, "a").close()
@@ -102,15 +104,14 @@ def local(camp, jobs):
         if not interrupted:
             open(stopping, "w").close()  # jobs parallel still starts run nothing
         interrupted.append(sig)
-        p.send_signal(signal.SIGINT)  # parallel TERMs its jobs and exits
-    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                         env=dict(os.environ, COOP_CAMPAIGN_LOCK=lock))
+        if proc:
+            proc[0].send_signal(signal.SIGINT)  # parallel TERMs its jobs and exits
     old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    try:
-        p.stdin.write("".join(i + "\n" for i in todo))
-        p.stdin.close()
-    except BrokenPipeError:
-        pass
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+                         env=dict(os.environ, COOP_CAMPAIGN_LOCK=lock))
+    proc.append(p)
+    if interrupted:  # before parallel was there to be told
+        p.send_signal(signal.SIGINT)
     for ln in p.stdout:
         w = ln.split()
         if len(w) >= 2 and w[1] in ("done", "failed"):
@@ -125,16 +126,15 @@ def local(camp, jobs):
     prog.update(None, force=True)
     c = runs.counts(camp)
     if interrupted:
-        say(f"interrupted: {c['done']} of {total} runs done; the same "
-              "command resumes")
+        say(f"interrupted: {c['done']} of {total} runs done; the same command resumes")
         return 128 + interrupted[0]
     if c["failed"]:
-        say(f"{c['failed']} of {total} runs failed (coop campaign status "
-              f"{camp['dir']}); the same command redoes them")
+        say(f"{c['failed']} of {total} runs failed (coop campaign status {camp['dir']}); "
+            "the same command redoes them")
         return 1
     if c["done"] != total:
-        say(f"GNU parallel ended (status {p.returncode}) with "
-              f"{total - c['done']} runs not done")
+        say(f"GNU parallel ended (status {p.returncode}) with {total - c['done']} runs "
+            "not done")
         return 1
     say(f"all {total} runs done; coop campaign collect {camp['dir']}")
     return 0
@@ -185,8 +185,8 @@ def slurm(camp, chunk, partition, extra, dry_run):
         chunk = max(1, math.ceil(len(todo) / MAX_ARRAY))
     tasks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
     if len(tasks) > MAX_ARRAY:
-        say(f"{len(tasks)} array tasks: at most {MAX_ARRAY} (Slurm's "
-              "MaxArraySize); use a larger --chunk")
+        say(f"{len(tasks)} array tasks: at most {MAX_ARRAY} (Slurm's MaxArraySize); use a "
+            "larger --chunk")
         return 2
     sd = os.path.join(camp["dir"], "slurm")
     os.makedirs(sd, exist_ok=True)

@@ -10,7 +10,6 @@ stray word after a setting, a bad inline rule) and the error names that
 line and the damaged word's column.  A failure prints its seed.
 COOP_PROPERTY_CAMPAIGNS=N checks N seeds (default 100).
 """
-import itertools
 import os
 import random
 import sys
@@ -113,11 +112,22 @@ def damage(rng, lines):
     return lines, i + 1, col
 
 
+class Fail(Exception):
+    """A broken property: its message names the seed."""
+
+
 def main():
     count = int(os.environ.get("COOP_PROPERTY_CAMPAIGNS", "100"))
     base = int(os.environ.get("COOP_PROPERTY_SEED", "1"))
     with tempfile.TemporaryDirectory(prefix="coop-campaign-spec.") as tmp:
-        return check(os.path.join(tmp, "c.campaign"), base, count)
+        try:
+            check(os.path.join(tmp, "c.campaign"), base, count)
+        except Fail as e:
+            print(f"FAIL: {e}")
+            return 1
+    print(f"ok   {count} generated campaigns (seeds {base}..{base + count - 1}): each expands to "
+          "the product of its axes, and its damaged copy is refused at the damaged column")
+    return 0
 
 
 def check(path, base, count):
@@ -128,19 +138,16 @@ def check(path, base, count):
         try:
             c = spec.parse(path, COOP)
         except spec.CampaignError as e:
-            print(f"FAIL: seed {seed}: a valid campaign refused: {e}\n" + "\n".join(lines))
-            return 1
+            raise Fail(f"seed {seed}: a valid campaign refused: {e}\n" + "\n".join(lines))
         runs = spec.expand(c)
         combos = {tuple(sorted(r["axes"].items())) for r in runs}
         if len(runs) != total or len(combos) != total:
-            print(f"FAIL: seed {seed}: {len(runs)} runs ({len(combos)} distinct), expected "
-                  f"{total} = product of {n} x repeat\n" + "\n".join(lines))
-            return 1
+            raise Fail(f"seed {seed}: {len(runs)} runs ({len(combos)} distinct), expected "
+                       f"{total} = product of {n} x repeat\n" + "\n".join(lines))
         for axis, k in n.items():
             got = {r["axes"][axis] for r in runs}
             if len(got) != k:
-                print(f"FAIL: seed {seed}: axis {axis} has {len(got)} values, expected {k}")
-                return 1
+                raise Fail(f"seed {seed}: axis {axis} has {len(got)} values, expected {k}")
         bad, lno, col = damage(rng, lines)
         open(path, "w").write("\n".join(bad) + "\n")
         try:
@@ -148,15 +155,10 @@ def check(path, base, count):
         except spec.CampaignError as e:
             want = f"{path}:{lno}:{col}: "
             if not str(e).startswith(want):
-                print(f"FAIL: seed {seed}: expected an error at {lno}:{col}, got: {e}\n"
-                      f"line {lno}: {bad[lno - 1]}")
-                return 1
+                raise Fail(f"seed {seed}: expected an error at {lno}:{col}, got: {e}\n"
+                           f"line {lno}: {bad[lno - 1]}")
         else:
-            print(f"FAIL: seed {seed}: damaged line {lno} accepted: {bad[lno - 1]}")
-            return 1
-    print(f"ok   {count} generated campaigns (seeds {base}..{base + count - 1}): each expands to "
-          "the product of its axes, and its damaged copy is refused at the damaged column")
-    return 0
+            raise Fail(f"seed {seed}: damaged line {lno} accepted: {bad[lno - 1]}")
 
 
 if __name__ == "__main__":
