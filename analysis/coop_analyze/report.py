@@ -30,7 +30,7 @@ def _n(v, unit=""):
     return f"{v:,}{unit}"
 
 
-def _table(head, rows):
+def table(head, rows):
     h = "".join(f"<th>{html.escape(str(x))}</th>" for x in head)
     b = "".join("<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in r) + "</tr>"
                 for r in rows)
@@ -60,11 +60,11 @@ def write(st, files, path, extra_links):
         ("faults injected", _n(st["faults"]["injected_total"])),
         ("TSC rate (fitted)", "–" if not t["tsc_ghz"] else f"{t['tsc_ghz']:.4f} GHz"),
     ]
-    parts.append("<h2>Summary</h2>" + _table(("", "value"), summary))
-    parts.append("<h2>Events</h2>" + _table(("event", "count"),
+    parts.append("<h2>Summary</h2>" + table(("", "value"), summary))
+    parts.append("<h2>Events</h2>" + table(("event", "count"),
                                             [(f"coop:{k}", _n(v)) for k, v in t["by_event"].items()]))
     parts.append("<h2>World switches by reason</h2>" +
-                 _table(("reason", "count"), [(k, _n(v)) for k, v in s["by_reason"].items()]))
+                 table(("reason", "count"), [(k, _n(v)) for k, v in s["by_reason"].items()]))
     rows = []
     for fam, key, title in LAT_FAMILIES:
         lat = st["latency"][fam]
@@ -78,7 +78,7 @@ def write(st, files, path, extra_links):
         for k, d in st["latency"]["block_io"]["by_op"].items():
             rows += _lat_rows(f"  {k}", d)
     parts.append("<h2>Latency (ns)</h2>" +
-                 _table(("what", "count", "min", "median", "p90", "p99", "max"), rows))
+                 table(("what", "count", "min", "median", "p90", "p99", "max"), rows))
     mrows = []
     for dev, d in st["messages"].items():
         if not isinstance(d, dict):
@@ -88,7 +88,7 @@ def write(st, files, path, extra_links):
                       _n(d["to_guest"]["count"]), _n(d["to_guest"]["bytes"]), _n(d["crc_bad"]),
                       _n(d["backpressure_waits"]),
                       f"{rt['matched']}/{rt['requests']}" if rt else "–"))
-    parts.append("<h2>Messages</h2>" + _table(
+    parts.append("<h2>Messages</h2>" + table(
         ("device", "to host", "bytes", "to guest", "bytes", "bad CRC", "back-pressure",
          "requests answered"), mrows))
     b = st["block_io"]
@@ -96,7 +96,7 @@ def write(st, files, path, extra_links):
         brows = [(op, _n(d["count"]), _n(d["bytes"]), _n(d["answered"]),
                   _n(d["latency"].get("median")), _n(d["latency"].get("p99")))
                  for op, d in b["by_op"].items()]
-        parts.append("<h2>Block I/O (cobd)</h2>" + _table(
+        parts.append("<h2>Block I/O (cobd)</h2>" + table(
             ("op", "requests", "bytes asked for", "answered", "median round trip (ns)",
              "p99 (ns)"), brows) +
             f"<p>Replies naming another transfer than their request: "
@@ -106,7 +106,7 @@ def write(st, files, path, extra_links):
         frows = [(k, v["injected"], v["detected"], v["recovered"], v.get("harmless", "–"),
                   v["escaped"]) for k, v in sorted(f["by_kind"].items())]
         src = ", ".join(f"{k}: {v}" for k, v in f["source"].items())
-        parts.append("<h2>Faults</h2>" + _table(("kind", "injected", "detected", "recovered",
+        parts.append("<h2>Faults</h2>" + table(("kind", "injected", "detected", "recovered",
                                                   "harmless", "escaped"), frows) +
                      f"<p>Counted from: {html.escape(src)}.</p>")
     else:
@@ -122,12 +122,20 @@ def write(st, files, path, extra_links):
     parts.append(f"<h2>Files</h2><p>{links}</p><p>Open <code>perfetto.json</code> at "
                  "<a href=\"https://ui.perfetto.dev\">ui.perfetto.dev</a> (Open trace file) or in "
                  "chrome://tracing; open the trace directory itself in Trace Compass.</p>")
-    css = ("body{font-family:sans-serif;margin:2em;max-width:1250px;color:#222}"
-           "table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #bbb;"
-           "padding:2px 8px;text-align:right;white-space:pre}th{background:#e8eef7}"
-           "td:first-child{text-align:left}img{max-width:100%;border:1px solid #ddd}"
-           "h2{border-bottom:2px solid #4a78c2;color:#234}")
+    page(path, "coop trace report", parts)
+
+
+# The pages' look, shared with `coop campaign collect`'s index.html.
+CSS = ("body{font-family:sans-serif;margin:2em;max-width:1250px;color:#222}"
+       "table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #bbb;"
+       "padding:2px 8px;text-align:right;white-space:pre}th{background:#e8eef7}"
+       "td:first-child{text-align:left}img{max-width:100%;border:1px solid #ddd}"
+       "h2{border-bottom:2px solid #4a78c2;color:#234}")
+
+
+def page(path, title, parts):
+    """An HTML page of these parts (HTML text), in the reports' style."""
     with open(path, "w") as fh:
-        fh.write(f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>coop trace report"
-                 f"</title><style>{css}</style></head><body>\n" + "\n".join(parts) +
-                 "\n</body></html>\n")
+        fh.write(f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
+                 f"{html.escape(title)}</title><style>{CSS}</style></head><body>\n" +
+                 "\n".join(parts) + "\n</body></html>\n")

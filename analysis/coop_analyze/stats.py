@@ -27,6 +27,19 @@ def dist(ns):
             "p999": float(q[3]), "max": float(a.max()), "unit": "ns"}
 
 
+def wilson(k, n, z=1.959964):
+    """A rate k/n and its Wilson score interval (95% by default): (p, lo, hi),
+    all None when n is 0.  Sound at 0 and n successes, unlike p +- z*se."""
+    if not n:
+        return None, None, None
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / den
+    # At k = 0 and k = n the bound is 0 or 1 exactly (rounding may miss it).
+    return p, 0.0 if k == 0 else max(0.0, mid - half), 1.0 if k == n else min(1.0, mid + half)
+
+
 def tsc_per_ns(tr):
     """TSC cycles per ns, fitted on the switch events' (timestamp, tsc) pairs."""
     ts = np.concatenate([tr.ev("switch_out").ts, tr.ev("switch_in").ts])

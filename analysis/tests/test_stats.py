@@ -180,6 +180,29 @@ class Distribution(unittest.TestCase):
         self.assertEqual(d["max"], 100.0)
 
 
+class Wilson(unittest.TestCase):
+    """stats.wilson against the score interval's closed form, at its edges."""
+
+    def test_known_values(self):
+        p, lo, hi = stats.wilson(5, 10)
+        self.assertEqual(p, 0.5)
+        self.assertAlmostEqual(lo, 0.236593, places=5)
+        self.assertAlmostEqual(hi, 0.763407, places=5)
+        p, lo, hi = stats.wilson(0, 10)  # no success: [0, 0.2775], not [0, 0]
+        self.assertEqual((p, lo), (0.0, 0.0))
+        self.assertAlmostEqual(hi, 0.277533, places=5)
+        p, lo, hi = stats.wilson(20, 20)
+        self.assertEqual((p, hi), (1.0, 1.0))
+        self.assertAlmostEqual(lo, 0.838875, places=5)
+
+    def test_empty_and_bounds(self):
+        self.assertEqual(stats.wilson(0, 0), (None, None, None))
+        for n in (1, 7, 100, 12345):
+            for k in sorted({0, 1, n // 3, n - 1, n}):
+                p, lo, hi = stats.wilson(k, n)
+                self.assertTrue(0 <= lo <= p <= hi <= 1, (k, n, lo, p, hi))
+
+
 class IrqForward(unittest.TestCase):
     """irq_forward is coop:irq_taken's interval (as coop bench measures it);
     irq_serve is coop:irq_forward's, the host's part."""

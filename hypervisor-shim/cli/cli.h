@@ -20,12 +20,15 @@ int coop_cmd_run(int argc, char **argv);     /* cmd_run.c */
 int coop_cmd_bench(int argc, char **argv);   /* bench/cmd.c */
 int coop_cmd_faults(int argc, char **argv);  /* cmd_faults.c: coop faults check PLAN */
 int coop_cmd_analyze(int argc, char **argv); /* cmd_analyze.c: execs analysis/ with python3 */
+int coop_cmd_campaign(int argc, char **argv); /* cmd_campaign.c: many runs, one table */
 
 /* cmd_run.c: the guest kernel beside the coop executable, or NULL. */
 const char *cli_default_kernel(void);
 
 /* cmd_analyze.c: the analysis package on PYTHONPATH, for python3 -m coop_analyze... */
 __attribute__((warn_unused_result)) int cli_analysis_setup(char *pkg, size_t pkglen);
+/* ... and the exec of python3 -m MODULE ARGV[1..] (returns only on failure: an exit status). */
+int cli_exec_python(const char *cmd, const char *module, int argc, char **argv);
 
 /* parse.c: sizes as users type them ("64M", "1G": binary units). */
 __attribute__((warn_unused_result)) int cli_parse_size(const char *s, uint64_t *out);

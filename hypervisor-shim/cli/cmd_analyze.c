@@ -4,6 +4,7 @@
  * /usr/bin/python3 -m coop_analyze, the analysis package (analysis/coop_analyze,
  * copied beside coop into coop-analyze/ at build time), which parses the
  * command line and does the work; docs/analysis.md says what it writes.
+ * Also the exec of python3 that the other commands written in Python share.
  */
 #include <errno.h>
 #include <limits.h>
@@ -57,35 +58,52 @@ int cli_analysis_setup(char *pkg, size_t pkglen)
 	return setenv("PYTHONPATH", path, 1) ? -errno : 0;
 }
 
-int coop_cmd_analyze(int argc, char **argv)
+/*
+ * Replace this process by /usr/bin/python3 -m MODULE ARGS... (a module of
+ * the analysis packages, which parses the command line itself), with
+ * what it needs in its environment: PYTHONPATH (cli_analysis_setup), the
+ * version and commit for its provenance, and COOP_PROGRAM, this coop
+ * executable, for modules that run coop again.  Returns only on failure,
+ * with coop's exit status; cmd names the command in messages.
+ */
+int cli_exec_python(const char *cmd, const char *module, int argc, char **argv)
 {
-	static char python[] = ANALYZE_PYTHON, dash_m[] = "-m", module[] = "coop_analyze";
-	char pkg[PATH_MAX];
+	static char python[] = ANALYZE_PYTHON, dash_m[] = "-m";
+	char pkg[PATH_MAX], exe[PATH_MAX];
 	char **args = calloc((size_t)argc + 3, sizeof(*args));
+	ssize_t n;
 
 	if (!args)
 		return SHIM_EXIT_FAILURE;
 	if (access(ANALYZE_PYTHON, X_OK)) {
-		fprintf(stderr, "coop analyze: %s not found: install the Debian package python3\n",
-			ANALYZE_PYTHON);
+		fprintf(stderr, "coop %s: %s not found: install the Debian package python3\n",
+			cmd, ANALYZE_PYTHON);
 		return SHIM_EXIT_USAGE;
 	}
 	if (cli_analysis_setup(pkg, sizeof(pkg))) {
-		fprintf(stderr, "coop analyze: the analysis package is not at %s (rebuild coop, "
-			"or set COOP_ANALYZE_DIR to analysis/coop_analyze)\n", pkg);
+		fprintf(stderr, "coop %s: the analysis package is not at %s (rebuild coop, "
+			"or set COOP_ANALYZE_DIR to analysis/coop_analyze)\n", cmd, pkg);
 		return SHIM_EXIT_USAGE;
 	}
-	/* the analysis's own provenance, in its summary */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return SHIM_EXIT_FAILURE;
+	exe[n] = '\0';
 	if (setenv("COOP_VERSION", COOP_BUILD_VERSION, 1) ||
-	    setenv("COOP_COMMIT", COOP_BUILD_COMMIT, 1))
+	    setenv("COOP_COMMIT", COOP_BUILD_COMMIT, 1) || setenv("COOP_PROGRAM", exe, 1))
 		return SHIM_EXIT_FAILURE;
 	args[0] = python;
 	args[1] = dash_m;
-	args[2] = module;
+	args[2] = (char *)module;
 	for (int i = 1; i < argc; i++) /* argparse checks them, --help included */
 		args[i + 2] = argv[i];
 	fflush(NULL);
 	execv(ANALYZE_PYTHON, args);
-	fprintf(stderr, "coop analyze: cannot run %s: %s\n", ANALYZE_PYTHON, strerror(errno));
+	fprintf(stderr, "coop %s: cannot run %s: %s\n", cmd, ANALYZE_PYTHON, strerror(errno));
 	return SHIM_EXIT_FAILURE;
+}
+
+int coop_cmd_analyze(int argc, char **argv)
+{
+	return cli_exec_python("analyze", "coop_analyze", argc, argv);
 }

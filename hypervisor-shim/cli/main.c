@@ -29,6 +29,9 @@ static const struct command {
 	{ "analyze", coop_cmd_analyze,
 	  "plots, timeline, Perfetto JSON and an HTML report from a trace\n"
 	  "(coop analyze TRACE_DIR -o OUT_DIR; coop analyze --help)" },
+	{ "campaign", coop_cmd_campaign,
+	  "many runs (plans x seeds x workloads) on GNU parallel or Slurm, one table\n"
+	  "(coop campaign run FILE -o DIR; collect DIR; coop campaign --help)" },
 	{ "version", cmd_version, "versions of coop and of its host/guest ABI" },
 	{ "help", cmd_help, "this text" },
 };
