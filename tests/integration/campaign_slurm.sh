@@ -118,9 +118,14 @@ t0=$(date +%s.%N)
 run campaign run "$TMP/c.campaign" -o "$D" --runner slurm --chunk 3
 expect_status 0
 expect_in err "submitted job"
+shown=0
 for _ in $(seq 1200); do
 	run campaign status "$D"
 	grep -q "$N runs: $N done" "$TMP/out" && break
+	# what status says while the array runs, once
+	if [ $shown = 0 ] && grep -q " [1-9][0-9]* running" "$TMP/out"; then
+		echo "while it runs:"; sed 's/^/    /' "$TMP/out"; shown=1
+	fi
 	grep -q " [1-9][0-9]* failed" "$TMP/out" && fail "runs failed under Slurm: $(cat "$D"/slurm/task-*.out)"
 	sleep 0.1
 done
