@@ -62,6 +62,21 @@ bool shim_guest_readable(const struct shim_vm *vm, uint64_t addr, uint64_t len)
 	return true;
 }
 
+/*
+ * The guest address (in coop's layout, guest RAM at COOP_GUEST_BASE) of
+ * an address a guest put in a message: itself, or for a guest that gives
+ * physical ones (COOP_BOOT_F_PHYS_ADDRS: Linux) its place in its RAM,
+ * [lx.phys_base, + mem_size).  One outside that is 0, which no check passes.
+ */
+uint64_t shim_guest_msg_addr(const struct shim_vm *vm, uint64_t addr)
+{
+	if (!vm->lx.phys_base)
+		return addr;
+	if (addr < vm->lx.phys_base || addr - vm->lx.phys_base >= vm->mem_size)
+		return 0;
+	return COOP_GUEST_BASE + (addr - vm->lx.phys_base);
+}
+
 /* The host address of a (checked) guest address. */
 void *shim_guest_ptr(const struct shim_vm *vm, uint64_t addr)
 {

@@ -348,6 +348,7 @@ bool shim_guest_text(const struct shim_vm *vm, uint64_t addr);
 bool shim_guest_range(const struct shim_vm *vm, uint64_t addr, uint64_t len);
 bool shim_guest_readable(const struct shim_vm *vm, uint64_t addr, uint64_t len);
 void *shim_guest_ptr(const struct shim_vm *vm, uint64_t addr);
+uint64_t shim_guest_msg_addr(const struct shim_vm *vm, uint64_t addr);
 
 /* tsc.c */
 static inline uint64_t shim_rdtsc(void)

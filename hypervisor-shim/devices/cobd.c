@@ -340,6 +340,7 @@ static int do_rw(struct shim_vm *vm, struct shim_cobd *d, const struct coop_cobd
 {
 	bool half;
 	bool write = r->op == COOP_COBD_WRITE, crc = !(r->flags & COOP_COBD_F_NODATACRC);
+	uint64_t addr = shim_guest_msg_addr(vm, r->addr);
 	void *buf;
 	int rc;
 
@@ -347,10 +348,10 @@ static int do_rw(struct shim_vm *vm, struct shim_cobd *d, const struct coop_cobd
 		return -EROFS;
 	if (!extent_ok(d, r))
 		return -EINVAL;
-	if (write ? !shim_guest_readable(vm, r->addr, r->length)
-		  : !shim_guest_writable(vm, r->addr, r->length))
+	if (write ? !shim_guest_readable(vm, addr, r->length)
+		  : !shim_guest_writable(vm, addr, r->length))
 		return -EFAULT;
-	buf = shim_guest_ptr(vm, r->addr);
+	buf = shim_guest_ptr(vm, addr);
 	if (write && crc && shim_crc32c(0, buf, r->length) != r->data_crc32c)
 		return -EBADMSG; /* damaged on the way: the guest sends it again */
 	if (write && (rc = unit_check_size(d)))
@@ -373,7 +374,7 @@ static int do_rw(struct shim_vm *vm, struct shim_cobd *d, const struct coop_cobd
 	if (!write && crc)
 		rep->data_crc32c = shim_crc32c(0, buf, r->length);
 	if (!write)
-		d->last_addr = r->addr, d->last_len = r->length, d->last_offset = r->offset;
+		d->last_addr = addr, d->last_len = r->length, d->last_offset = r->offset;
 	return 0;
 }
 

@@ -200,13 +200,23 @@ if [ "$linux" = 1 ]; then
 		(cd "$run/extra" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 			gzip -9n | cat "$COOP_LINUX_INITRD" - >"$root/initramfs-tests.cpio.gz"
 	fi
+	# A root file system for cobd0: /rootfs.img, 16 MiB of ext4 holding
+	# static busybox and the initramfs's /init (e2fsprogs, as Debian has).
+	if command -v mke2fs >/dev/null; then
+		mkdir -p "$run/rootfs/bin" "$run/rootfs/dev" "$run/rootfs/proc" "$run/rootfs/sys" \
+			 "$run/rootfs/tmp"
+		cp "$busybox" "$run/rootfs/bin/busybox"
+		install -m 0755 "$src/guest/linux/initramfs/init" "$run/rootfs/init"
+		mke2fs -q -F -t ext4 -d "$run/rootfs" "$root/rootfs.img" 16M ||
+			die "mke2fs cannot make /rootfs.img"
+	fi
 fi
 cp "$mod/coop.ko" "$COOP" "$COOP_GUEST" "$COOP_KMOD_IOCTL" "$root/coop/"
 # coop run --trace in the VM: coop's probes beside it, LTTng's session and
 # consumer daemons, and babeltrace2 with its plugins to read the trace
 # back, each where the host has it (scripts/install-deps installs them).
 tracing=
-for f in "$(dirname "$COOP")/libcoop-trace.so" /usr/bin/lttng-sessiond \
+for f in "$(dirname "$COOP")/libcoop-trace.so" /usr/bin/lttng-sessiond /usr/sbin/debugfs /usr/sbin/e2fsck \
 	 /usr/lib/x86_64-linux-gnu/lttng/libexec/lttng-consumerd /usr/share/xml/lttng/session.xsd \
 	 /usr/bin/babeltrace2 \
 	 /usr/lib/x86_64-linux-gnu/babeltrace2/plugins/*.so; do

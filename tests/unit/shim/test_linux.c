@@ -20,6 +20,7 @@
 
 #include "core/linux.h"
 #include "core/loader.h"
+#include "core/shim.h"
 
 #define ERRLEN 256
 #define PHYS (COOP_U64(0x20000000))  /* qemu-run.sh --linux's memmap= region */
@@ -379,6 +380,39 @@ START_TEST(test_fake_truncated)
 }
 END_TEST
 
+/* ---- Physical addresses in messages (COOP_BOOT_F_PHYS_ADDRS) ------------ */
+
+/*
+ * Every message address, from a seed: inside [PHYS, PHYS + RAM) it is the
+ * same offset from COOP_GUEST_BASE, anywhere else 0, which no check of
+ * guest_mem.c lets through; a small guest's addresses pass unchanged.
+ */
+START_TEST(test_msg_addr)
+{
+	struct shim_vm vm = { .mem_size = RAM };
+	uint64_t seed = 0x5eed, edges[] = { 0, 1, PHYS - 1, PHYS, PHYS + 4096, PHYS + RAM - 1,
+					    PHYS + RAM, PHYS + RAM + 1, UINT64_MAX, COOP_GUEST_BASE };
+
+	ck_assert_uint_eq(shim_guest_msg_addr(&vm, PHYS), PHYS); /* not Linux: as given */
+	vm.lx.phys_base = PHYS;
+	for (unsigned int i = 0; i < 100000; i++) {
+		uint64_t a, got;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		a = i < sizeof(edges) / sizeof(edges[0]) ? edges[i]
+		    : i % 2 ? PHYS - RAM + (seed >> 20) % (3 * RAM) : seed;
+		got = shim_guest_msg_addr(&vm, a);
+		if (a >= PHYS && a < PHYS + RAM)
+			ck_assert_msg(got == COOP_GUEST_BASE + (a - PHYS), "address %#llx -> %#llx",
+				      (unsigned long long)a, (unsigned long long)got);
+		else
+			ck_assert_msg(got == 0 && !shim_guest_range(&vm, got, 1),
+				      "address %#llx -> %#llx", (unsigned long long)a,
+				      (unsigned long long)got);
+	}
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("linux");
@@ -396,6 +430,7 @@ Suite *unit_suite(void)
 	tcase_add_test(boot, test_boot_setup_data);
 	tcase_add_test(boot, test_boot_e820);
 	tcase_add_test(boot, test_boot_passage_untouched);
+	tcase_add_test(boot, test_msg_addr);
 	suite_add_tcase(s, boot);
 
 	tcase_add_test(elf, test_fake_probe);

@@ -27,7 +27,10 @@ int coop_hello(void);
 void __noreturn coop_panic_op(const char *file, unsigned int line, const char *msg);
 void __noreturn coop_terminate(int status);
 void coop_msg_send(u16 device, u16 unit, u16 type, const void *payload, u32 len);
+void coop_msg_send_id(u16 device, u16 unit, u16 type, u64 seq, u16 flags, const void *payload,
+		      u32 len);
 void coop_msg_flush(void);
+u32 coop_msg_crc(const struct coop_msg_hdr *h, const void *payload);
 
 /* console.c: the printk console that sends the kernel log as COCON_LOG. */
 void coop_console_init(void);

@@ -6,6 +6,7 @@
  * Everything here runs with interrupts off (one CPU: that is the lock),
  * and before start_kernel() too: no allocation, no printk.
  */
+#include <linux/crc32.h>
 #include <linux/kernel.h>
 #include <linux/irqflags.h>
 #include <linux/string.h>
@@ -98,10 +99,22 @@ void coop_msg_flush(void)
 /*
  * Append one message (at most COOP_MSG_MAX_PAYLOAD bytes) to the to_host
  * window, flushing first if it does not fit.  Nothing is dropped: a host
- * that never makes room is a host bug, and we panic.  No CRC for now
- * (COOP_MSG_F_NOCRC): the window is in RAM both sides trust.
+ * that never makes room is a host bug, and we panic.  Its CRC32C covers
+ * the header (crc32c 0) and the payload, as coop_msg_crc() checks the
+ * host's: what happens to a message on the way is detected.
  */
 void coop_msg_send(u16 device, u16 unit, u16 type, const void *payload, u32 len)
+{
+	if (device < COOP_DEV_COUNT)
+		coop_msg_send_id(device, unit, type, coop_msg_seq[device]++, 0, payload, len);
+}
+
+/*
+ * The same with the header's seq given (a request's id, which its reply
+ * carries) and its flags: COOP_MSG_F_NOCRC sends it without a CRC32C.
+ */
+void coop_msg_send_id(u16 device, u16 unit, u16 type, u64 seq, u16 flags, const void *payload,
+		      u32 len)
 {
 	struct coop_msg_window *w = &coop_passage->to_host;
 	struct coop_msg_hdr h = {
@@ -110,9 +123,9 @@ void coop_msg_send(u16 device, u16 unit, u16 type, const void *payload, u32 len)
 		.device = device,
 		.unit = unit,
 		.type = type,
-		.flags = COOP_MSG_F_NOCRC,
+		.flags = flags,
 	};
-	unsigned long flags;
+	unsigned long irqs;
 	u32 size;
 	u8 *dst;
 	int tries;
@@ -123,19 +136,32 @@ void coop_msg_send(u16 device, u16 unit, u16 type, const void *payload, u32 len)
 	len = min_t(u32, len, COOP_MSG_MAX_PAYLOAD);
 	h.length = len;
 	size = coop_msg_size(len);
-	raw_local_irq_save(flags);
+	raw_local_irq_save(irqs);
 	for (tries = 0; w->bytes > sizeof(w->data) || size > sizeof(w->data) - w->bytes; tries++) {
 		if (tries == 8)
 			coop_panic_op(__FILE__, __LINE__,
 				      "coop: the host leaves the to_host window full");
 		coop_msg_flush();
 	}
-	h.seq = coop_msg_seq[device]++;
+	h.seq = seq;
+	if (!(flags & COOP_MSG_F_NOCRC))
+		h.crc32c = coop_msg_crc(&h, payload);
 	dst = w->data + w->bytes;
 	memcpy(dst, &h, sizeof(h));
 	memcpy(dst + sizeof(h), payload, len);
 	memset(dst + sizeof(h) + len, 0, size - sizeof(h) - len);
 	w->bytes += size;
 	w->count++;
-	raw_local_irq_restore(flags);
+	raw_local_irq_restore(irqs);
+}
+
+/* A message's CRC32C (zlib style): its header with crc32c 0, then its payload. */
+u32 coop_msg_crc(const struct coop_msg_hdr *h, const void *payload)
+{
+	struct coop_msg_hdr copy = *h;
+	u32 crc;
+
+	copy.crc32c = 0;
+	crc = __crc32c_le(~0u, (const u8 *)&copy, sizeof(copy));
+	return ~__crc32c_le(crc, payload, h->length);
 }

@@ -41,7 +41,7 @@ static struct irq_domain *coop_domain;
 static DEFINE_KFIFO(coop_queue_cocon, u8, 16384);
 static DEFINE_KFIFO(coop_queue_cobd, u8, 65536);
 static DEFINE_KFIFO(coop_queue_conet, u8, 65536);
-static unsigned long coop_msg_dropped;
+static unsigned long coop_msg_dropped, coop_msg_bad;
 
 static struct kfifo *coop_queue(u16 device)
 {
@@ -56,10 +56,22 @@ static struct kfifo *coop_queue(u16 device)
 	return NULL;
 }
 
-/* Queue one message for its device's driver; a full queue loses it, loudly. */
+/*
+ * Queue one message for its device's driver; a full queue loses it,
+ * loudly.  One damaged on the way (its CRC32C), or not from the host, is
+ * dropped: its driver's request times out and is sent again.
+ */
 static void coop_msg_queue(const struct coop_msg_hdr *h, const u8 *payload)
 {
 	struct kfifo *q = coop_queue(h->device);
+
+	if ((!(h->flags & COOP_MSG_F_NOCRC) && coop_msg_crc(h, payload) != h->crc32c) ||
+	    h->src != COOP_EP_HOST || h->dst != COOP_EP_GUEST) {
+		coop_msg_bad++;
+		pr_warn_ratelimited("coop: dropped a damaged message for device %u seq %llu (%lu so far)\n",
+				    h->device, h->seq, coop_msg_bad);
+		return;
+	}
 
 	if (!q || kfifo_avail(q) < sizeof(*h) + h->length) {
 		coop_msg_dropped++;

@@ -33,13 +33,19 @@ void coop_syscall_init(void);
 void coop_set_idle(void (*idle)(void));
 
 /*
- * For the coop drivers (arch/x86/coop/irq.c, hypercall.c): the Linux irq
- * of a vIRQ (COOP_VEC_*), the next queued message from the host for a
- * device (-EAGAIN: none), and messages to the host (sent by the flush).
+ * For the coop drivers (arch/x86/coop/irq.c, hypercall.c): the passage
+ * (its boot.devs[] name the devices), the Linux irq of a vIRQ
+ * (COOP_VEC_*), the next queued message from the host for a device
+ * (-EAGAIN: none), and messages to the host (sent by the flush; _id: with
+ * the header's seq given, a request's id its reply carries).
  */
+struct coop_passage;
+extern struct coop_passage *coop_passage;
 unsigned int coop_virq_irq(unsigned int vector);
 int coop_msg_recv(u16 device, struct coop_msg_hdr *h, void *buf, u32 len);
 void coop_msg_send(u16 device, u16 unit, u16 type, const void *payload, u32 len);
+void coop_msg_send_id(u16 device, u16 unit, u16 type, u64 seq, u16 flags, const void *payload,
+		      u32 len);
 void coop_msg_flush(void);
 #else
 static inline bool coop_guest(void) { return false; }
