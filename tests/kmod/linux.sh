@@ -272,6 +272,29 @@ if [ -s /initramfs.cpio.gz ]; then
 	grep 'coop: faults:' /tmp/err | sed 's/^/     /'
 	host_clean
 
+	# conet: the Linux guest pings coop's small guest (user backend, its own
+	# IP stack answers ARP and ICMP echo) across a UDP transport on this host.
+	echo "== conet0: the Linux guest pings the small guest over udp:5001 <-> udp:5002"
+	timeout 120 ./coop run --net conet0=udp:5002:127.0.0.1:5001 --cmdline ip=10.0.0.2/24 \
+		--exec 'sleep 100000' </dev/null >/tmp/peer.out 2>&1 &
+	peer=$!
+	loc_before=$(locs)
+	printf 'ip addr add 10.0.0.1/24 dev conet0\nip link set conet0 up\nping -c 3 10.0.0.2\ncat /sys/class/net/conet0/statistics/rx_packets\npoweroff -f\n' |
+		timeout 120 ./coop run --backend kmod --kernel /vmlinux --initrd /initramfs.cpio.gz \
+			--net conet0=udp:5001:127.0.0.1:5002 --report /tmp/report.json >/tmp/out 2>/tmp/err
+	st=$?
+	loc_after=$(locs)
+	kill "$peer" 2>/dev/null
+	wait "$peer" 2>/dev/null
+	check "coop exits 0 (poweroff -f), got $st" test "$st" -eq 0
+	[ "$st" -eq 0 ] || show "coop's stderr" /tmp/err
+	check "3 pings, 3 answers" grep -q '3 packets transmitted, 3 packets received' /tmp/out
+	grep -E 'bytes from|packets transmitted|round-trip' /tmp/out | sed 's/^/     /'
+	n=$(sed -n 's/.*"conet": {"to_host": {"count": \([0-9]*\).*/\1/p' /tmp/report.json)
+	check "the report counts its frames out ($n)" test "${n:-0}" -ge 4
+	grep -E 'conet0' /tmp/err | head -2 | sed 's/^/     /'
+	host_clean
+
 	# A kernel panic (sysrq c): coop ends with exit 3 and the panic's
 	# message, the guest's backtrace before it; the host is unharmed.
 	echo "== a guest kernel panic: echo c > /proc/sysrq-trigger"

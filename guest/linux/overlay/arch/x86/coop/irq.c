@@ -120,6 +120,14 @@ out:
  * The next message for @device: its header in @h, up to @len bytes of its
  * payload in @buf (the rest is dropped).  0, or -EAGAIN when none waits.
  */
+/* Does a message wait for @device? */
+bool coop_msg_waiting(u16 device)
+{
+	struct kfifo *q = coop_queue(device);
+
+	return q && !kfifo_is_empty(q);
+}
+
 int coop_msg_recv(u16 device, struct coop_msg_hdr *h, void *buf, u32 len)
 {
 	struct kfifo *q = coop_queue(device);

@@ -43,6 +43,7 @@ struct coop_passage;
 extern struct coop_passage *coop_passage;
 unsigned int coop_virq_irq(unsigned int vector);
 int coop_msg_recv(u16 device, struct coop_msg_hdr *h, void *buf, u32 len);
+bool coop_msg_waiting(u16 device);
 void coop_msg_send(u16 device, u16 unit, u16 type, const void *payload, u32 len);
 void coop_msg_send_id(u16 device, u16 unit, u16 type, u64 seq, u16 flags, const void *payload,
 		      u32 len);
