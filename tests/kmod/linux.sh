@@ -272,6 +272,31 @@ if [ -s /initramfs.cpio.gz ]; then
 	grep 'coop: faults:' /tmp/err | sed 's/^/     /'
 	host_clean
 
+	# A failing disk: from its third write on, every write to cobd1 (a
+	# second ext4 disk) fails with EIO on the host.  ext4 must see the
+	# errors, abort its journal and go read-only; the fault layer counts
+	# every failed write as detected (the guest got an error).
+	echo "== a failing disk: io eio unit=1 op=write window=3- on cobd1, mounted at /mnt"
+	cp /rootfs.img /tmp/data.img
+	printf 'seed 1\nio eio unit=1 op=write window=3-\n' >/tmp/eio.plan
+	loc_before=$(locs)
+	printf 'mkdir -p /mnt\nmount -t ext4 -o errors=remount-ro /dev/cobd1 /mnt\necho data > /mnt/f\nsync\necho more > /mnt/g; echo "write after: $?"\npoweroff -f\n' |
+		timeout 120 ./coop run --backend kmod --kernel /vmlinux --disk cobd0=/tmp/root.img \
+			--disk cobd1=/tmp/data.img --cmdline init=/init --faults /tmp/eio.plan \
+			--report /tmp/report.json >/tmp/out 2>/tmp/err
+	st=$?
+	loc_after=$(locs)
+	check "coop exits 0 (poweroff -f), got $st" test "$st" -eq 0
+	[ "$st" -eq 0 ] || show "coop's stderr" /tmp/err
+	check "the guest's block layer reports the write errors" grep -q 'I/O error, dev cobd1' /tmp/err
+	check "ext4 goes read-only" grep -q 'EXT4-fs (cobd1): Remounting filesystem read-only' /tmp/err
+	check "... and a write after it fails (Read-only file system)" \
+		sh -c "grep -q 'Read-only file system' /tmp/out && grep -q 'write after: 1' /tmp/out"
+	inj=$(report '"io_eio": {"injected": ') det=$(report '"io_eio": {"injected": [0-9]*, "detected": ')
+	check "every injected EIO ($inj) was detected ($det)" test "${inj:-0}" -gt 0 -a "${det:--1}" -eq "${inj:-0}"
+	grep -E 'JBD2|Remounting|coop: faults:' /tmp/err | head -4 | sed 's/^/     /'
+	host_clean
+
 	# conet: the Linux guest pings coop's small guest (user backend, its own
 	# IP stack answers ARP and ICMP echo) across a UDP transport on this host.
 	echo "== conet0: the Linux guest pings the small guest over udp:5001 <-> udp:5002"
