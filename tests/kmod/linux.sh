@@ -301,8 +301,15 @@ if [ -s /initramfs.cpio.gz ]; then
 	# IP stack answers ARP and ICMP echo) across a UDP transport on this host.
 	echo "== conet0: the Linux guest pings the small guest over udp:5001 <-> udp:5002"
 	timeout 120 ./coop run --net conet0=udp:5002:127.0.0.1:5001 --cmdline ip=10.0.0.2/24 \
-		--exec 'sleep 100000' </dev/null >/tmp/peer.out 2>&1 &
+		--exec 'net info; sleep 100000' </dev/null >/tmp/peer.out 2>&1 &
 	peer=$!
+	# (up once it said its address: no ARP of ours may go unanswered)
+	i=0
+	while [ $i -lt 300 ] && ! grep -q 'inet 10.0.0.2' /tmp/peer.out; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	check "the small guest is up on conet0 (10.0.0.2)" grep -q 'inet 10.0.0.2' /tmp/peer.out
 	loc_before=$(locs)
 	printf 'ip addr add 10.0.0.1/24 dev conet0\nip link set conet0 up\nping -c 3 10.0.0.2\ncat /sys/class/net/conet0/statistics/rx_packets\npoweroff -f\n' |
 		timeout 120 ./coop run --backend kmod --kernel /vmlinux --initrd /initramfs.cpio.gz \
