@@ -118,7 +118,8 @@ if [ -s /initramfs.cpio.gz ]; then
 	[ ! -d $tr/events/coop ] || { echo >$tr/trace; echo 1 >$tr/events/coop/enable; }
 	# A user program's SYSCALL and SYSENTER from 32-bit code stay in the
 	# guest (tests/kmod/compat32.S, in /initramfs-tests.cpio.gz).
-	printf 'uname -r\ncat /proc/interrupts\ngrep -E "^Clock Event Device|event_handler" /proc/timer_list\ntime sleep 1\ntimeout 1 sh -c "while :; do :; done"\nsh -c "kill -SEGV \\$\\$"; echo "after: $?"\n/bin/compat32 syscall; echo "syscall32: $?"\n/bin/compat32 sysenter; echo "sysenter32: $?"\necho done\npoweroff -f\n' |
+	host_now=$(date +%s)
+	printf 'uname -r\necho "wallclock $(date +%%s)"\ncat /proc/interrupts\ngrep -E "^Clock Event Device|event_handler" /proc/timer_list\ntime sleep 1\ntimeout 1 sh -c "while :; do :; done"\nsh -c "kill -SEGV \\$\\$"; echo "after: $?"\n/bin/compat32 syscall; echo "syscall32: $?"\n/bin/compat32 sysenter; echo "sysenter32: $?"\necho done\npoweroff -f\n' |
 		timeout 120 taskset -c 1 ./coop run --backend kmod --kernel /vmlinux \
 			--initrd /initramfs-tests.cpio.gz --report /tmp/report.json >/tmp/out 2>/tmp/err
 	st=$?
@@ -126,6 +127,9 @@ if [ -s /initramfs.cpio.gz ]; then
 	[ ! -d $tr/events/coop ] || echo 0 >$tr/events/coop/enable
 	check "coop exits 0 (poweroff -f), got $st" test "$st" -eq 0
 	check "uname -r says 6.1.*-coop" grep -q '^6\.1\.[0-9]*-coop' /tmp/out
+	guest_now=$(sed -n 's/^wallclock \([0-9]*\).*/\1/p' /tmp/out | head -n 1)
+	check "the guest's wallclock is the host's (guest ${guest_now:-none}, host $host_now, within 60 s)" \
+		test -n "$guest_now" -a "${guest_now:-0}" -ge $((host_now - 60)) -a "${guest_now:-0}" -le $((host_now + 60))
 	timer=$(awk '/coop-timer/ { print $2; exit }' /tmp/out | tr -d '\r')
 	cocon=$(awk '/coop-cocon/ { print $2; exit }' /tmp/out | tr -d '\r')
 	check "/proc/interrupts counts coop-timer (${timer:-none})" test "${timer:-0}" -gt 0
