@@ -52,16 +52,33 @@ def tsc_per_ns(tr):
     return float(slope) if slope > 0 else None
 
 
-def world_intervals(tr):
+def switch_times(tr, cyc_per_ns):
+    """The switch events' times (switch_out's, then switch_in's), in ns on the
+    trace's clock: from their `tsc` fields at the fitted rate, anchored at the
+    median offset between the two clocks, where every switch event has one;
+    else their timestamps.  The TSC is when the switch happened; the
+    timestamp is when coop wrote the event, which under the kmod backend is
+    after the RUN for the round trips the module served itself (docs/kmod.md)."""
+    so, si = tr.ev("switch_out"), tr.ev("switch_in")
+    ts = np.concatenate([so.ts, si.ts]).astype(np.float64)
+    tsc = np.concatenate([so.f("tsc"), si.f("tsc")]).astype(np.float64)
+    if not cyc_per_ns or not ts.size or tsc.size != ts.size:
+        return ts
+    t = tsc / cyc_per_ns
+    return t + float(np.median(ts - t))
+
+
+def world_intervals(tr, cyc_per_ns=None):
     """Who held the CPU: arrays (start, end, world, reason) in trace order.
 
     world 1 = guest (switch_in -> next switch_out), 0 = host (switch_out ->
     next switch_in); an interval without an end runs to the last event.
-    One interval per switch event.  reason: the switch_out's (host), -1 (guest).
+    One interval per switch event, timed by switch_times().  reason: the
+    switch_out's (host), -1 (guest).
     """
     so, si = tr.ev("switch_out"), tr.ev("switch_in")
     pos = np.concatenate([so.pos, si.pos])
-    ts = np.concatenate([so.ts, si.ts])
+    ts = switch_times(tr, cyc_per_ns)
     world = np.concatenate([np.zeros(len(so), np.int8), np.ones(len(si), np.int8)])
     reason = np.concatenate([so.f("reason") if len(so) else np.zeros(0, np.int64),
                              np.full(len(si), -1, np.int64)])
@@ -337,7 +354,7 @@ def _guest(tr):
 
 def compute(tr, run_report=None):
     cyc = tsc_per_ns(tr)
-    iv = world_intervals(tr)
+    iv = world_intervals(tr, cyc)
     start, end, world, _ = iv
     so = tr.ev("switch_out")
     by_reason = {}

@@ -230,5 +230,35 @@ class IrqForward(unittest.TestCase):
         self.assertEqual(lat.tolist(), [450.0, 450.5, 451.0, 451.5])
 
 
+class SwitchTimes(unittest.TestCase):
+    """Host and guest time come from the switch events' TSCs: under the kmod
+    backend coop writes the round trips its module served after the RUN,
+    their timestamps bunched together, their TSCs as they happened."""
+
+    def events(self, late):
+        # 1 TSC cycle per ns; guest 1000 ns, host 300 ns, three round trips,
+        # the middle two written `late` ns after they happened.
+        ev, t = [], 10_000
+        for k in range(3):
+            w = late if k in (1, 2) else 0
+            ev += [("switch_in", t + w, {"tsc": t}), ("switch_out", t + 1000 + w, {"tsc": t + 1000, "reason": 9})]
+            t += 1300
+        ev += [("switch_in", t, {"tsc": t})]
+        return ev
+
+    def test_durations_from_the_tsc(self):
+        for late in (0, 50_000):
+            tr = trace(self.events(late))
+            start, end, world, _ = stats.world_intervals(tr, 1.0)
+            guest = (end - start)[world == 1][:3]
+            host = (end - start)[world == 0]
+            self.assertEqual(guest.tolist(), [1000.0] * 3, late)
+            self.assertEqual(host.tolist(), [300.0] * 3, late)
+
+    def test_timestamps_without_a_rate(self):
+        start, end, world, _ = stats.world_intervals(trace(self.events(0)), None)
+        self.assertEqual((end - start)[world == 0].tolist(), [300.0] * 3)
+
+
 if __name__ == "__main__":
     unittest.main()
