@@ -99,17 +99,11 @@ static void msg_put(uint16_t device, uint16_t unit, uint16_t type, uint64_t seq,
 		.length = len,
 		.seq = seq,
 	};
-	uint8_t *dst;
 
 	if (!(flags & COOP_MSG_F_NOCRC))
 		h.crc32c = crc32c(crc32c(0, &h, sizeof(h)), payload, len);
 	msg_make_room(w, size);
-	dst = w->data + w->bytes;
-	memcpy(dst, &h, sizeof(h));
-	memcpy(dst + sizeof(h), payload, len);
-	memset(dst + sizeof(h) + len, 0, size - sizeof(h) - len);
-	w->bytes += size;
-	w->count++;
+	coop_msg_append(w, &h, payload);
 	msg.stats.sent++;
 	msg.stats.sent_bytes += len;
 }

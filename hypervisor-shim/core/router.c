@@ -315,7 +315,6 @@ void shim_router_deliver(struct shim_vm *vm)
 	}
 	while ((m = vm->queue_head)) {
 		uint32_t size = coop_msg_size(m->hdr.length);
-		uint8_t *dst = w->data + w->bytes;
 
 		if (size > sizeof(w->data) - w->bytes) {
 			vm->stats.backpressure_waits++; /* stays queued: never dropped */
@@ -323,12 +322,7 @@ void shim_router_deliver(struct shim_vm *vm)
 				   (uint32_t)(sizeof(w->data) - w->bytes));
 			return;
 		}
-		memcpy(dst, &m->hdr, sizeof(m->hdr));
-		memcpy(dst + sizeof(m->hdr), m->payload, m->hdr.length);
-		memset(dst + sizeof(m->hdr) + m->hdr.length, 0,
-		       size - sizeof(m->hdr) - m->hdr.length);
-		w->bytes += size;
-		w->count++;
+		coop_msg_append(w, &m->hdr, m->payload);
 		/* Accounted to the device it was sent for, whatever the fault layer did to it. */
 		vm->stats.msgs[m->sent.device][1]++;
 		vm->stats.bytes[m->sent.device][1] += m->hdr.length;

@@ -761,5 +761,23 @@ static inline uint32_t coop_msg_size(uint32_t length)
 			  ~(uint32_t)(COOP_MSG_ALIGN - 1));
 }
 
+/*
+ * Write one message into a window with room for it (coop_msg_size(h->length)
+ * bytes): its header @h, its payload, zeros to COOP_MSG_ALIGN; then count
+ * it.  Both sides' one way to fill a window (the caller checks the room).
+ */
+static inline void coop_msg_append(struct coop_msg_window *w, const struct coop_msg_hdr *h,
+				   const void *payload)
+{
+	uint8_t *dst = w->data + w->bytes;
+	uint32_t size = coop_msg_size(h->length);
+
+	__builtin_memcpy(dst, h, sizeof(*h));
+	__builtin_memcpy(dst + sizeof(*h), payload, h->length);
+	__builtin_memset(dst + sizeof(*h) + h->length, 0, size - sizeof(*h) - h->length);
+	w->bytes += size;
+	w->count++;
+}
+
 #endif /* !__ASSEMBLER__ && !COOP_LINKER_SCRIPT */
 #endif /* COOP_ABI_H */

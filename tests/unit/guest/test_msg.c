@@ -280,10 +280,7 @@ static void host_put(uint16_t device, uint16_t type, uint16_t flags, const void 
 	};
 
 	h.crc32c = crc32c(crc32c(0, &h, sizeof(h)), payload, len) ^ (good_crc ? 0 : 1);
-	memcpy(w->data + w->bytes, &h, sizeof(h));
-	memcpy(w->data + w->bytes + sizeof(h), payload, len);
-	w->bytes += coop_msg_size(len);
-	w->count++;
+	coop_msg_append(w, &h, payload);
 }
 
 START_TEST(test_drain_good_and_bad)

@@ -201,8 +201,8 @@ static bool deliver_virqs(struct coop_vm *vm, struct coop_kmod_run *r)
 	g->rdi = at;
 	g->rip = entry;
 	r->stats.virqs_delivered += n;
-	vm->trip.virqs = n;
-	vm->trip.virq_vector = highest;
+	if (vm->log_cap)
+		vm->trip.virqs = n, vm->trip.virq_vector = highest;
 	trace_virq_deliver(highest, n, 0 /* ASYNC */);
 	return true;
 }
@@ -321,13 +321,16 @@ static void check_after_replay(u64 vector) { }
 #endif
 
 /*
- * The entry's record for RUN's log (vm->trip): a replayed interrupt.  An
- * NMI that hit the switch is always the first (forward()).
+ * The entry's record for RUN's log (vm->trip), kept only while RUN has a
+ * log: a replayed interrupt.  An NMI that hit the switch is always the
+ * first (forward()).
  */
 static void trip_replay(struct coop_vm *vm, u32 vector, u32 source)
 {
 	struct coop_kmod_trip *t = &vm->trip;
 
+	if (!vm->log_cap)
+		return;
 	if (source == COOP_TRACE_IRQ_NMI_SWITCH)
 		t->nmi_in_switch = 1;
 	else
@@ -424,6 +427,18 @@ static void serve_forward(struct coop_vm *vm, struct coop_kmod_run *r)
 	}
 	replay_vector(vm, vector, r);
 	WRITE_ONCE(op->result, 0);
+}
+
+/* The entry's record for RUN's log: how it ended, once RUN is done with it. */
+static void trip_exit(struct coop_vm *vm, enum coop_exit kind)
+{
+	struct coop_kmod_trip *t = &vm->trip;
+
+	t->tsc_in = vm->tsc_in;
+	t->tsc_out = vm->tsc_out;
+	t->tsc_served = rdtsc();
+	t->reason = exit_reason(vm, kind);
+	t->op_seq = READ_ONCE(vm->passage->op.seq);
 }
 
 static void trace_in(struct coop_vm *vm)
@@ -665,11 +680,8 @@ static enum coop_exit switch_once(struct coop_vm *vm, struct coop_kmod_run *r, u
 	if (kind == COOP_EXIT_FORWARD)
 		serve_forward(vm, r);
 	forward(vm, *vector, kind, r);
-	vm->trip.tsc_in = vm->tsc_in;
-	vm->trip.tsc_out = vm->tsc_out;
-	vm->trip.tsc_served = rdtsc();
-	vm->trip.reason = exit_reason(vm, kind);
-	vm->trip.op_seq = READ_ONCE(vm->passage->op.seq);
+	if (vm->log_cap)
+		trip_exit(vm, kind);
 	local_irq_enable();
 	kernel_fpu_end();
 	return kind;
@@ -754,7 +766,8 @@ int coop_vm_run(struct coop_vm *vm, struct coop_kmod_run *r)
 			break;
 		}
 		cond_resched();
-		memset(&vm->trip, 0, sizeof(vm->trip));
+		if (vm->log_cap)
+			memset(&vm->trip, 0, sizeof(vm->trip));
 		if (!deliver_virqs(vm, r))
 			break;
 		kind = switch_once(vm, r, &vector);

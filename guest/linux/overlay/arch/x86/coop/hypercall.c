@@ -105,8 +105,13 @@ void coop_msg_flush(void)
  */
 void coop_msg_send(u16 device, u16 unit, u16 type, const void *payload, u32 len)
 {
-	if (device < COOP_DEV_COUNT)
-		coop_msg_send_id(device, unit, type, coop_msg_seq[device]++, 0, payload, len);
+	unsigned long irqs;
+
+	if (device >= COOP_DEV_COUNT)
+		return;
+	raw_local_irq_save(irqs); /* the numbers in the order of the window */
+	coop_msg_send_id(device, unit, type, coop_msg_seq[device]++, 0, payload, len);
+	raw_local_irq_restore(irqs);
 }
 
 /*
@@ -124,10 +129,10 @@ void coop_msg_send_id(u16 device, u16 unit, u16 type, u64 seq, u16 flags, const 
 		.unit = unit,
 		.type = type,
 		.flags = flags,
+		.seq = seq,
 	};
 	unsigned long irqs;
 	u32 size;
-	u8 *dst;
 	int tries;
 
 	/* No WARN here: the console sends through this. */
@@ -143,15 +148,9 @@ void coop_msg_send_id(u16 device, u16 unit, u16 type, u64 seq, u16 flags, const 
 				      "coop: the host leaves the to_host window full");
 		coop_msg_flush();
 	}
-	h.seq = seq;
 	if (!(flags & COOP_MSG_F_NOCRC))
 		h.crc32c = coop_msg_crc(&h, payload);
-	dst = w->data + w->bytes;
-	memcpy(dst, &h, sizeof(h));
-	memcpy(dst + sizeof(h), payload, len);
-	memset(dst + sizeof(h) + len, 0, size - sizeof(h) - len);
-	w->bytes += size;
-	w->count++;
+	coop_msg_append(w, &h, payload);
 	raw_local_irq_restore(irqs);
 }
 
