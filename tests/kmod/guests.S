@@ -38,6 +38,25 @@
 	movl	%edx, \off + 4(%rbx)
 .endm
 
+/* The operation @code from the passage at r12 (its params set already). */
+.macro OP code
+	movl	$\code, OP_CODE(%r12)
+	incq	OP_SEQ(%r12)
+	call	*P_SWITCH(%rbx)
+.endm
+
+/* The tables and control registers that must survive switches: to @sfx's fields. */
+.macro TABLES sfx
+	movq	%cr3, %rax
+	movq	%rax, P_CR3\sfx(%rbx)
+	movq	%cr4, %rax
+	movq	%rax, P_CR4\sfx(%rbx)
+	sgdt	P_GDTR\sfx(%rbx)
+	sidt	P_IDTR\sfx(%rbx)
+	str	%eax
+	movq	%rax, P_TR\sfx(%rbx)
+.endm
+
 .macro WRMSR_IMM msr, value
 	movl	$\msr, %ecx
 	movl	$\value, %eax
@@ -53,14 +72,7 @@
 	movq	%rax, P_SS(%rbx)
 	movq	%cr0, %rax
 	movq	%rax, P_CR0(%rbx)
-	movq	%cr3, %rax
-	movq	%rax, P_CR3(%rbx)
-	movq	%cr4, %rax
-	movq	%rax, P_CR4(%rbx)
-	sgdt	P_GDTR(%rbx)
-	sidt	P_IDTR(%rbx)
-	str	%eax
-	movq	%rax, P_TR(%rbx)
+	TABLES
 	pushfq
 	popq	P_RFLAGS(%rbx)
 	RDMSR_TO MSR_EFER, P_EFER
@@ -111,13 +123,9 @@ tripwire_guest:
 	movl	%eax, P_MSR_GUEST(%rbx)
 	movl	%edx, P_MSR_GUEST + 4(%rbx)
 	movq	P_PASSAGE(%rbx), %r12
-	movl	$8, OP_CODE(%r12)
-	incq	OP_SEQ(%r12)
-	call	*P_SWITCH(%rbx)
+	OP 8
 	RDMSR_TO 0xc0000084, P_MSR_AFTER
-	movl	$4, OP_CODE(%r12)
-	incq	OP_SEQ(%r12)
-	call	*P_SWITCH(%rbx)
+	OP 4
 1:	jmp	1b
 tripwire_guest_end:
 
@@ -131,15 +139,11 @@ switch_loop_guest:
 	WRMSR_IMM MSR_KERNEL_GS_BASE, OWN_KGS_BASE
 	movq	P_PASSAGE(%rbx), %r12
 	movq	P_DEADLINE(%rbx), %r13
-1:	movl	$8, OP_CODE(%r12)
-	incq	OP_SEQ(%r12)
-	call	*P_SWITCH(%rbx)
+1:	OP 8
 	decq	%r13
 	jnz	1b
 	RDMSR_TO MSR_GS_BASE, P_GS_BASE_2
-	movl	$4, OP_CODE(%r12)
-	incq	OP_SEQ(%r12)
-	call	*P_SWITCH(%rbx)
+	OP 4
 2:	jmp	2b
 switch_loop_guest_end:
 
@@ -170,34 +174,21 @@ own_state_guest:
 	WRMSR_IMM MSR_KERNEL_GS_BASE, OWN_KGS_BASE
 	/* A switch (NOP: served in user space), then what survived it. */
 	movq	P_PASSAGE(%rbx), %r12
-	movl	$8, OP_CODE(%r12)
-	incq	OP_SEQ(%r12)
-	call	*P_SWITCH(%rbx)
-	movq	%cr3, %rax
-	movq	%rax, P_CR3_2(%rbx)
-	movq	%cr4, %rax
-	movq	%rax, P_CR4_2(%rbx)
-	sgdt	P_GDTR_2(%rbx)
-	sidt	P_IDTR_2(%rbx)
-	str	%eax
-	movq	%rax, P_TR_2(%rbx)
+	OP 8
+	TABLES _2
 	RDMSR_TO MSR_FS_BASE, P_FS_BASE_2
 	RDMSR_TO MSR_GS_BASE, P_GS_BASE_2
 	RDMSR_TO MSR_KERNEL_GS_BASE, P_KGS_BASE_2
 	/* FORWARD of a vector the host never raised: refused, nothing replayed. */
-	movl	$9, OP_CODE(%r12)
 	movl	$0x31, OP_VECTOR(%r12)
-	incq	OP_SEQ(%r12)
-	call	*P_SWITCH(%rbx)
+	OP 9
 	movslq	OP_RESULT(%r12), %rax
 	movq	%rax, P_FORWARD(%rbx)
 	/* A breakpoint: its own IDT's handler counts it. */
 	int3
 	int3
 	/* Done: TERMINATE, which the test serves by not running it again. */
-	movl	$4, OP_CODE(%r12)
-	incq	OP_SEQ(%r12)
-	call	*P_SWITCH(%rbx)
+	OP 4
 2:	jmp	2b
 
 	.globl	own_state_int3
