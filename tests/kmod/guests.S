@@ -45,16 +45,16 @@
 	call	*P_SWITCH(%rbx)
 .endm
 
-/* The tables and control registers that must survive switches: to @sfx's fields. */
-.macro TABLES sfx
+/* The tables and control registers that must survive switches, to these fields. */
+.macro TABLES cr3, cr4, gdtr, idtr, tr
 	movq	%cr3, %rax
-	movq	%rax, P_CR3\sfx(%rbx)
+	movq	%rax, \cr3(%rbx)
 	movq	%cr4, %rax
-	movq	%rax, P_CR4\sfx(%rbx)
-	sgdt	P_GDTR\sfx(%rbx)
-	sidt	P_IDTR\sfx(%rbx)
+	movq	%rax, \cr4(%rbx)
+	sgdt	\gdtr(%rbx)
+	sidt	\idtr(%rbx)
 	str	%eax
-	movq	%rax, P_TR\sfx(%rbx)
+	movq	%rax, \tr(%rbx)
 .endm
 
 .macro WRMSR_IMM msr, value
@@ -72,7 +72,7 @@
 	movq	%rax, P_SS(%rbx)
 	movq	%cr0, %rax
 	movq	%rax, P_CR0(%rbx)
-	TABLES
+	TABLES P_CR3, P_CR4, P_GDTR, P_IDTR, P_TR
 	pushfq
 	popq	P_RFLAGS(%rbx)
 	RDMSR_TO MSR_EFER, P_EFER
@@ -175,7 +175,7 @@ own_state_guest:
 	/* A switch (NOP: served in user space), then what survived it. */
 	movq	P_PASSAGE(%rbx), %r12
 	OP 8
-	TABLES _2
+	TABLES P_CR3_2, P_CR4_2, P_GDTR_2, P_IDTR_2, P_TR_2
 	RDMSR_TO MSR_FS_BASE, P_FS_BASE_2
 	RDMSR_TO MSR_GS_BASE, P_GS_BASE_2
 	RDMSR_TO MSR_KERNEL_GS_BASE, P_KGS_BASE_2
